@@ -1,0 +1,22 @@
+"""aesara_cas: define, rewrite, differentiate and compile expressions over NumPy arrays.
+
+>>> import aesara_cas as ac
+>>> from aesara_cas import tensor as at
+>>> a, b = at.dscalar("a"), at.dscalar("b")
+>>> f = ac.function([a, b], a + b)
+>>> float(f(1.5, 2.5))
+4.0
+"""
+
+from aesara_cas import tensor
+from aesara_cas.compile.function import Function, function
+from aesara_cas.compile.shared import SharedVariable, shared
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.printing import dprint, pprint
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "FunctionGraph", "SharedVariable", "dprint", "function", "pprint",
+    "shared", "tensor",
+]

@@ -1,0 +1,226 @@
+"""``ac.function``: turn a graph into a callable that checks its arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.compile.shared import SharedVariable
+from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.traversal import clone_replace, graph_inputs
+from aesara_cas.tensor.elemwise import cast
+from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable
+
+MODES = ("numpy", "cython")
+
+
+def _check_inputs(inputs: Any) -> list[Variable]:
+    if isinstance(inputs, Variable) or not isinstance(inputs, Sequence):
+        raise TypeError("function() inputs must be a list of symbolic variables")
+    inputs = list(inputs)
+    for i, var in enumerate(inputs):
+        if not isinstance(var, TensorVariable):
+            raise TypeError(f"function() input {i} must be a symbolic variable, got {var!r}")
+        if isinstance(var, Constant):
+            raise TypeError(f"function() input {i} is a constant ({var!r}); inputs must be variables")
+        if isinstance(var, SharedVariable):
+            raise TypeError(
+                f"function() input {i} is the shared variable {var!r}; shared variables are "
+                "implicit inputs and must not be listed"
+            )
+        if var.owner is not None:
+            raise TypeError(
+                f"function() input {i} ({var!r}) is computed from other variables; inputs "
+                "must be graph inputs (use `givens` to substitute an expression)"
+            )
+    if len({id(v) for v in inputs}) != len(inputs):
+        raise ValueError("function() inputs contain the same variable twice")
+    return inputs
+
+
+def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    if updates is None:
+        return []
+    items = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+    out = []
+    for target, expr in items:
+        if not isinstance(target, SharedVariable):
+            raise TypeError(f"updates: {target!r} is not a shared variable")
+        expr = as_tensor_variable(expr)
+        if expr.ndim != target.ndim:
+            raise ValueError(
+                f"updates: the new value of {target!r} has {expr.ndim} dimension(s), "
+                f"expected {target.ndim}"
+            )
+        if expr.dtype != target.dtype:
+            if not np.can_cast(expr.dtype, target.dtype, casting="same_kind"):
+                raise TypeError(
+                    f"updates: the new value of {target!r} is {expr.dtype}, which cannot be "
+                    f"stored in {target.dtype} without losing information"
+                )
+            expr = cast(expr, target.dtype)
+        out.append((target, expr))
+    if len({id(t) for t, _ in out}) != len(out):
+        raise ValueError("updates: a shared variable is updated twice")
+    return out
+
+
+class Function:
+    """A compiled graph.  Call it with values for its inputs, by position or by name.
+
+    Attributes
+    ----------
+    fgraph
+        The rewritten graph it runs: ``fgraph.toposort()`` lists its nodes.
+    """
+
+    def __init__(self, inputs, outputs, single, updates, fgraph, program, shared_inputs, name):
+        self.inputs = inputs
+        self.outputs = outputs
+        self._single = single
+        self._updates = updates
+        self.fgraph = fgraph
+        self._program = program
+        self._shared = shared_inputs
+        self.name = name
+        self._n_out = len(outputs)
+        self._types = [v.type for v in inputs]
+        self._labels = [
+            f"argument {i} ({v.name!r})" if v.name else f"argument {i}"
+            for i, v in enumerate(inputs)
+        ]
+        self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
+
+    def __repr__(self) -> str:
+        names = ", ".join(v.name or f"arg{i}" for i, v in enumerate(self.inputs))
+        return f"<aesara_cas.Function {self.name or ''}({names})>"
+
+    def _bind(self, args: tuple, kwargs: dict) -> list[Any]:
+        n = len(self.inputs)
+        if len(args) > n:
+            raise TypeError(
+                f"{self!r} takes {n} argument(s) but {len(args)} were given"
+            )
+        values = list(args) + [_MISSING] * (n - len(args))
+        for key, value in kwargs.items():
+            pos = self._positions.get(key)
+            if pos is None:
+                raise TypeError(f"{self!r} got an unexpected keyword argument {key!r}")
+            if values[pos] is not _MISSING:
+                raise TypeError(f"{self!r} got multiple values for argument {key!r}")
+            values[pos] = value
+        missing = [self._labels[i] for i, v in enumerate(values) if v is _MISSING]
+        if missing:
+            raise TypeError(f"{self!r} is missing {', '.join(missing)}")
+        return [t.filter(v, label) for t, v, label in zip(self._types, values, self._labels)]
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        values = self._bind(args, kwargs)
+        values.extend(s.container[0] for s in self._shared)
+        results = self._program.run(values)
+        outs = results[: self._n_out]
+        for (target, _), value in zip(self._updates, results[self._n_out:]):
+            target.container[0] = _owned(value)
+        outs = [_owned(o) for o in outs]
+        return outs[0] if self._single else outs
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _owned(value: Any) -> np.ndarray:
+    """A fresh array the caller may keep and mutate: never a view of an input or constant."""
+    if isinstance(value, np.ndarray) and value.flags.owndata and value.flags.writeable:
+        return value
+    return np.array(value, copy=True)
+
+
+def function(
+    inputs: Sequence[Variable],
+    outputs: Variable | Sequence[Variable],
+    mode: str | None = None,
+    updates: Mapping | Sequence | None = None,
+    givens: Mapping | None = None,
+    name: str | None = None,
+) -> Function:
+    """Compile ``outputs`` as a function of ``inputs``.
+
+    Parameters
+    ----------
+    inputs
+        The variables the caller gives values for, in order (also accepted by name).
+    outputs
+        One variable (the call returns one array) or a list (the call returns a list).
+    mode
+        ``"numpy"`` interprets the rewritten graph with NumPy; ``None`` (the default)
+        or ``"cython"`` compiles it to a native module.
+    updates
+        ``{shared_variable: new_value_expression}``, written after each call.
+    givens
+        ``{variable: replacement}`` substituted into the graph before compiling.
+    name
+        A label for error messages and printing.
+    """
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES} or None, got {mode!r}")
+    inputs = _check_inputs(inputs)
+    single = not isinstance(outputs, (list, tuple))
+    outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
+    upd = _check_updates(updates)
+    all_outs = outs + [e for _, e in upd]
+    if givens:
+        if not isinstance(givens, Mapping):
+            givens = dict(givens)
+        replace = {}
+        for old, new in givens.items():
+            if not isinstance(old, Variable):
+                raise TypeError(f"givens: keys must be variables, got {old!r}")
+            new = as_tensor_variable(new)
+            if new.ndim != old.ndim:
+                raise ValueError(f"givens: {old!r} and its replacement differ in dimensions")
+            if new.dtype != old.dtype:
+                new = cast(new, old.dtype)
+            replace[old] = new
+        all_outs = clone_replace(all_outs, replace)
+    shared_inputs = [
+        v for v in graph_inputs(all_outs) if isinstance(v, SharedVariable)
+    ]
+    shared_inputs.sort(key=lambda v: v.id)
+    fgraph = FunctionGraph(inputs + shared_inputs, all_outs, clone=True)
+    from aesara_cas.compile.mode import link, rewrite
+
+    rewrite(fgraph)
+    program = link(fgraph, mode)
+    return Function(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
+
+
+def evaluate(var: Variable, inputs: Mapping) -> np.ndarray:
+    """Value of ``var`` given ``{input_variable: value}`` (the ``.eval()`` method)."""
+    if not isinstance(inputs, Mapping):
+        raise TypeError("eval() takes a dict {variable: value}")
+    needed = [
+        v for v in graph_inputs([var])
+        if not isinstance(v, (Constant, SharedVariable))
+    ]
+    keys = list(inputs.keys())
+    for k in keys:
+        if not isinstance(k, Variable):
+            raise TypeError(f"eval(): keys must be symbolic variables, got {k!r}")
+    missing = [v for v in needed if v not in inputs]
+    if missing:
+        raise ValueError(f"eval(): no value given for {', '.join(map(repr, missing))}")
+    cache = var.tag.setdefault("_eval_cache", {})
+    key = tuple(k.id for k in keys)
+    fn = cache.get(key)
+    if fn is None:
+        fn = function(keys, var, mode="numpy")
+        cache[key] = fn
+    return fn(*[inputs[k] for k in keys])

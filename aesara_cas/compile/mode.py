@@ -1,0 +1,23 @@
+"""Which rewrites and which backend a compilation mode uses."""
+
+from __future__ import annotations
+
+from aesara_cas.graph.fg import FunctionGraph
+
+
+def rewrite(fgraph: FunctionGraph) -> None:
+    """Run the standard rewrite pipeline on ``fgraph`` in place."""
+    from aesara_cas.rewriting import rewrite_graph
+
+    rewrite_graph(fgraph)
+
+
+def link(fgraph: FunctionGraph, mode: str | None):
+    """A runnable program for ``fgraph``: ``program.run(values) -> outputs``."""
+    if mode == "numpy":
+        from aesara_cas.compile.vm import NumPyProgram
+
+        return NumPyProgram(fgraph)
+    from aesara_cas.compile.cython import CythonProgram
+
+    return CythonProgram(fgraph)

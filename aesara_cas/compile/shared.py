@@ -1,0 +1,54 @@
+"""Shared variables: graph inputs that hold their own value between calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.variable import TensorVariable
+
+
+class SharedVariable(TensorVariable):
+    """A tensor variable with a stored value, read by every function that uses it.
+
+    ``ac.function(..., updates={s: expr})`` writes ``expr`` into it after each call.
+    """
+
+    __slots__ = ("container",)
+    is_shared = True
+
+    def get_value(self, borrow: bool = False) -> np.ndarray:
+        """The current value (a copy unless ``borrow``)."""
+        return self.container[0] if borrow else np.array(self.container[0], copy=True)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Store a new value; it must fit the variable's type (dtype, dimensions)."""
+        arr = self.type.filter(value, name=f"shared variable {self.name or ''}".strip())
+        self.container[0] = arr if borrow and arr is value else np.array(arr, copy=True)
+
+    def clone(self) -> SharedVariable:
+        return self
+
+
+def shared(value: Any, name: str | None = None, shape: tuple | None = None) -> SharedVariable:
+    """A shared variable holding ``value`` (an array or a number).
+
+    Its dimensions are fixed; its lengths may change with ``set_value`` unless a
+    static ``shape`` is given.
+    """
+    if isinstance(value, TensorVariable):
+        raise TypeError("shared() takes a value (an array or a number), not a symbolic variable")
+    if type(value) in (int, float, bool):
+        arr = np.asarray(value, dtype={bool: "bool", int: "int64", float: "float64"}[type(value)])
+    else:
+        try:
+            arr = np.asarray(value)
+        except Exception as err:
+            raise TypeError(f"shared(): cannot convert {type(value).__name__} to an array") from err
+    ttype = TensorType(arr.dtype, shape if shape is not None else (None,) * arr.ndim)
+    var = SharedVariable(ttype, name=name)
+    var.container = [None]
+    var.set_value(arr)
+    return var

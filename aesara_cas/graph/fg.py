@@ -1,0 +1,144 @@
+"""``FunctionGraph``: a graph with fixed inputs and outputs that can be edited in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aesara_cas.graph.basic import Apply, Constant, Variable
+from aesara_cas.graph.traversal import clone_graph, toposort
+
+#: A client of a variable: the node that uses it and the input position, or
+#: ``("output", i)`` for the graph's i-th output.
+Client = tuple[Apply | str, int]
+
+
+class FunctionGraph:
+    """A mutable view of the graph between ``inputs`` and ``outputs``.
+
+    Tracks, for every variable, its clients (who uses it), so rewrites can
+    ``replace`` a variable everywhere at once.
+
+    Parameters
+    ----------
+    inputs
+        The graph inputs; every ownerless non-constant variable the outputs depend
+        on must be among them.
+    outputs
+        The variables the graph computes.
+    clone
+        Copy the graph first, so editing it leaves the caller's graph untouched.
+    """
+
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True):
+        inputs, outputs = list(inputs), list(outputs)
+        if clone:
+            inputs, outputs, _ = clone_graph(outputs, inputs)
+        self.inputs: list[Variable] = inputs
+        self.outputs: list[Variable] = outputs
+        self.clients: dict[Variable, list[Client]] = {}
+        self.apply_nodes: set[Apply] = set()
+        self.variables: set[Variable] = set()
+        self._listeners: list = []
+        for inp in self.inputs:
+            self._add_variable(inp)
+        self._import(self.outputs)
+        for i, out in enumerate(self.outputs):
+            self.clients[out].append(("output", i))
+        given = set(self.inputs)
+        missing = [
+            v for v in self.variables
+            if v.owner is None and not isinstance(v, Constant) and v not in given
+        ]
+        if missing:
+            names = ", ".join(sorted(repr(v) for v in missing))
+            raise ValueError(
+                f"the outputs depend on variables that are not inputs: {names}; "
+                "pass them in `inputs` (or use `givens`)"
+            )
+
+    def _add_variable(self, var: Variable) -> None:
+        if var not in self.variables:
+            self.variables.add(var)
+            self.clients[var] = []
+
+    def _import(self, outputs: Sequence[Variable]) -> list[Apply]:
+        """Add the nodes behind ``outputs`` that the graph does not have yet."""
+        new_nodes = [n for n in toposort(outputs, self.variables) if n not in self.apply_nodes]
+        for node in new_nodes:
+            self.apply_nodes.add(node)
+            for i, inp in enumerate(node.inputs):
+                self._add_variable(inp)
+                self.clients[inp].append((node, i))
+            for out in node.outputs:
+                self._add_variable(out)
+        for out in outputs:
+            self._add_variable(out)
+        return new_nodes
+
+    def _prune(self, var: Variable) -> None:
+        """Drop the nodes that no longer have any client, starting from ``var``."""
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            node = v.owner
+            if node is None or node not in self.apply_nodes:
+                continue
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.variables.discard(o)
+                self.clients.pop(o, None)
+            for i, inp in enumerate(node.inputs):
+                clients = self.clients.get(inp)
+                if clients is not None:
+                    try:
+                        clients.remove((node, i))
+                    except ValueError:
+                        pass
+                    if not clients and inp.owner is not None:
+                        stack.append(inp)
+            for listener in self._listeners:
+                listener.on_prune(self, node)
+
+    def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
+        """Make every client of ``old`` use ``new`` instead."""
+        if old is new or old not in self.variables:
+            return
+        if old.type != new.type:
+            raise TypeError(
+                f"cannot replace {old!r} of type {old.type} with {new!r} of type {new.type}"
+            )
+        new_nodes = self._import([new])
+        clients = self.clients.pop(old, [])
+        self.clients[old] = []
+        for client, i in clients:
+            if client == "output":
+                self.outputs[i] = new
+            else:
+                client.inputs[i] = new
+            self.clients[new].append((client, i))
+        for listener in self._listeners:
+            listener.on_replace(self, old, new, new_nodes, reason)
+        self._prune(old)
+
+    def replace_all(self, pairs: Sequence[tuple[Variable, Variable]], reason: str | None = None) -> None:
+        for old, new in pairs:
+            self.replace(old, new, reason)
+
+    def attach(self, listener) -> None:
+        """Register an object with ``on_replace`` and ``on_prune`` callbacks."""
+        self._listeners.append(listener)
+
+    def detach(self, listener) -> None:
+        self._listeners.remove(listener)
+
+    def toposort(self) -> list[Apply]:
+        """The nodes in an order where each comes after the nodes it depends on."""
+        return toposort(self.outputs, self.inputs)
+
+    def clone(self) -> FunctionGraph:
+        return FunctionGraph(self.inputs, self.outputs, clone=True)
+
+    def __repr__(self) -> str:
+        return f"FunctionGraph({self.inputs} -> {self.outputs}, {len(self.apply_nodes)} nodes)"

@@ -1,0 +1,112 @@
+"""Iterative graph traversals: topological order, ancestors, cloning.
+
+Graphs can be tens of thousands of nodes deep, so nothing here recurses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from aesara_cas.graph.basic import Apply, Variable
+
+
+def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> list[Apply]:
+    """The ``Apply`` nodes between ``inputs`` and ``outputs``, each after its inputs' owners.
+
+    Variables in ``inputs`` are treated as leaves even if they have an owner.
+    """
+    stop = set(map(id, inputs))
+    order: list[Apply] = []
+    done: set[int] = set()
+    # Each stack entry is (node, expanded): a node is emitted on its second visit,
+    # once every input owner has been emitted.
+    stack: list[tuple[Apply, bool]] = []
+    for out in reversed(list(outputs)):
+        if out.owner is not None and id(out) not in stop:
+            stack.append((out.owner, False))
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            owner = inp.owner
+            if owner is not None and id(inp) not in stop and id(owner) not in done:
+                stack.append((owner, False))
+    return order
+
+
+def ancestors(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """Every variable that ``outputs`` depend on (outputs included), without repeats."""
+    stop = set(map(id, blockers))
+    seen: set[int] = set()
+    result: list[Variable] = []
+    stack = list(outputs)
+    while stack:
+        var = stack.pop()
+        if id(var) in seen:
+            continue
+        seen.add(id(var))
+        result.append(var)
+        if var.owner is not None and id(var) not in stop:
+            stack.extend(var.owner.inputs)
+    return result
+
+
+def graph_inputs(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """The ownerless variables (inputs and constants) that ``outputs`` depend on."""
+    stop = set(map(id, blockers))
+    return [v for v in ancestors(outputs, blockers) if v.owner is None or id(v) in stop]
+
+
+def clone_replace(
+    outputs: Sequence[Variable], replace: Mapping[Variable, Variable] | None = None
+) -> list[Variable]:
+    """Rebuild the graph of ``outputs`` with some variables replaced.
+
+    Nodes are rebuilt through ``op.make_node`` so types are inferred again; nodes
+    that depend on no replaced variable are shared with the original graph.
+    """
+    memo: dict[int, Variable] = {id(k): v for k, v in (replace or {}).items()}
+    blockers = list((replace or {}).keys())
+    for node in toposort(outputs, blockers):
+        new_inputs = [memo.get(id(i), i) for i in node.inputs]
+        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        new_node = node.op.make_node(*new_inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[id(old)] = new
+    return [memo.get(id(o), o) for o in outputs]
+
+
+def clone_graph(
+    outputs: Sequence[Variable], inputs: Sequence[Variable]
+) -> tuple[list[Variable], list[Variable], dict[int, Variable]]:
+    """Copy every node between ``inputs`` and ``outputs``.
+
+    Returns the new inputs, the new outputs and a map from ``id(old)`` to new.
+    Constants are shared (they are immutable).
+    """
+    memo: dict[int, Variable] = {}
+    new_inputs = []
+    for inp in inputs:
+        new = inp if getattr(inp, "is_shared", False) else inp.clone()
+        memo[id(inp)] = new
+        new_inputs.append(new)
+    for node in toposort(outputs, inputs):
+        args = [memo.get(id(i), i) for i in node.inputs]
+        new_node = Apply.__new__(Apply)
+        new_node.op = node.op
+        new_node.inputs = args
+        new_node.tag = dict(node.tag)
+        new_node.outputs = []
+        for out in node.outputs:
+            new_out = type(out)(out.type, new_node, out.index, out.name)
+            new_out.tag = dict(out.tag)
+            new_node.outputs.append(new_out)
+            memo[id(out)] = new_out
+    return new_inputs, [memo.get(id(o), o) for o in outputs], memo

@@ -1,0 +1,228 @@
+"""Printing graphs: ``pprint`` (infix math) and ``dprint`` (an indented tree).
+
+Both walk the graph iteratively, so graphs tens of thousands of nodes deep print.
+Sub-expressions used more than once are printed once: ``pprint`` names large
+ones (``where`` clauses), ``dprint`` marks repeats with their ``[id]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.traversal import toposort
+from aesara_cas.tensor.blas import Dot, MatMul
+from aesara_cas.tensor.elemwise import Elemwise
+from aesara_cas.tensor.reduction import Reduce
+from aesara_cas.tensor.scalar import Cast
+from aesara_cas.tensor.shape import DimShuffle
+from aesara_cas.tensor.subtensor import Subtensor, _index_str
+
+ATOM = 100
+# Python's own operator precedences, so printed expressions read (and parse) as Python.
+PRECEDENCE = {
+    "or_": 3, "and_": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "neq": 6,
+    "add": 10, "sub": 10, "mul": 20, "true_div": 20, "int_div": 20, "mod": 20, "matmul": 20,
+    "neg": 30, "invert": 30, "pow": 40,
+}
+#: A repeated sub-expression longer than this is printed once, under a name.
+SHARE_THRESHOLD = 120
+
+
+def _format_constant(c: Constant) -> str:
+    data = c.data
+    if data.ndim == 0:
+        value = data.item()
+        if isinstance(value, float):
+            text = repr(value)
+            return text[:-2] if text.endswith(".0") and "e" not in text else text
+        return repr(value)
+    if data.size <= 6:
+        return np.array2string(data, separator=", ").replace("\n", "")
+    return f"constant{{{data.dtype}, shape={data.shape}}}"
+
+
+def _leaf_name(var: Variable) -> str:
+    if isinstance(var, Constant):
+        return var.name or _format_constant(var)
+    return var.name if var.name is not None else f"<{var.type}>"
+
+
+def _wrap(text: str, prec: int, need: int, strict: bool = False) -> str:
+    return f"({text})" if prec < need or (strict and prec == need) else text
+
+
+def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
+    op = node.op
+    if isinstance(op, Elemwise):
+        sop = op.scalar_op
+        if isinstance(sop, Cast):
+            return f"cast({args[0][0]}, {sop.dtype!r})", ATOM
+        name = sop.name
+        sym = sop.symbol
+        prec = PRECEDENCE.get(name)
+        if sym and prec is not None:
+            if len(args) == 1:
+                text, p = args[0]
+                return f"{sym}{_wrap(text, p, prec)}", prec
+            if name == "pow":
+                (a, pa), (b, pb) = args
+                return f"{_wrap(a, pa, prec, strict=True)} ** {_wrap(b, pb, prec - 10)}", prec
+            parts = [_wrap(args[0][0], args[0][1], prec)]
+            # Left-associative: a right operand of equal precedence needs parentheses
+            # unless the operator is associative.
+            for text, p in args[1:]:
+                parts.append(_wrap(text, p, prec, strict=not sop.associative))
+            return f" {sym} ".join(parts), prec
+        return f"{name}({', '.join(a for a, _ in args)})", ATOM
+    if isinstance(op, Reduce):
+        extra = []
+        if op.axis is not None:
+            extra.append(f"axis={op.axis[0] if len(op.axis) == 1 else op.axis}")
+        if op.keepdims:
+            extra.append("keepdims=True")
+        return f"{op.kind}({', '.join([args[0][0], *extra])})", ATOM
+    if isinstance(op, DimShuffle):
+        text, p = args[0]
+        if op.is_transpose and op.new_order == tuple(reversed(range(op.input_ndim))):
+            return f"{_wrap(text, p, ATOM)}.T", ATOM
+        pattern = ", ".join(repr(d) if d == "x" else str(d) for d in op.new_order)
+        return f"{_wrap(text, p, ATOM)}.dimshuffle({pattern})", ATOM
+    if isinstance(op, Subtensor):
+        text, p = args[0]
+        idx = _index_str(op.idx_list)
+        for sym_text, _ in args[1:]:
+            idx = idx.replace("?", sym_text, 1)
+        return f"{_wrap(text, p, ATOM)}[{idx}]", ATOM
+    if isinstance(op, MatMul):
+        (a, pa), (b, pb) = args
+        prec = PRECEDENCE["matmul"]
+        return f"{_wrap(a, pa, prec)} @ {_wrap(b, pb, prec, strict=True)}", prec
+    if isinstance(op, Dot):
+        return f"dot({args[0][0]}, {args[1][0]})", ATOM
+    name = getattr(op, "print_name", None) or type(op).__name__.lower()
+    return f"{name}({', '.join(a for a, _ in args)})", ATOM
+
+
+def pprint(var: Variable | Sequence[Variable]) -> str:
+    """An infix, Python-like rendering of ``var``: ``log1p(exp(x)) * 2``.
+
+    Variables print as their names; a large sub-expression used more than once
+    is printed once, as ``name where name = ...``.
+    """
+    outputs = list(var) if isinstance(var, (list, tuple)) else [var]
+    for o in outputs:
+        if not isinstance(o, Variable):
+            raise TypeError(f"pprint takes symbolic variables, got {type(o).__name__}")
+    nodes = toposort(outputs)
+    uses: dict[Variable, int] = {}
+    for node in nodes:
+        for inp in node.inputs:
+            uses[inp] = uses.get(inp, 0) + 1
+    text: dict[Variable, tuple[str, int]] = {}
+    bindings: list[str] = []
+    for node in nodes:
+        args = [text.get(i) or (_leaf_name(i), ATOM) for i in node.inputs]
+        result = _format_node(node, args)
+        for out in node.outputs:
+            if len(node.outputs) > 1:
+                result = (f"{result[0]}[{out.index}]", ATOM)
+            if uses.get(out, 0) > 1 and len(result[0]) > SHARE_THRESHOLD:
+                label = f"%{len(bindings) + 1}"
+                bindings.append(f"{label} = {result[0]}")
+                text[out] = (label, ATOM)
+            else:
+                text[out] = result
+    rendered = [text.get(o, (_leaf_name(o), ATOM))[0] for o in outputs]
+    body = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"
+    if bindings:
+        body += "\n  where " + "\n        ".join(bindings)
+    return body
+
+
+def _id_label(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def dprint(
+    obj: Any, file: TextIO | str | None = None, max_indent: int = 40, print_type: bool = True
+) -> str | None:
+    """Print ``obj`` (a variable, list, ``Function`` or ``FunctionGraph``) as a tree.
+
+    Each node shows its op, an ``[id X]`` and its type; a node reached a second
+    time shows only its id.  Past ``max_indent`` levels the indentation stops
+    growing and each line shows its depth instead.
+
+    ``file="str"`` returns the text; by default it is printed to stdout.
+    """
+    if isinstance(obj, FunctionGraph):
+        outputs = obj.outputs
+    elif hasattr(obj, "fgraph"):
+        outputs = obj.fgraph.outputs
+    elif isinstance(obj, Variable):
+        outputs = [obj]
+    elif isinstance(obj, (list, tuple)) and all(isinstance(o, Variable) for o in obj):
+        outputs = list(obj)
+    else:
+        raise TypeError(
+            f"dprint takes a variable, a list of variables or a compiled function, got "
+            f"{type(obj).__name__}"
+        )
+    ids: dict[Variable, str] = {}
+    lines: list[str] = []
+    # Stack entries: (variable, prefix for this line, prefix for its children, depth).
+    stack = [(o, "", "", 0) for o in reversed(outputs)]
+    while stack:
+        var, head, tail, depth = stack.pop()
+        seen = var in ids
+        if not seen:
+            ids[var] = _id_label(len(ids))
+        if var.owner is None:
+            label = _leaf_name(var)
+        else:
+            label = str(var.owner.op)
+            if len(var.owner.outputs) > 1:
+                label += f".{var.index}"
+        line = f"{head}{label} [id {ids[var]}]"
+        if print_type:
+            line += f" {var.type}"
+        if var.name and var.owner is not None:
+            line += f" '{var.name}'"
+        if depth > max_indent:
+            line = f"{head}(depth {depth}) {line[len(head):]}"
+        if seen and var.owner is not None:
+            line += " (repeated)"
+        lines.append(line)
+        if seen or var.owner is None:
+            continue
+        inputs = var.owner.inputs
+        if depth >= max_indent:
+            child_tail = tail
+            entries = [(i, child_tail + "└─ ", child_tail + "   ", depth + 1) for i in inputs]
+            entries = [(i, tail, tail, depth + 1) for i in inputs]
+        else:
+            entries = []
+            for k, inp in enumerate(inputs):
+                last = k == len(inputs) - 1
+                entries.append((
+                    inp,
+                    tail + ("└─ " if last else "├─ "),
+                    tail + ("   " if last else "│  "),
+                    depth + 1,
+                ))
+        stack.extend(reversed(entries))
+    text = "\n".join(lines) + "\n"
+    if file == "str":
+        return text
+    (file or sys.stdout).write(text)
+    return None

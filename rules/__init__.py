@@ -1,0 +1,1 @@
+"""The declarative rule sets shipped with aesara_cas (one module per topic)."""
