@@ -7,6 +7,7 @@ axes; calling one with ``axis=`` builds a node of the matching instance.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from typing import Any
 
@@ -106,7 +107,8 @@ class Reduce(Op):
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
-        if self.axis is not None and any(a >= x.ndim for a in self.axis):
+        # `any` here is the module's Reduce instance, hence builtins.
+        if self.axis is not None and builtins.any(a >= x.ndim for a in self.axis):
             raise ValueError(f"{self}: axis out of range for an input with {x.ndim} dimension(s)")
         axes = set(self.reduced_axes(x.ndim))
         if self.kind in ("max", "min"):

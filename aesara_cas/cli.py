@@ -1,0 +1,162 @@
+"""The ``aesara-cas`` command line: build, simplify, differentiate and run an expression.
+
+``aesara-cas "log(1 + exp(x)) * y" --var x:dvector --var y:dscalar`` prints the
+graph, its simplified form, optional gradients, and its value on random inputs.
+With no arguments it runs a tour of built-in examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+import aesara_cas as ac
+from aesara_cas.expr_parser import ExpressionError, parse_expression
+from aesara_cas.tensor.variable import CONSTRUCTORS
+
+USAGE_EXAMPLE = 'aesara-cas "log(1 + exp(x)) * y" --var x:dvector --var y:dscalar'
+
+
+class CLIError(Exception):
+    """A user error: printed on one line, exit code 2."""
+
+
+def parse_var(spec: str):
+    """``"x:dvector"`` (or ``"x:dvector:5"`` for a length) -> (name, variable, length)."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0].isidentifier():
+        raise CLIError(
+            f"--var {spec!r}: expected NAME:TYPE such as x:dvector "
+            f"(types: {', '.join(sorted(CONSTRUCTORS))})"
+        )
+    name, kind = parts[0], parts[1]
+    make = CONSTRUCTORS.get(kind)
+    if make is None:
+        raise CLIError(f"--var {spec!r}: unknown type {kind!r} (types: {', '.join(sorted(CONSTRUCTORS))})")
+    length = None
+    if len(parts) == 3:
+        if not parts[2].isdigit() or int(parts[2]) == 0:
+            raise CLIError(f"--var {spec!r}: the length must be a positive integer")
+        length = int(parts[2])
+    return name, make(name), length
+
+
+def random_value(var, rng: np.random.Generator, length: int) -> np.ndarray:
+    """A random input for ``var``: positive floats (inside most functions' domains)."""
+    shape = tuple(length if s is None else s for s in var.type.shape)
+    kind = np.dtype(var.dtype).kind
+    if kind == "b":
+        return rng.random(shape) < 0.5
+    if kind in "iu":
+        return rng.integers(1, 10, size=shape).astype(var.dtype)
+    return rng.uniform(0.1, 2.0, size=shape).astype(var.dtype)
+
+
+def _section(title: str, body: str) -> None:
+    print(f"{title}:")
+    for line in body.rstrip("\n").splitlines():
+        print(f"  {line}")
+
+
+def run_expression(args: argparse.Namespace) -> int:
+    names, lengths = {}, {}
+    for spec in args.var or []:
+        name, var, length = parse_var(spec)
+        if name in names:
+            raise CLIError(f"--var: {name!r} is declared twice")
+        names[name], lengths[name] = var, length or args.size
+    try:
+        expr = parse_expression(args.expression, names)
+    except ExpressionError as err:
+        pointer = ""
+        if err.column:
+            pointer = f"\n  {args.expression}\n  {' ' * (err.column - 1)}^"
+        raise CLIError(f"{err}{pointer}") from None
+    used = [v for n, v in names.items() if n in _used_names(expr)]
+    print(f"expression: {ac.pprint(expr)}")
+    _section("graph", ac.dprint(expr, file="str"))
+    simplified = expr
+    if args.simplify and hasattr(ac, "simplify"):
+        trace: list = []
+        simplified = ac.simplify(expr, trace=trace)
+        print(f"simplified: {ac.pprint(simplified)}")
+        if trace:
+            fired = sorted({str(getattr(t, "rule", t)) for t in trace})
+            print(f"rules fired: {', '.join(fired)}")
+        else:
+            print("rules fired: none")
+    for gname in args.grad or []:
+        if gname not in names:
+            raise CLIError(f"--grad {gname!r}: not a declared variable ({', '.join(names)})")
+        if not hasattr(ac, "grad"):
+            raise CLIError("--grad: gradients are not available in this build")
+        cost = simplified if simplified.ndim == 0 else simplified.sum()
+        g = ac.grad(cost, names[gname], disconnected_inputs="ignore")
+        label = f"d/d{gname}" if simplified.ndim == 0 else f"d(sum)/d{gname}"
+        print(f"gradient {label}: {ac.pprint(g)}")
+    rng = np.random.default_rng(args.seed)
+    values = [random_value(v, rng, lengths[v.name]) for v in used]
+    f = ac.function(used, expr, mode=args.mode)
+    for v, val in zip(used, values):
+        print(f"input {v.name} = {np.array2string(np.asarray(val), precision=6)}")
+    print(f"result = {np.array2string(np.asarray(f(*values)), precision=6)}")
+    return 0
+
+
+def _used_names(expr) -> set[str]:
+    from aesara_cas.graph.traversal import graph_inputs
+
+    return {v.name for v in graph_inputs([expr]) if v.name is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aesara-cas",
+        description="Build, simplify, differentiate and evaluate a tensor expression. "
+        "With no arguments, run a tour of examples.",
+        epilog=f"example: {USAGE_EXAMPLE}\n"
+        "cache:   aesara-cas cache info | aesara-cas cache clear",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("expression", help="an expression in Python syntax, e.g. 'log(1 + exp(x))'")
+    p.add_argument("--var", action="append", metavar="NAME:TYPE[:LEN]",
+                   help="declare a variable, e.g. x:dvector or A:dmatrix:3")
+    p.add_argument("--grad", action="append", metavar="VAR",
+                   help="also print the gradient with respect to VAR (of the sum if not scalar)")
+    p.add_argument("--no-simplify", dest="simplify", action="store_false",
+                   help="do not print the simplified expression")
+    p.add_argument("--mode", choices=["numpy", "cython"], default="numpy",
+                   help="how to evaluate (default: numpy; cython compiles a native module)")
+    p.add_argument("--size", type=int, default=4, help="length of unknown dimensions (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv:
+            from aesara_cas.tour import run_tour
+
+            return run_tour()
+        if argv[0] == "cache":
+            from aesara_cas.compile.cython import cache_command
+
+            return cache_command(argv[1:])
+        args = build_parser().parse_args(argv)
+        if args.size <= 0:
+            raise CLIError("--size must be positive")
+        return run_expression(args)
+    except CLIError as err:
+        print(f"aesara-cas: error: {err}", file=sys.stderr)
+        return 2
+    except (TypeError, ValueError) as err:
+        print(f"aesara-cas: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
