@@ -35,7 +35,8 @@ def parse_var(spec: str):
     name, kind = parts[0], parts[1]
     make = CONSTRUCTORS.get(kind)
     if make is None:
-        raise CLIError(f"--var {spec!r}: unknown type {kind!r} (types: {', '.join(sorted(CONSTRUCTORS))})")
+        known = ", ".join(sorted(CONSTRUCTORS))
+        raise CLIError(f"--var {spec!r}: unknown type {kind!r} (types: {known})")
     length = None
     if len(parts) == 3:
         if not parts[2].isdigit() or int(parts[2]) == 0:

@@ -31,12 +31,14 @@ class ExpressionError(ValueError):
 #: Functions an expression may call, by name.
 FUNCTIONS: dict[str, Any] = {
     name: getattr(at, name)
-    for name in (
-        "abs exp exp2 expm1 log log2 log10 log1p sqrt sqr sin cos tan arcsin arccos arctan "
-        "arctan2 hypot sinh cosh tanh sigmoid softplus log1mexp erf erfc maximum minimum switch "
-        "where clip floor ceil sign isnan isinf sum prod max min mean all any logsumexp dot "
-        "matmul outer transpose reshape expand_dims squeeze flatten concatenate stack"
-    ).split()
+    for name in [
+        "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sqr", "sin",
+        "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "tanh",
+        "sigmoid", "softplus", "log1mexp", "erf", "erfc", "maximum", "minimum", "switch",
+        "where", "clip", "floor", "ceil", "sign", "isnan", "isinf", "sum", "prod", "max", "min",
+        "mean", "all", "any", "logsumexp", "dot", "matmul", "outer", "transpose", "reshape",
+        "expand_dims", "squeeze", "flatten", "concatenate", "stack",
+    ]
 }
 FUNCTIONS["lt"], FUNCTIONS["le"], FUNCTIONS["gt"], FUNCTIONS["ge"] = at.lt, at.le, at.gt, at.ge
 FUNCTIONS["eq"], FUNCTIONS["neq"] = at.eq, at.neq
@@ -89,7 +91,7 @@ def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> An
     if isinstance(node, ast.Expression):
         return vals[0]
     if isinstance(node, ast.Constant):
-        if type(node.value) in (int, float, bool):
+        if type(node.value) in (int, float, bool) or node.value is None:
             return node.value
         raise ExpressionError(f"only numeric literals are allowed, not {node.value!r}", col)
     if isinstance(node, ast.Name):

@@ -25,7 +25,9 @@ def _check_inputs(inputs: Any) -> list[Variable]:
         if not isinstance(var, TensorVariable):
             raise TypeError(f"function() input {i} must be a symbolic variable, got {var!r}")
         if isinstance(var, Constant):
-            raise TypeError(f"function() input {i} is a constant ({var!r}); inputs must be variables")
+            raise TypeError(
+                f"function() input {i} is a constant ({var!r}); inputs must be variables"
+            )
         if isinstance(var, SharedVariable):
             raise TypeError(
                 f"function() input {i} is the shared variable {var!r}; shared variables are "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
@@ -92,10 +93,8 @@ class FunctionGraph:
             for i, inp in enumerate(node.inputs):
                 clients = self.clients.get(inp)
                 if clients is not None:
-                    try:
+                    with contextlib.suppress(ValueError):
                         clients.remove((node, i))
-                    except ValueError:
-                        pass
                     if not clients and inp.owner is not None:
                         stack.append(inp)
             for listener in self._listeners:
@@ -122,7 +121,9 @@ class FunctionGraph:
             listener.on_replace(self, old, new, new_nodes, reason)
         self._prune(old)
 
-    def replace_all(self, pairs: Sequence[tuple[Variable, Variable]], reason: str | None = None) -> None:
+    def replace_all(
+        self, pairs: Sequence[tuple[Variable, Variable]], reason: str | None = None
+    ) -> None:
         for old, new in pairs:
             self.replace(old, new, reason)
 

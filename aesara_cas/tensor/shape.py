@@ -220,13 +220,15 @@ class Reshape(Op):
         if -1 in entries and size is not None and builtins.all(e is not None for e in entries):
             rest = int(np.prod([e for e in entries if e != -1], dtype=np.int64))
             if rest == 0 or size % rest:
-                raise ValueError(f"cannot reshape an array of size {size} into shape {tuple(entries)}")
-            entries = [size // rest if e == -1 else e for e in entries]
-        if size is not None and builtins.all(e is not None and e >= 0 for e in entries):
-            if int(np.prod(entries, dtype=np.int64)) != size:
                 raise ValueError(
-                    f"cannot reshape an array of shape {x.type.shape} into shape {tuple(entries)}"
+                    f"cannot reshape an array of size {size} into shape {tuple(entries)}"
                 )
+            entries = [size // rest if e == -1 else e for e in entries]
+        known = size is not None and builtins.all(e is not None and e >= 0 for e in entries)
+        if known and int(np.prod(entries, dtype=np.int64)) != size:
+            raise ValueError(
+                f"cannot reshape an array of shape {x.type.shape} into shape {tuple(entries)}"
+            )
         static = tuple(e if e is not None and e >= 0 else None for e in entries)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
 

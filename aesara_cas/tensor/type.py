@@ -113,7 +113,8 @@ class TensorType(Type):
         else:
             if type(value) in (int, float, bool):
                 src_dtype = np.result_type(value) if not isinstance(value, bool) else np.dtype(bool)
-                if isinstance(value, int) and not isinstance(value, bool) and np.dtype(self.dtype).kind in "iu":
+                is_int = isinstance(value, int) and not isinstance(value, bool)
+                if is_int and np.dtype(self.dtype).kind in "iu":
                     info = np.iinfo(self.dtype)
                     if not info.min <= value <= info.max:
                         raise ValueError(

@@ -277,7 +277,9 @@ def tensor(dtype: Any = "float64", shape: tuple = (), name: str | None = None) -
 
 
 def _constructor(ndim: int, default_dtype: str | None, kind: str):
-    def make(name: str | None = None, dtype: Any = None, shape: tuple | None = None) -> TensorVariable:
+    def make(
+        name: str | None = None, dtype: Any = None, shape: tuple | None = None
+    ) -> TensorVariable:
         dtype = dtype or default_dtype or "float64"
         if shape is None:
             shape = (None,) * ndim
