@@ -91,7 +91,7 @@ def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> An
     if isinstance(node, ast.Expression):
         return vals[0]
     if isinstance(node, ast.Constant):
-        if type(node.value) in (int, float, bool) or node.value is None:
+        if type(node.value) in (int, float, bool) or node.value in (None, Ellipsis):
             return node.value
         raise ExpressionError(f"only numeric literals are allowed, not {node.value!r}", col)
     if isinstance(node, ast.Name):

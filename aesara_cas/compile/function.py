@@ -123,10 +123,21 @@ class Function:
         values = self._bind(args, kwargs)
         values.extend(s.container[0] for s in self._shared)
         results = self._program.run(values)
-        outs = results[: self._n_out]
-        for (target, _), value in zip(self._updates, results[self._n_out:]):
-            target.container[0] = _owned(value)
-        outs = [_owned(o) for o in outs]
+        # Every returned array and every stored update must be a distinct buffer that
+        # nobody else holds: not the caller's argument, not a shared variable's value,
+        # not another output (an output may be an input, or appear twice).
+        taken = {id(v) for v in values}
+        owned = []
+        for value in results:
+            if id(value) in taken:
+                value = np.array(value, copy=True)
+            else:
+                value = _owned(value)
+            taken.add(id(value))
+            owned.append(value)
+        outs = owned[: self._n_out]
+        for (target, _), value in zip(self._updates, owned[self._n_out:]):
+            target.container[0] = value
         return outs[0] if self._single else outs
 
 

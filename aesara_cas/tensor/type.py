@@ -140,6 +140,18 @@ class TensorType(Type):
                     f"{name}: cannot convert {src_dtype} to {self.dtype} without losing "
                     f"information (NumPy 'same_kind' casting); cast it explicitly"
                 )
+            if (
+                src_dtype.kind in "iu" and np.dtype(self.dtype).kind in "iu"
+                and not np.can_cast(src_dtype, self.dtype) and np.size(value)
+            ):
+                # 'same_kind' allows int64 -> int32, but NumPy's astype would wrap
+                # out-of-range values around: a silent wrong answer, so refuse them.
+                info = np.iinfo(self.dtype)
+                if np.min(value) < info.min or np.max(value) > info.max:
+                    raise ValueError(
+                        f"{name}: values of {src_dtype} outside the range of {self.dtype} "
+                        f"({info.min} to {info.max}); cast them explicitly"
+                    )
             arr = np.asarray(value, dtype=self.dtype)
         if arr.ndim != self.ndim:
             raise ValueError(
