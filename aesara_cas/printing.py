@@ -109,6 +109,51 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
     return f"{name}({', '.join(a for a, _ in args)})", ATOM
 
 
+class _Text:
+    """A rendered sub-expression kept as pieces (literal strings and other ``_Text``).
+
+    Nesting pieces instead of concatenating strings keeps printing a deep chain
+    linear in its size; ``render`` flattens the pieces iteratively.
+    """
+
+    __slots__ = ("pieces", "length")
+
+    def __init__(self, pieces: list, length: int):
+        self.pieces = pieces
+        self.length = length
+
+    def render(self) -> str:
+        out: list[str] = []
+        stack: list = [self]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                stack.extend(reversed(item.pieces))
+        return "".join(out)
+
+
+_MARK = "\x00"
+
+
+def _format_with_pieces(node, args: list[tuple[_Text, int]]) -> tuple[_Text, int]:
+    """Format ``node`` with placeholder arguments, then splice the real pieces in."""
+    placeholders = [(f"{_MARK}{k}{_MARK}", prec) for k, (_, prec) in enumerate(args)]
+    text, prec = _format_node(node, placeholders)
+    pieces: list = []
+    length = 0
+    for k, chunk in enumerate(text.split(_MARK)):
+        if k % 2:
+            sub = args[int(chunk)][0]
+            pieces.append(sub)
+            length += sub.length
+        elif chunk:
+            pieces.append(chunk)
+            length += len(chunk)
+    return _Text(pieces, length), prec
+
+
 def pprint(var: Variable | Sequence[Variable]) -> str:
     """An infix, Python-like rendering of ``var``: ``log1p(exp(x)) * 2``.
 
@@ -124,21 +169,27 @@ def pprint(var: Variable | Sequence[Variable]) -> str:
     for node in nodes:
         for inp in node.inputs:
             uses[inp] = uses.get(inp, 0) + 1
-    text: dict[Variable, tuple[str, int]] = {}
+    text: dict[Variable, tuple[_Text, int]] = {}
     bindings: list[str] = []
+
+    def leaf(v: Variable) -> tuple[_Text, int]:
+        name = _leaf_name(v)
+        return _Text([name], len(name)), ATOM
+
     for node in nodes:
-        args = [text.get(i) or (_leaf_name(i), ATOM) for i in node.inputs]
-        result = _format_node(node, args)
+        args = [text.get(i) or leaf(i) for i in node.inputs]
+        result = _format_with_pieces(node, args)
         for out in node.outputs:
             if len(node.outputs) > 1:
-                result = (f"{result[0]}[{out.index}]", ATOM)
-            if uses.get(out, 0) > 1 and len(result[0]) > SHARE_THRESHOLD:
+                suffix = f"[{out.index}]"
+                result = (_Text([result[0], suffix], result[0].length + len(suffix)), ATOM)
+            if uses.get(out, 0) > 1 and result[0].length > SHARE_THRESHOLD:
                 label = f"%{len(bindings) + 1}"
-                bindings.append(f"{label} = {result[0]}")
-                text[out] = (label, ATOM)
+                bindings.append(f"{label} = {result[0].render()}")
+                text[out] = (_Text([label], len(label)), ATOM)
             else:
                 text[out] = result
-    rendered = [text.get(o, (_leaf_name(o), ATOM))[0] for o in outputs]
+    rendered = [(text.get(o) or leaf(o))[0].render() for o in outputs]
     body = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"
     if bindings:
         body += "\n  where " + "\n        ".join(bindings)
