@@ -11,6 +11,8 @@
 from aesara_cas import tensor
 from aesara_cas.compile.function import Function, function
 from aesara_cas.compile.shared import SharedVariable, shared
+from aesara_cas.gradient import grad, hessian, jacobian, jvp
+from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.printing import dprint, pprint
 
@@ -19,4 +21,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "FunctionGraph", "SharedVariable", "dprint", "function", "pprint",
     "shared", "tensor",
+    "grad", "hessian", "jacobian", "jvp", "verify_grad",
 ]

@@ -81,6 +81,14 @@ def finite_floats(dtype: str = "float64", low: float = -10.0, high: float = 10.0
     width = 32 if np.dtype(dtype) == np.float32 else 64
     if extreme:
         return st.floats(allow_nan=False, allow_infinity=False, width=width)
+    if width == 32:
+        # Bounds must be float32 values: round them inwards.
+        lo32, hi32 = np.float32(low), np.float32(high)
+        if lo32 < low:
+            lo32 = np.nextafter(lo32, np.float32(np.inf))
+        if hi32 > high:
+            hi32 = np.nextafter(hi32, np.float32(-np.inf))
+        low, high = float(lo32), float(hi32)
     return st.floats(low, high, allow_nan=False, allow_infinity=False, width=width)
 
 

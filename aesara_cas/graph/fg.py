@@ -108,9 +108,13 @@ class FunctionGraph:
             raise TypeError(
                 f"cannot replace {old!r} of type {old.type} with {new!r} of type {new.type}"
             )
+        self._check_no_new_inputs(new)
         new_nodes = self._import([new])
-        clients = self.clients.pop(old, [])
-        self.clients[old] = []
+        # Only the clients `old` had before: the new sub-graph may itself use `old`
+        # (replacing z by z + q), and those uses must stay, or the graph gets a cycle.
+        fresh = set(new_nodes)
+        clients = [c for c in self.clients[old] if c[0] not in fresh]
+        self.clients[old] = [c for c in self.clients[old] if c[0] in fresh]
         for client, i in clients:
             if client == "output":
                 self.outputs[i] = new
@@ -120,6 +124,23 @@ class FunctionGraph:
         for listener in self._listeners:
             listener.on_replace(self, old, new, new_nodes, reason)
         self._prune(old)
+
+    def _check_no_new_inputs(self, new: Variable) -> None:
+        """Refuse a replacement that depends on a graph input the graph does not have."""
+        stack, seen = [new], set()
+        while stack:
+            v = stack.pop()
+            if v in self.variables or v in seen:
+                continue
+            seen.add(v)
+            if v.owner is None:
+                if not isinstance(v, Constant):
+                    raise ValueError(
+                        f"the replacement {new!r} depends on {v!r}, which is not an input "
+                        "of the graph"
+                    )
+            else:
+                stack.extend(v.owner.inputs)
 
     def replace_all(
         self, pairs: Sequence[tuple[Variable, Variable]], reason: str | None = None

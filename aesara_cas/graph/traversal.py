@@ -18,6 +18,9 @@ def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> li
     stop = set(map(id, inputs))
     order: list[Apply] = []
     done: set[int] = set()
+    # Nodes whose inputs are being visited: meeting one again means a cycle (which
+    # would otherwise grow the stack forever).
+    active: set[int] = set()
     # Each stack entry is (node, expanded): a node is emitted on its second visit,
     # once every input owner has been emitted.
     stack: list[tuple[Apply, bool]] = []
@@ -30,8 +33,12 @@ def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> li
             continue
         if expanded:
             done.add(id(node))
+            active.discard(id(node))
             order.append(node)
             continue
+        if id(node) in active:
+            raise ValueError(f"the graph has a cycle through {node}")
+        active.add(id(node))
         stack.append((node, True))
         for inp in reversed(node.inputs):
             owner = inp.owner

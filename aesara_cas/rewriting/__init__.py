@@ -1,7 +1,144 @@
-"""The rewrite engine (in progress)."""
+"""The rewrite engine: miniKanren relations applied to graphs until nothing changes.
 
+``ac.simplify(expr)`` and every ``ac.function`` run :func:`rewrite_graph`: merge
+equal sub-graphs, then the rule sets ``canonicalize``, ``stabilize`` and
+``specialize`` (then user rules), each to a fixpoint, with constant folding and
+merging throughout.  See ``docs/rules.md`` for writing rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.traversal import graph_inputs, toposort
+from aesara_cas.rewriting.context import n_clients, rewriting
+from aesara_cas.rewriting.database import (
+    BUILTINS,
+    STANDARD_SETS,
+    RuleDatabase,
+    _names,
+    as_rule_list,
+    standard_database,
+)
+from aesara_cas.rewriting.driver import Driver, RewriteCycleError, RewriteEvent
+from aesara_cas.rewriting.rewriter import (
+    ConstantFolder,
+    NodeRewriter,
+    RelationRewriter,
+    RuleRewriter,
+    fit_type,
+    materialize,
+)
+from aesara_cas.rewriting.rule import Bindings, Rule, rule
+
+__all__ = [
+    "BUILTINS", "STANDARD_SETS", "Bindings", "ConstantFolder", "NodeRewriter",
+    "RelationRewriter", "RewriteCycleError", "RewriteEvent", "Rule", "RuleDatabase",
+    "RuleRewriter", "fit_type", "materialize", "n_clients", "rewrite_graph", "rule",
+    "simplify", "standard_database",
+]
 
 
-def rewrite_graph(fgraph: FunctionGraph) -> None:
-    """Rewrite ``fgraph`` in place with the standard rule sets."""
+def rewrite_graph(
+    fgraph: FunctionGraph,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    rules: Any = None,
+    trace: bool | list = False,
+    database: RuleDatabase | None = None,
+    max_steps: int | None = None,
+) -> list[RewriteEvent]:
+    """Rewrite ``fgraph`` in place with the standard rule sets (and ``rules``).
+
+    Parameters
+    ----------
+    fgraph
+        The graph to rewrite; its outputs are replaced in place.
+    include
+        Names of the rule sets to run (default: all, in their defined order).
+    exclude
+        Names of rule sets, of single rules, or of the built-in passes
+        ``"merge"`` and ``"constant_folding"`` to leave out.
+    rules
+        User rules (relations or ``ac.rule(...)``), run last as the set ``"user"``.
+    trace
+        ``True`` prints each rewrite as it happens; a list collects them.
+    database
+        The rule sets to use instead of the standard ones.
+    max_steps
+        A bound on the rewrites per set (default: proportional to the graph size).
+
+    Returns
+    -------
+    list of RewriteEvent
+        The rewrites done, when tracing (empty otherwise).
+    """
+    if not isinstance(fgraph, FunctionGraph):
+        raise TypeError(f"rewrite_graph takes a FunctionGraph, got {type(fgraph).__name__}")
+    db = database if database is not None else standard_database()
+    user = as_rule_list(rules)
+    phases = db.select(include, exclude, user)
+    excluded = set(_names(exclude or (), "exclude"))
+    builtins = [] if "constant_folding" in excluded else [ConstantFolder()]
+    driver = Driver(fgraph, trace=trace, merge="merge" not in excluded)
+    with rewriting(fgraph):
+        driver.merge_all()
+        for name, rewriters in phases or [("builtin", [])]:
+            driver.run_phase(name, builtins + rewriters, max_steps)
+    return driver.events
+
+
+def _copy_nodes(outputs: list[Variable]) -> list[Variable]:
+    """Copies of the nodes computing ``outputs``; inputs and constants are kept."""
+    memo: dict[int, Variable] = {}
+    for node in toposort(outputs):
+        args = [memo.get(id(i), i) for i in node.inputs]
+        new_node = node.clone_with_new_inputs(args)
+        for old, new in zip(node.outputs, new_node.outputs):
+            if old.type != new.type:
+                raise TypeError(f"{node.op} rebuilt with a different type: {old.type} vs {new.type}")
+            new.name = old.name
+            memo[id(old)] = new
+    return [memo.get(id(o), o) for o in outputs]
+
+
+def simplify(
+    outputs: Variable | Sequence[Variable],
+    rules: Any = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    trace: bool | list = False,
+    database: RuleDatabase | None = None,
+) -> Variable | list[Variable]:
+    """The rewritten (simplified, stabilised) form of ``outputs``, not compiled.
+
+    The caller's graph is not changed.  Arguments are those of
+    :func:`rewrite_graph`.
+
+    Examples
+    --------
+    >>> import aesara_cas as ac
+    >>> from aesara_cas import tensor as at
+    >>> x, y = at.dscalar("x"), at.dscalar("y")
+    >>> ac.pprint(ac.simplify(x * y / x))
+    'y'
+    """
+    single = isinstance(outputs, Variable)
+    if single:
+        outs = [outputs]
+    elif isinstance(outputs, (list, tuple)):
+        outs = list(outputs)
+    else:
+        raise TypeError(f"simplify takes a variable or a list of variables, got {outputs!r}")
+    for i, o in enumerate(outs):
+        if not isinstance(o, Variable):
+            raise TypeError(f"simplify: output {i} is not a symbolic variable: {o!r}")
+    inputs = [v for v in graph_inputs(outs) if not isinstance(v, Constant)]
+    fgraph = FunctionGraph(inputs, _copy_nodes(outs), clone=False)
+    rewrite_graph(fgraph, include=include, exclude=exclude, rules=rules, trace=trace,
+                  database=database)
+    result = list(fgraph.outputs)
+    return result[0] if single else result

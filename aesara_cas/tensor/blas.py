@@ -48,6 +48,16 @@ class Dot(Op):
         a, b = inputs
         return [np.asarray(np.dot(a, b), dtype=node.outputs[0].dtype)]
 
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import dot_L_op
+
+        return dot_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import product_R_op
+
+        return product_R_op(self, node, inputs, eval_points)
+
 
 class MatMul(Op):
     """``np.matmul``: matrix products broadcast over leading (batch) dimensions."""
@@ -74,6 +84,16 @@ class MatMul(Op):
     def perform(self, node, inputs):
         a, b = inputs
         return [np.asarray(np.matmul(a, b), dtype=node.outputs[0].dtype)]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import matmul_L_op
+
+        return matmul_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import product_R_op
+
+        return product_R_op(self, node, inputs, eval_points)
 
 
 _dot = Dot()

@@ -132,6 +132,18 @@ class Elemwise(Op):
 
         return [broadcast_symbolic_shapes(input_shapes, [i.type.shape for i in node.inputs])]
 
+    def L_op(self, node: Apply, inputs: list, outputs: list, output_grads: list) -> list:
+        """Gradients of the inputs (vector-Jacobian product); see ``scalar_grad``."""
+        from aesara_cas.tensor.scalar_grad import elemwise_L_op
+
+        return elemwise_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node: Apply, inputs: list, eval_points: list) -> list:
+        """Tangent of the output (Jacobian-vector product); see ``scalar_grad``."""
+        from aesara_cas.tensor.scalar_grad import elemwise_R_op
+
+        return elemwise_R_op(self, node, inputs, eval_points)
+
 
 def _elemwise(name: str) -> Elemwise:
     op = Elemwise(SCALAR_OPS[name])

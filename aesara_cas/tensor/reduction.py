@@ -138,6 +138,16 @@ class Reduce(Op):
             return [tuple(1 if i in axes else s for i, s in enumerate(shape))]
         return [tuple(s for i, s in enumerate(shape) if i not in axes)]
 
+    def L_op(self, node: Apply, inputs: list, outputs: list, output_grads: list) -> list:
+        from aesara_cas.tensor.op_grads import reduce_L_op
+
+        return reduce_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node: Apply, inputs: list, eval_points: list) -> list:
+        from aesara_cas.tensor.op_grads import reduce_R_op
+
+        return reduce_R_op(self, node, inputs, eval_points)
+
 
 sum = Reduce("sum")
 prod = Reduce("prod")

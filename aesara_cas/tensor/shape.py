@@ -26,6 +26,16 @@ class Shape(Op):
     def infer_shape(self, node, input_shapes):
         return [(len(input_shapes[0]),)]
 
+    def connection_pattern(self, node):
+        # The shape does not depend on the values: no gradient flows through it.
+        return [[False]]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        return [None]
+
+    def R_op(self, node, inputs, eval_points):
+        return [None]
+
 
 def shape(x: Any) -> Variable:
     """The shape of ``x``; a constant when every length is known statically."""
@@ -56,6 +66,16 @@ class MakeVector(Op):
 
     def infer_shape(self, node, input_shapes):
         return [(len(node.inputs),)]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import makevector_L_op
+
+        return makevector_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import makevector_R_op
+
+        return makevector_R_op(self, node, inputs, eval_points)
 
 
 def as_shape_vector(shp: Any) -> Variable:
@@ -148,6 +168,16 @@ class DimShuffle(Op):
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(1 if d == "x" else shape[d] for d in self.new_order)]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import dimshuffle_L_op
+
+        return dimshuffle_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import dimshuffle_R_op
+
+        return dimshuffle_R_op(self, node, inputs, eval_points)
 
 
 def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
@@ -245,6 +275,16 @@ class Reshape(Op):
             for i, s in enumerate(out.type.shape)
         )]
 
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import reshape_L_op
+
+        return reshape_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import reshape_R_op
+
+        return reshape_R_op(self, node, inputs, eval_points)
+
 
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
     """``x`` with shape ``shp`` (ints, scalar variables or an int vector)."""
@@ -267,7 +307,8 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
     if ndim == 1:
         return reshape(x, [-1])
     sh = x.shape
-    lead = [sh[i] for i in range(ndim - 1)]
+    # Static lengths stay ints so the result keeps its static shape.
+    lead = [sh[i] if x.type.shape[i] is None else x.type.shape[i] for i in range(ndim - 1)]
     return reshape(x, [*lead, -1])
 
 
@@ -312,6 +353,16 @@ class Join(Op):
     def perform(self, node, inputs):
         out = np.concatenate(inputs, axis=self.axis)
         return [out.astype(node.outputs[0].dtype, copy=False)]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import join_L_op
+
+        return join_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import join_R_op
+
+        return join_R_op(self, node, inputs, eval_points)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Variable:
@@ -364,6 +415,16 @@ class Alloc(Op):
 
     def infer_shape(self, node, input_shapes):
         return [tuple(node.inputs[1:])]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import alloc_L_op
+
+        return alloc_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import alloc_R_op
+
+        return alloc_R_op(self, node, inputs, eval_points)
 
 
 def alloc(value: Any, *shape: Any) -> Variable:

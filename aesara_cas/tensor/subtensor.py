@@ -160,6 +160,16 @@ class Subtensor(Op):
         x, *sym = inputs
         return [np.asarray(x[build_index(self.idx_list, sym)])]
 
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import subtensor_L_op
+
+        return subtensor_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import subtensor_R_op
+
+        return subtensor_R_op(self, node, inputs, eval_points)
+
 
 def getitem(x: Any, index: Any) -> Variable:
     x = as_tensor_variable(x)
@@ -204,6 +214,16 @@ class IncSubtensor(Op):
         else:
             out[idx] += y
         return [out]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import incsubtensor_L_op
+
+        return incsubtensor_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import incsubtensor_R_op
+
+        return incsubtensor_R_op(self, node, inputs, eval_points)
 
 
 def inc_subtensor(target: Variable, value: Any) -> Variable:

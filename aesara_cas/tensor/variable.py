@@ -141,6 +141,10 @@ class _TensorOperators:
     # `==` keeps identity semantics (graphs live in dicts and sets); use `at.eq`.
     __hash__ = object.__hash__
 
+    # Makes NumPy defer to our reflected operators: `np.ones(3) + x` builds a graph
+    # instead of an object array of variables.
+    __array_ufunc__ = None
+
     # Reductions and shape --------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         return _red().sum(self, axis=axis, keepdims=keepdims)

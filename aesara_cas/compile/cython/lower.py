@@ -1,0 +1,269 @@
+"""Lowering: a rewritten graph becomes a kernel plan.
+
+The plan is a list of steps in execution order.  Element-wise nodes are fused
+into groups (one loop each, no temporaries); a reduction absorbs the element-wise
+group that feeds it; ``dot``/``matmul`` go to BLAS; ``DimShuffle`` becomes a
+strided view; every other node runs its NumPy ``perform``.
+
+Values live in one of three places, decided per variable:
+
+``scalar``  a C variable in the call's frame: any value whose static shape is all
+            ones (0-d included) and whose dtype kernels handle;
+``const``   a scalar constant, written into the source as a literal;
+``array``   an ``ndarray`` in a slot of the call's storage list.
+
+Everything here is iterative (no recursion over graph depth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aesara_cas.compile.cython import scalar_c
+from aesara_cas.graph.basic import Apply, Constant, Variable
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.tensor.blas import Dot, MatMul
+from aesara_cas.tensor.elemwise import Elemwise, output_dtype
+from aesara_cas.tensor.reduction import Reduce
+from aesara_cas.tensor.shape import DimShuffle
+from aesara_cas.tensor.type import TensorType
+
+#: Most element-wise ops in one loop; longer chains are split so the C compiler
+#: never sees a giant function (and build time stays linear).
+MAX_FUSED = 128
+REDUCE_KINDS = frozenset({"sum", "prod", "max", "min", "mean", "all", "any", "logsumexp"})
+
+
+def is_scalar_class(var: Variable) -> bool:
+    t = var.type
+    return (
+        isinstance(t, TensorType)
+        and scalar_c.supported(t.dtype)
+        and all(s == 1 for s in t.shape)
+    )
+
+
+@dataclass
+class Group:
+    """Fused element-wise nodes, optionally ending in a reduction (``kind="reduce"``)."""
+
+    kind: str
+    root: Apply
+    nd: int
+    loop_shape: tuple
+    members: list[Apply] = field(default_factory=list)
+    leaves: list[Variable] = field(default_factory=list)
+
+    @property
+    def output(self) -> Variable:
+        return self.root.outputs[0]
+
+
+@dataclass
+class Step:
+    """One thing the generated program does.  ``kind`` is one of ``ew`` (element-wise
+    group), ``reduce``, ``view`` (DimShuffle of an array), ``alias`` (DimShuffle of
+    a frame scalar), ``blas`` and ``perform``."""
+
+    kind: str
+    node: Apply
+    group: Group | None = None
+
+
+@dataclass
+class Plan:
+    fgraph: FunctionGraph
+    steps: list[Step]
+    storage: dict[Variable, tuple]
+    n_slots: int
+    scalars: list[Variable]
+    consts: list[Variable]
+    last_use: dict[Variable, int]
+
+
+def _elemwise_ok(node: Apply) -> bool:
+    op = node.op
+    if not isinstance(op, Elemwise) or len(node.outputs) != 1:
+        return False
+    dtypes = [v.dtype for v in node.inputs] + [node.outputs[0].dtype]
+    if not all(scalar_c.supported(d) for d in dtypes):
+        return False
+    op_dtypes = scalar_c.operand_dtypes(op.scalar_op, dtypes[:-1], dtypes[-1])
+    if op_dtypes is None:
+        return False
+    names = [f"v{i}" for i in range(len(node.inputs))]
+    if op.scalar_op.nin == -1 and len(names) > 2:
+        return _fold_ok(node)
+    return scalar_c.emit(op.scalar_op, op_dtypes, dtypes[-1], names) is not None
+
+
+def _fold_ok(node: Apply) -> bool:
+    """An n-ary add/mul folds pairwise like ``ScalarOp.compute`` (each step's dtype
+    as NumPy gives it)."""
+    for dtype, op_dtypes in fold_steps(node):
+        if scalar_c.emit(node.op.scalar_op, op_dtypes, dtype, ["a", "b"]) is None:
+            return False
+    return True
+
+
+def fold_steps(node: Apply) -> list[tuple[str, list[str]]]:
+    """(result dtype, operand dtypes) of each pairwise step of an n-ary op."""
+    sop = node.op.scalar_op
+    acc = node.inputs[0].dtype
+    steps = []
+    for inp in node.inputs[1:]:
+        out = output_dtype(sop, (acc, inp.dtype))
+        steps.append((out, [out, out]))
+        acc = out
+    return steps
+
+
+def _reduce_ok(node: Apply) -> bool:
+    op = node.op
+    if not isinstance(op, Reduce) or op.kind not in REDUCE_KINDS:
+        return False
+    x, out = node.inputs[0], node.outputs[0]
+    if x.ndim == 0 or is_scalar_class(x):
+        return False
+    if not (scalar_c.supported(x.dtype) and scalar_c.supported(out.dtype)):
+        return False
+    if op.kind in ("mean", "logsumexp") and out.dtype not in scalar_c.FLOATS:
+        return False
+    return True
+
+
+def _blas_ok(node: Apply) -> bool:
+    if not isinstance(node.op, (Dot, MatMul)):
+        return False
+    a, b = node.inputs
+    out = node.outputs[0]
+    if out.dtype not in scalar_c.FLOATS or a.dtype != out.dtype or b.dtype != out.dtype:
+        return False
+    return (a.ndim, b.ndim) in ((2, 2), (2, 1), (1, 2), (1, 1))
+
+
+def classify(node: Apply) -> str:
+    if _elemwise_ok(node):
+        return "ew"
+    if _reduce_ok(node):
+        return "reduce"
+    if isinstance(node.op, DimShuffle):
+        return "alias" if is_scalar_class(node.inputs[0]) else "view"
+    if _blas_ok(node):
+        return "blas"
+    return "perform"
+
+
+def _no_recompute(var: Variable, loop_shape: tuple) -> bool:
+    """Fusing ``var`` into a loop over ``loop_shape`` would not evaluate it more often
+    than NumPy does (it is not broadcast along a dimension the loop is long in)."""
+    return all(not (s == 1 and ls != 1) for s, ls in zip(var.type.shape, loop_shape))
+
+
+def _group_ew(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply, Group]:
+    group_of: dict[Apply, Group] = {}
+    outputs = set(fgraph.outputs)
+    for node in reversed(nodes):
+        kind = kinds[node]
+        if kind == "reduce":
+            x = node.inputs[0]
+            group_of[node] = Group("reduce", node, x.ndim, x.type.shape)
+            continue
+        if kind != "ew":
+            continue
+        out = node.outputs[0]
+        target = None
+        clients = [c for c, _ in fgraph.clients.get(out, [])]
+        if out not in outputs and clients and all(c != "output" for c in clients):
+            groups = {id(group_of.get(c)): group_of.get(c) for c in clients}
+            g = next(iter(groups.values())) if len(groups) == 1 else None
+            if (
+                g is not None
+                and g.nd == out.ndim
+                and len(g.members) < MAX_FUSED
+                and is_scalar_class(out) == (g.kind == "ew" and is_scalar_class(g.output))
+                and _no_recompute(out, g.loop_shape)
+            ):
+                target = g
+        if target is None:
+            target = Group("ew", node, out.ndim, out.type.shape)
+            target.members.append(node)
+        else:
+            target.members.append(node)
+        group_of[node] = target
+    return group_of
+
+
+def lower(fgraph: FunctionGraph) -> Plan:
+    """The kernel plan of ``fgraph``."""
+    nodes = fgraph.toposort()
+    order = {node: i for i, node in enumerate(nodes)}
+    kinds = {node: classify(node) for node in nodes}
+    group_of = _group_ew(fgraph, nodes, kinds)
+
+    steps: list[Step] = []
+    seen_groups: set[int] = set()
+    for node in nodes:
+        g = group_of.get(node)
+        if g is not None:
+            if g.root is not node:
+                continue
+            seen_groups.add(id(g))
+            g.members.sort(key=order.__getitem__)
+            produced = {o for m in g.members for o in m.outputs}
+            leaves: list[Variable] = []
+            seen: set[Variable] = set()
+            for m in g.members:
+                for inp in m.inputs:
+                    if inp not in produced and inp not in seen:
+                        seen.add(inp)
+                        leaves.append(inp)
+            if g.kind == "reduce" and not g.members:
+                leaves = [node.inputs[0]]
+            g.leaves = leaves
+            steps.append(Step(g.kind, node, g))
+        else:
+            steps.append(Step(kinds[node], node))
+
+    storage: dict[Variable, tuple] = {}
+    scalars: list[Variable] = []
+    consts: list[Variable] = []
+    n_slots = 0
+
+    def place(var: Variable) -> None:
+        nonlocal n_slots
+        if var in storage:
+            return
+        if isinstance(var, Constant):
+            if is_scalar_class(var):
+                storage[var] = ("const", scalar_c.literal(var.data.reshape(()), var.dtype))
+            else:
+                storage[var] = ("cslot", len(consts))
+                consts.append(var)
+        elif is_scalar_class(var):
+            storage[var] = ("scalar", len(scalars))
+            scalars.append(var)
+        else:
+            storage[var] = ("array", n_slots)
+            n_slots += 1
+
+    for var in fgraph.inputs:
+        place(var)
+    for step in steps:
+        if step.group is not None:
+            for leaf in step.group.leaves:
+                place(leaf)
+        else:
+            for inp in step.node.inputs:
+                place(inp)
+        for out in step.node.outputs:
+            place(out)
+    for out in fgraph.outputs:
+        place(out)
+
+    last_use: dict[Variable, int] = {}
+    for i, step in enumerate(steps):
+        ins = step.group.leaves if step.group is not None else step.node.inputs
+        for v in ins:
+            last_use[v] = i
+    return Plan(fgraph, steps, storage, n_slots, scalars, consts, last_use)

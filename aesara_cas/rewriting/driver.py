@@ -1,0 +1,264 @@
+"""The fixpoint driver: apply node rewriters until none applies, merging as it goes.
+
+One :class:`Driver` works on one :class:`FunctionGraph`.  Each phase (a named
+rule set) runs a worklist: every node is offered to the rewriters indexed under
+its op (and its op's class); when one returns a replacement, the graph is
+updated, equal sub-graphs are merged (common sub-expression elimination) and the
+nodes that may now match something new (the new nodes, the users of the
+replaced value) go back on the worklist.  The phase ends when the worklist is
+empty: a fixpoint.
+
+Cycles (rules that undo each other) are detected when an expression that was
+rewritten away is built again and again; a hard bound on the number of rewrites
+catches the rest.  Both raise :class:`RewriteCycleError` naming the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aesara_cas.graph.basic import Apply, Constant, Variable
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.rewriting.matcher import WILDCARD
+from aesara_cas.rewriting.rewriter import NodeRewriter
+
+log = logging.getLogger("aesara_cas.rewriting")
+
+#: An expression rewritten away and rebuilt this many times means the rules cycle.
+CYCLE_REPEATS = 4
+#: Rewrites allowed per phase: this many per node of the graph, plus a base.
+STEPS_PER_NODE = 50
+BASE_STEPS = 1000
+#: Sub-graphs up to this many nodes are printed in full in traces.
+TRACE_NODES = 40
+
+
+class RewriteCycleError(RuntimeError):
+    """The rewrite rules keep undoing each other (or grow the graph without end)."""
+
+
+@dataclass
+class RewriteEvent:
+    """One rewrite: in which phase, by which rule, what became what."""
+
+    phase: str
+    rule: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"[{self.phase}] {self.rule}: {self.before}  ->  {self.after}"
+
+
+def describe(var: Variable) -> str:
+    """``pprint(var)`` for a small sub-graph, else its head op with elided inputs."""
+    from aesara_cas.printing import pprint
+
+    seen: set[int] = set()
+    stack = [var]
+    while stack and len(seen) <= TRACE_NODES:
+        v = stack.pop()
+        if v.owner is not None and id(v.owner) not in seen:
+            seen.add(id(v.owner))
+            stack.extend(v.owner.inputs)
+    if len(seen) <= TRACE_NODES:
+        return pprint(var)
+    return f"{var.owner.op}(...)" if var.owner is not None else repr(var)
+
+
+class _Listener:
+    """Records what each ``FunctionGraph.replace`` did, for the driver to follow up."""
+
+    def __init__(self) -> None:
+        self.new_nodes: list[Apply] = []
+        self.touched: list[Variable] = []
+
+    def on_replace(self, fgraph, old, new, new_nodes, reason) -> None:
+        self.new_nodes.extend(new_nodes)
+        self.touched.append(new)
+
+    def on_prune(self, fgraph, node) -> None:
+        pass
+
+    def take(self) -> tuple[list[Apply], list[Variable]]:
+        out = (self.new_nodes, self.touched)
+        self.new_nodes, self.touched = [], []
+        return out
+
+
+def _signature(node: Apply) -> tuple:
+    return (node.op, tuple(node.inputs))
+
+
+class Driver:
+    """Rewrites one graph: merging, then phases of rewriters, each to a fixpoint."""
+
+    def __init__(self, fgraph: FunctionGraph, trace: Any = False, merge: bool = True):
+        self.fgraph = fgraph
+        self.merge_enabled = merge
+        self.trace = trace
+        self.events: list[RewriteEvent] = []
+        self._listener = _Listener()
+        self._table: dict[tuple, Apply] = {}
+        self._constants: dict[tuple, Constant] = {}
+        self._stack: list[Apply] = []
+        self._queued: set[Apply] = set()
+
+    # Merging (common sub-expression elimination) ---------------------------------
+
+    def _merge(self, nodes: Sequence[Apply]) -> list[Variable]:
+        """Merge ``nodes`` (and, transitively, their users) with equal existing nodes.
+
+        Returns the variables that took over the uses of merged ones.
+        """
+        if not self.merge_enabled:
+            return []
+        fg = self.fgraph
+        touched: list[Variable] = []
+        work = deque(nodes)
+        while work:
+            node = work.popleft()
+            if node not in fg.apply_nodes:
+                continue
+            for inp in list(node.inputs):
+                if isinstance(inp, Constant) and inp in fg.variables:
+                    key = (inp.type, inp.signature())
+                    rep = self._constants.setdefault(key, inp)
+                    if rep is not inp:
+                        fg.replace(inp, rep, reason="merge")
+                        touched.append(rep)
+            sig = _signature(node)
+            other = self._table.get(sig)
+            if (other is None or other is node or other not in fg.apply_nodes
+                    or _signature(other) != sig):
+                self._table[sig] = node
+                continue
+            for old, new in zip(node.outputs, other.outputs):
+                if old.type == new.type:
+                    fg.replace(old, new, reason="merge")
+                    touched.append(new)
+            for out in other.outputs:
+                for client, _ in fg.clients.get(out, ()):
+                    if client != "output":
+                        work.append(client)
+        self._listener.take()
+        return touched
+
+    def merge_all(self) -> None:
+        """Merge equal sub-graphs of the whole graph."""
+        self._merge(self.fgraph.toposort())
+
+    # The worklist -------------------------------------------------------------------
+
+    def _push(self, node: Apply) -> None:
+        if node not in self._queued and node in self.fgraph.apply_nodes:
+            self._queued.add(node)
+            self._stack.append(node)
+
+    def _push_clients(self, var: Variable) -> None:
+        for client, _ in self.fgraph.clients.get(var, ()):
+            if client != "output":
+                self._push(client)
+
+    def run_phase(self, phase: str, rewriters: Sequence[NodeRewriter],
+                  max_steps: int | None = None) -> int:
+        """Apply ``rewriters`` until none applies; returns the number of rewrites."""
+        fg = self.fgraph
+        index: dict[Any, list[tuple[int, NodeRewriter]]] = {}
+        wild: list[tuple[int, NodeRewriter]] = []
+        for pos, rw in enumerate(rewriters):
+            for key in rw.keys:
+                (wild if key is WILDCARD else index.setdefault(key, [])).append((pos, rw))
+        by_op: dict[Any, list[NodeRewriter]] = {}
+
+        def candidates(op: Any) -> list[NodeRewriter]:
+            try:
+                return by_op[op]
+            except KeyError:
+                pass
+            found = index.get(op, []) + index.get(type(op), []) + wild
+            result = [rw for _, rw in sorted(found, key=lambda t: t[0])]
+            by_op[op] = result
+            return result
+
+        if max_steps is None:
+            max_steps = BASE_STEPS + STEPS_PER_NODE * len(fg.apply_nodes)
+        history: deque[str] = deque(maxlen=64)
+        created: dict[tuple, int] = {}
+        made_by: dict[tuple, set[str]] = {}
+        undone_by: dict[tuple, set[str]] = {}
+        steps = 0
+        self._stack = []
+        self._queued = set()
+        for node in reversed(fg.toposort()):
+            self._push(node)
+        while self._stack:
+            node = self._stack.pop()
+            self._queued.discard(node)
+            if node not in fg.apply_nodes:
+                continue
+            old = node.outputs[0]
+            for rw in candidates(node.op):
+                new = rw.rewrite(node)
+                if new is None or new is old:
+                    continue
+                if new.owner is not None and new.owner.op == node.op \
+                        and new.owner.inputs == node.inputs:
+                    continue  # rebuilt the same node: not a change
+                steps += 1
+                history.append(rw.name)
+                old_sig = _signature(node)
+                undone_by.setdefault(old_sig, set()).add(rw.name)
+                if new.owner is not None:
+                    sig = _signature(new.owner)
+                    made_by.setdefault(sig, set()).add(rw.name)
+                    if sig in undone_by:
+                        created[sig] = created.get(sig, 0) + 1
+                        if created[sig] > CYCLE_REPEATS:
+                            names = sorted(made_by[sig] | undone_by[sig])
+                            raise RewriteCycleError(
+                                f"rewriting does not terminate in phase {phase!r}: "
+                                f"{describe(new)} is rewritten away and rebuilt again and "
+                                f"again by the rules {names}; exclude one of them "
+                                "(exclude=[...]) or make their forms agree"
+                            )
+                if steps > max_steps:
+                    common = ", ".join(f"{n} ({c}x)" for n, c in Counter(history).most_common())
+                    raise RewriteCycleError(
+                        f"rewriting did not reach a fixpoint in phase {phase!r} after "
+                        f"{max_steps} rewrites; the rules firing last were: {common}"
+                    )
+                self._commit(phase, rw.name, node, old, new)
+                break
+        return steps
+
+    def _commit(self, phase: str, name: str, node: Apply, old: Variable,
+                new: Variable) -> None:
+        fg = self.fgraph
+        before = describe(old) if self.trace is not False else ""
+        old_inputs = list(node.inputs)
+        fg.replace(old, new, reason=name)
+        new_nodes, touched = self._listener.take()
+        touched += self._merge(new_nodes + [c for v in touched for c, _ in fg.clients.get(v, ())
+                                            if c != "output"])
+        if self.trace is not False:
+            event = RewriteEvent(phase, name, before, describe(new))
+            self.events.append(event)
+            if self.trace is True:
+                print(event, file=sys.stdout)
+            elif isinstance(self.trace, list):
+                self.trace.append(event)
+        log.debug("%s: %s rewrote %s", phase, name, node.op)
+        # Users of inputs that lost a user may now match (single-use conditions).
+        for inp in old_inputs:
+            self._push_clients(inp)
+        for v in touched + [new]:
+            self._push_clients(v)
+        # New nodes last, so they are looked at first (innermost first).
+        for n in reversed(new_nodes):
+            self._push(n)

@@ -1,0 +1,287 @@
+"""Node rewriters: a relation (or rule) turned into "given a node, its replacement".
+
+Every rewriter has ``keys`` (the head ops or op classes of the input patterns it
+can match: the driver only offers it nodes with those heads) and
+``rewrite(node)``, which returns a replacement variable of exactly the node's
+output type, or ``None``.
+
+* :class:`RuleRewriter` wraps a :class:`~aesara_cas.rewriting.rule.Rule`: its
+  compiled pattern matches and binds directly.
+* :class:`RelationRewriter` wraps any miniKanren relation ``rel(in, out)``.  It
+  learns the relation's input patterns once, by running it with an unknown input;
+  the compiled patterns index it and pre-check each node, so ``kanren.run`` only
+  runs on nodes the patterns match.
+* :class:`ConstantFolder` computes nodes whose inputs are all constants.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from numbers import Number
+from typing import Any
+
+import numpy as np
+from etuples.core import ExpressionTuple
+from kanren import run
+from unification.variable import isvar, var
+
+from aesara_cas.graph.basic import Apply, Constant, Variable
+from aesara_cas.logic.mirror import TermError, build
+from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match
+from aesara_cas.rewriting.rule import Rule
+from aesara_cas.tensor.elemwise import cast
+from aesara_cas.tensor.shape import Alloc, Shape, alloc
+from aesara_cas.tensor.subtensor import getitem
+from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.variable import TensorConstant, constant
+
+log = logging.getLogger("aesara_cas.rewriting")
+
+#: Constant folding skips results larger than this many elements.
+FOLD_MAX_SIZE = 1 << 16
+#: How many input patterns are learned from a relation at most.
+MAX_PATTERNS = 16
+#: How many solutions of a relation are tried on one node.
+MAX_SOLUTIONS = 4
+
+_BUILD_ERRORS = (TermError, TypeError, ValueError, IndexError, ZeroDivisionError)
+
+
+def rule_name(relation: Any) -> str:
+    return getattr(relation, "name", None) or getattr(relation, "__name__", None) or repr(relation)
+
+
+# Fitting a replacement to the exact type of what it replaces -----------------------
+
+def output_shape(old: Variable) -> list[Variable] | None:
+    """``old``'s shape as scalars computed from its node's inputs (never from ``old``)."""
+    node = old.owner
+    if node is None:
+        return None
+    in_shapes = []
+    for inp in node.inputs:
+        if not isinstance(inp.type, TensorType):
+            return None
+        dims = []
+        for i, s in enumerate(inp.type.shape):
+            dims.append(constant(np.int64(s)) if s is not None else getitem(Shape()(inp), i))
+        in_shapes.append(tuple(dims))
+    try:
+        shapes = node.op.infer_shape(node, in_shapes)
+    except NotImplementedError:
+        return None
+    out = []
+    for d in shapes[old.index]:
+        if isinstance(d, Variable):
+            out.append(d)
+        else:
+            out.append(constant(np.int64(d)))
+    return out
+
+
+def fit_type(new: Variable, old: Variable) -> Variable | None:
+    """``new`` made to have exactly ``old.type``, by a cast and/or a broadcast; or ``None``.
+
+    A rewrite may drop an input that only broadcast the result (``x * 0 -> 0``)
+    or changed its dtype; the replacement must still be of the same type, so
+    the dtype is cast back and the shape restored with ``alloc`` from the
+    shapes of the original node's inputs.
+    """
+    if new.type == old.type:
+        return new
+    if not isinstance(new.type, TensorType) or new.ndim > old.ndim:
+        return None
+    if new.dtype != old.dtype:
+        new = cast(new, old.dtype)
+        if new.type == old.type:
+            return new
+    padded = (1,) * (old.ndim - new.ndim) + new.type.shape
+    for a, b in zip(padded, old.type.shape):
+        if a is not None and b is not None and a != b and a != 1:
+            return None
+    dims = output_shape(old)
+    if dims is None:
+        return None
+    out = alloc(new, *dims)
+    return out if out.type == old.type else None
+
+
+def _lower_precision(new: Variable, old: Variable) -> bool:
+    a, b = np.dtype(new.dtype), np.dtype(old.dtype)
+    return a.kind == "f" and b.kind == "f" and a.itemsize < b.itemsize
+
+
+def materialize(term: Any, old: Variable) -> Variable | None:
+    """Build ``term`` (a rule's reified output) as a replacement for ``old``, or ``None``."""
+    if isvar(term) or term is None:
+        return None
+    try:
+        if isinstance(term, (Number, np.number, np.ndarray)) and not isinstance(term, Variable):
+            new = constant(np.asarray(term, dtype=old.dtype))
+        else:
+            new = build(term)
+            if isinstance(new, Variable) and _lower_precision(new, old):
+                # The original computed in higher precision: compute the rewrite there too.
+                target = old.dtype
+
+                def upcast(v: Variable) -> Variable:
+                    if np.dtype(v.dtype).kind == "f" and v.dtype != target:
+                        return cast(v, target)
+                    return v
+
+                new = build(term, leaf=upcast)
+                if _lower_precision(new, old):
+                    return None
+    except _BUILD_ERRORS as err:
+        log.debug("could not build %s: %s", term, err)
+        return None
+    if not isinstance(new, Variable):
+        if isinstance(new, (Number, np.number)):
+            return fit_type(constant(np.asarray(new, dtype=old.dtype)), old)
+        return None
+    try:
+        return fit_type(new, old)
+    except _BUILD_ERRORS as err:
+        log.debug("could not fit %s to %s: %s", new, old.type, err)
+        return None
+
+
+# Rewriters ------------------------------------------------------------------------
+
+class NodeRewriter:
+    """Base class: ``keys`` to index by, ``rewrite(node)`` to produce a replacement."""
+
+    name: str = "rewriter"
+    keys: tuple = (WILDCARD,)
+
+    def rewrite(self, node: Apply) -> Variable | None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+
+class RuleRewriter(NodeRewriter):
+    """A :class:`Rule` applied through its compiled pattern."""
+
+    def __init__(self, r: Rule, name: str | None = None):
+        self.rule = r
+        self.name = name or r.name
+        self.keys = (index_key(r.pattern),)
+
+    def rewrite(self, node: Apply) -> Variable | None:
+        if len(node.outputs) != 1:
+            return None
+        old = node.outputs[0]
+        term = self.rule.apply(old)
+        if term is None:
+            return None
+        return materialize(term, old)
+
+
+def learn_patterns(relation: Callable) -> list | None:
+    """The input patterns of ``relation``, found by running it on an unknown input.
+
+    Returns ``None`` when they cannot be learned (the relation fails or raises on
+    an unknown input, or accepts anything): the relation then meets every node.
+    """
+    q_in, q_out = var(), var()
+    try:
+        found = run(MAX_PATTERNS, q_in, relation(q_in, q_out))
+    except Exception as err:  # noqa: BLE001 - any failure just means "not indexable"
+        log.debug("could not learn the patterns of %s: %s", rule_name(relation), err)
+        return None
+    patterns = []
+    for p in found:
+        if isvar(p) or (not isinstance(p, ExpressionTuple) and not hasattr(p, "car")):
+            return None
+        patterns.append(p)
+    return patterns or None
+
+
+class RelationRewriter(NodeRewriter):
+    """Any miniKanren relation ``rel(in_term, out_term)`` as a node rewriter."""
+
+    def __init__(self, relation: Callable, name: str | None = None,
+                 patterns: list | None = None):
+        self.relation = relation
+        self.name = name or rule_name(relation)
+        if patterns is None:
+            patterns = getattr(relation, "patterns", None)
+        if patterns is None:
+            patterns = learn_patterns(relation)
+        compiled = [compile_pattern(p) for p in patterns] if patterns else []
+        if not compiled or any(c is None for c in compiled):
+            # Unknown or uncompilable input patterns: try the relation everywhere.
+            self.prechecks = None
+            self.keys = (WILDCARD,)
+        else:
+            self.prechecks = compiled
+            self.keys = tuple(dict.fromkeys(index_key(c) for c in compiled))
+
+    def rewrite(self, node: Apply) -> Variable | None:
+        if len(node.outputs) != 1:
+            return None
+        old = node.outputs[0]
+        if self.prechecks is not None and not any(
+            match(p, old) is not None for p in self.prechecks
+        ):
+            return None
+        q = var()
+        for term in run(MAX_SOLUTIONS, q, self.relation(old, q)):
+            new = materialize(term, old)
+            if new is not None:
+                return new
+        return None
+
+
+class ConstantFolder(NodeRewriter):
+    """Compute a node whose inputs are all constants; fold shapes known statically."""
+
+    name = "constant_folding"
+    keys = (WILDCARD,)
+
+    def rewrite(self, node: Apply) -> Variable | None:
+        if len(node.outputs) != 1 or isinstance(node.op, Alloc):
+            return None
+        out = node.outputs[0]
+        if not isinstance(out.type, TensorType):
+            return None
+        if isinstance(node.op, Shape):
+            shape = node.inputs[0].type.shape
+            if any(s is None for s in shape):
+                return None
+            return TensorConstant(out.type, np.asarray(shape, dtype=out.dtype))
+        if not all(isinstance(i, Constant) for i in node.inputs):
+            return None
+        static = out.type.shape
+        if all(s is not None for s in static) and int(np.prod(static)) > FOLD_MAX_SIZE:
+            return None
+        try:
+            with np.errstate(all="ignore"):
+                (value,) = node.op.perform(node, [i.data for i in node.inputs])
+        except Exception as err:  # noqa: BLE001 - leave it for run time to report
+            log.debug("not folding %s: %s", node.op, err)
+            return None
+        value = np.asarray(value)
+        if value.size > FOLD_MAX_SIZE or value.dtype.name != out.dtype:
+            return None
+        try:
+            return TensorConstant(out.type, value)
+        except (TypeError, ValueError):
+            return None
+
+
+def as_rewriter(obj: Any) -> NodeRewriter:
+    """A :class:`NodeRewriter` for a rule, a relation or a rewriter."""
+    if isinstance(obj, NodeRewriter):
+        return obj
+    if isinstance(obj, Rule):
+        return RuleRewriter(obj)
+    if callable(obj):
+        return RelationRewriter(obj)
+    raise TypeError(
+        f"a rule must be a miniKanren relation rel(in_term, out_term), an ac.rule(...) or a "
+        f"NodeRewriter; got {obj!r}"
+    )

@@ -1,0 +1,138 @@
+"""Small helpers rule modules use to inspect matched values and build results.
+
+These keep rule definitions short and readable: ``scalar_constant(v)`` instead
+of type checks, ``add_of(terms)`` instead of special-casing one or zero terms,
+and :func:`order_key`, the canonical order of the arguments of commutative ops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.logic.mirror import uniform_value
+from aesara_cas.tensor import elemwise as E
+
+#: At most this many nodes of a sub-graph decide its place in the canonical order.
+ORDER_KEY_NODES = 24
+
+
+def owner_op(v: Any) -> Any:
+    """The op that computes ``v`` (``None`` for inputs, constants and non-variables)."""
+    node = getattr(v, "owner", None)
+    return None if node is None else node.op
+
+
+def inputs_if(v: Any, op: Any) -> list[Variable] | None:
+    """The inputs of ``v``'s node if that node applies ``op``, else ``None``."""
+    node = getattr(v, "owner", None)
+    if node is None or node.op != op:
+        return None
+    return node.inputs
+
+
+def uniform_constant(v: Any) -> Any:
+    """The value every element of constant ``v`` equals, or ``None``."""
+    return uniform_value(v) if isinstance(v, Constant) else None
+
+
+def scalar_constant(v: Any) -> Any:
+    """The value of ``v`` if it is a zero-dimensional constant, else ``None``."""
+    if isinstance(v, Constant) and v.type.ndim == 0:
+        return uniform_value(v)
+    return None
+
+
+def is_float(v: Any) -> bool:
+    return isinstance(v, Variable) and np.dtype(v.dtype).kind == "f"
+
+
+def add_of(terms: Sequence[Any]) -> Any:
+    """``terms[0] + terms[1] + ...`` as one n-ary ``add``; one term is itself; none is 0."""
+    terms = list(terms)
+    if not terms:
+        return 0
+    if len(terms) == 1:
+        return terms[0]
+    return E.add(*terms)
+
+
+def mul_of(factors: Sequence[Any]) -> Any:
+    """``factors[0] * ...`` as one n-ary ``mul``; one factor is itself; none is 1."""
+    factors = list(factors)
+    if not factors:
+        return 1
+    if len(factors) == 1:
+        return factors[0]
+    return E.mul(*factors)
+
+
+def _token(v: Variable) -> str:
+    if isinstance(v, Constant):
+        value = uniform_value(v)
+        if value is not None and v.type.ndim == 0:
+            return f"0{v.dtype}:{value!r}"
+        return f"0{v.dtype}:{v.type.shape}:{v.signature()!r}"
+    node = v.owner
+    if node is None:
+        return f"1{v.name or ''}:{v.id:012d}"
+    return f"2{node.op}/{len(node.inputs)}/{v.index}"
+
+
+def order_key(v: Variable) -> tuple[str, ...]:
+    """A structural sort key: constants first, then inputs by name, then expressions.
+
+    Built from the first :data:`ORDER_KEY_NODES` nodes of ``v``'s sub-graph
+    (breadth first), so it depends on what ``v`` computes, not on when its node
+    was created; that keeps canonical forms independent of rule order.
+    """
+    tokens = []
+    queue = deque([v])
+    while queue and len(tokens) < ORDER_KEY_NODES:
+        u = queue.popleft()
+        tokens.append(_token(u))
+        if u.owner is not None:
+            queue.extend(u.owner.inputs)
+    return tuple(tokens)
+
+
+def canonical_order(items: Sequence[Variable]) -> list[Variable]:
+    """``items`` sorted by :func:`order_key` (a stable sort)."""
+    return sorted(items, key=order_key)
+
+
+def split_coefficient(term: Variable) -> tuple[Any, tuple[Variable, ...]]:
+    """``term`` as ``coefficient * product(factors)``: ``-(3 * x * y)`` is ``(-3, (x, y))``.
+
+    The coefficient is a Python number taken from zero-dimensional constants and
+    ``neg``; a term without one has coefficient 1 and is its own single factor.
+    """
+    coef: Any = 1
+    t = term
+    for _ in range(8):  # neg(neg(...)) chains are short once canonical
+        ins = inputs_if(t, E.neg)
+        if ins is None:
+            break
+        coef = -coef
+        t = ins[0]
+    ins = inputs_if(t, E.mul)
+    if ins is None:
+        return coef, (t,)
+    factors = []
+    for f in ins:
+        c = scalar_constant(f)
+        if c is not None and not isinstance(c, bool):
+            coef = coef * c
+        else:
+            factors.append(f)
+    if not factors:
+        return coef, ()
+    return coef, tuple(factors)
+
+
+def same_dtype(items: Sequence[Variable], dtype: str) -> bool:
+    return all(i.dtype == dtype for i in items)

@@ -1,0 +1,434 @@
+"""Algebraic rules: the ``canonicalize`` set.
+
+They bring every expression to one normal form, so that equal expressions look
+equal (and merge) and later rules have one shape to match:
+
+* ``x - y`` is ``x + -y``; ``x / y`` (floats) is ``x * y ** -1``;
+* sums and products are flat (``(a + b) + c`` is ``a + b + c`` when ``a + b`` has no
+  other use), their constants combined into one, placed first, and their
+  arguments in a canonical order;
+* like terms are collected (``2*x + 3*x`` is ``5*x``), like factors become powers
+  (``x * x`` is ``x ** 2``, ``x * y / x`` is ``y``), ``exp(a) * exp(b)`` is
+  ``exp(a + b)``; a sign is pulled out of products: ``-1 * x`` is ``-x``.
+
+Conventions (as in Aesara): a rewrite may give a defined result where the
+original was undefined, never the reverse.  ``x / x -> 1`` and ``x * 0 -> 0`` are
+applied without proving ``x != 0`` or ``x`` finite; ``exp(log(x)) -> x`` without
+proving ``x > 0``.  Rules never change a dtype or a shape (the engine casts and
+broadcasts the replacement to the exact type of what it replaces); boolean
+``+``/``*`` (logical or/and) are left alone.
+
+Every rule is a miniKanren relation built with :func:`aesara_cas.rewriting.rule`;
+the list :data:`RULES` is what the database reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from cons import cons
+from etuples import etuple
+from unification import var
+
+from aesara_cas.graph.basic import Constant
+from aesara_cas.rewriting.context import n_clients
+from aesara_cas.rewriting.rule import rule
+from aesara_cas.rewriting.terms import (
+    add_of,
+    canonical_order,
+    inputs_if,
+    is_float,
+    mul_of,
+    scalar_constant,
+    split_coefficient,
+    uniform_constant,
+)
+from aesara_cas.tensor import elemwise as E
+from aesara_cas.tensor.reduction import Reduce
+from aesara_cas.tensor.shape import DimShuffle, Reshape, Shape
+from aesara_cas.tensor.variable import constant
+
+#: Flattening stops when a sum or product would get more arguments than this.
+MAX_ARITY = 32
+
+x, y, a, b = var(), var(), var(), var()
+args = var()
+axis, keepdims = var(), var()
+
+
+def _numeric(v) -> bool:
+    return v.dtype != "bool"
+
+
+def _flattenable(arg, op, out) -> bool:
+    """Whether ``arg`` is an ``op`` node that may be merged into its user ``out``."""
+    return (inputs_if(arg, op) is not None and arg.dtype == out.dtype
+            and n_clients(arg) in (None, 1))
+
+
+def _flatten(op):
+    def rhs(bd):
+        out, ins = bd.term, bd[args]
+        if not _numeric(out):
+            return None
+        flat, changed = [], False
+        for i, arg in enumerate(ins):
+            inner = inputs_if(arg, op)
+            if (_flattenable(arg, op, out)
+                    and len(flat) + len(inner) + len(ins) - i - 1 <= MAX_ARITY):
+                flat.extend(inner)
+                changed = True
+            else:
+                flat.append(arg)
+        return op(*flat) if changed else None
+
+    return rhs
+
+
+def _combine_constants(op):
+    def rhs(bd):
+        out, ins = bd.term, bd[args]
+        consts = [i for i in ins if _is_const(i)]
+        rest = [i for i in ins if not _is_const(i)]
+        if len(consts) < 2 or not rest or not _numeric(out):
+            return None
+        value = op.scalar_op.compute(*[c.data for c in consts])
+        return op(constant(value), *rest)
+
+    return rhs
+
+
+def _is_const(v) -> bool:
+    return isinstance(v, Constant)
+
+
+def _is_value(v, number) -> bool:
+    """Whether ``v`` is a (non-boolean) constant all of whose elements equal ``number``."""
+    c = uniform_constant(v)
+    return c is not None and not isinstance(c, bool) and c == number
+
+
+def _drop_neutral(op, neutral):
+    def rhs(bd):
+        out, ins = bd.term, bd[args]
+        if not _numeric(out):
+            return None
+        rest = [i for i in ins if not _is_value(i, neutral)]
+        if len(rest) == len(ins) or not rest:
+            return None
+        return op(*rest) if len(rest) > 1 else rest[0]
+
+    return rhs
+
+
+def _order(op):
+    def rhs(bd):
+        out, ins = bd.term, list(bd[args])
+        if not _numeric(out):
+            return None
+        # With mixed dtypes the left-to-right evaluation order decides where
+        # promotion happens; only two arguments commute exactly then.
+        if len(ins) > 2 and any(i.dtype != out.dtype for i in ins):
+            return None
+        ordered = canonical_order(ins)
+        if all(p is q for p, q in zip(ordered, ins)):
+            return None
+        return op(*ordered)
+
+    return rhs
+
+
+def _collect_terms(bd):
+    out, ins = bd.term, bd[args]
+    if not _numeric(out) or any(_flattenable(i, E.add, out) for i in ins):
+        return None
+    groups: dict[tuple, list] = {}
+    for term in ins:
+        coef, body = split_coefficient(term)
+        key = tuple(map(id, body)) if body else ("constant", id(term))
+        if not body:
+            coef, body = 1, (term,)
+        if key in groups:
+            g = groups[key]
+            g[0] += coef
+            g[2] += 1
+            if coef == 1 and g[1] is None:
+                g[1] = term
+        else:
+            groups[key] = [coef, term if coef == 1 else None, 1, body]
+    if all(g[2] == 1 for g in groups.values()):
+        return None
+    terms = []
+    for coef, whole, _, body in groups.values():
+        if coef == 0:
+            continue
+        if coef == 1:
+            terms.append(whole if whole is not None else mul_of(body))
+        elif coef == -1:
+            terms.append(E.neg(whole if whole is not None else mul_of(body)))
+        else:
+            terms.append(E.mul(coef, *body))
+    return add_of(terms)
+
+
+def _base_exponent(f):
+    ins = inputs_if(f, E.pow)
+    if ins is not None:
+        e = scalar_constant(ins[1])
+        if e is not None and not isinstance(e, bool):
+            return ins[0], e
+    ins = inputs_if(f, E.sqr)
+    if ins is not None:
+        return ins[0], 2
+    ins = inputs_if(f, E.sqrt)
+    if ins is not None:
+        return ins[0], 0.5
+    return f, 1
+
+
+def _collect_powers(bd):
+    out, ins = bd.term, bd[args]
+    if not is_float(out) or any(_flattenable(i, E.mul, out) for i in ins):
+        return None
+    if any(i.dtype != out.dtype for i in ins):
+        return None
+    groups: dict[int, list] = {}
+    order = []
+    for f in ins:
+        if _is_const(f) or inputs_if(f, E.exp) is not None:
+            order.append(("keep", f))
+            continue
+        base, e = _base_exponent(f)
+        if id(base) in groups:
+            groups[id(base)][1] += e
+            groups[id(base)][2] += 1
+        else:
+            groups[id(base)] = [base, e, 1]
+            order.append(("group", id(base)))
+    if all(g[2] == 1 for g in groups.values()):
+        return None
+    factors = []
+    for kind, item in order:
+        if kind == "keep":
+            factors.append(item)
+            continue
+        base, e, _ = groups[item]
+        if e == 0:
+            continue
+        factors.append(base if e == 1 else E.pow(base, e))
+    return mul_of(factors)
+
+
+def _merge_exps(bd):
+    out, ins = bd.term, bd[args]
+    if not is_float(out):
+        return None
+    exps = [i for i in ins if inputs_if(i, E.exp) is not None]
+    if len(exps) < 2 or any(i.dtype != out.dtype for i in exps):
+        return None
+    rest = [i for i in ins if inputs_if(i, E.exp) is None]
+    merged = E.exp(add_of([inputs_if(i, E.exp)[0] for i in exps]))
+    return mul_of(rest + [merged])
+
+
+def _pull_neg(bd):
+    out, ins = bd.term, bd[args]
+    if not _numeric(out):
+        return None
+    negs = [i for i in ins if inputs_if(i, E.neg) is not None]
+    if not negs:
+        return None
+    factors = [inputs_if(i, E.neg)[0] if inputs_if(i, E.neg) is not None else i for i in ins]
+    prod = mul_of(factors)
+    return E.neg(prod) if len(negs) % 2 else prod
+
+
+def _minus_one(bd):
+    out, ins = bd.term, bd[args]
+    if not _numeric(out):
+        return None
+    ones = [i for i in ins if i.ndim == 0 and _is_value(i, -1)]
+    if len(ones) != 1 or len(ins) < 2:
+        return None
+    return E.neg(mul_of([i for i in ins if i is not ones[0]]))
+
+
+def _neg_into_constant(bd):
+    ins = bd[args]
+    if not _numeric(bd.term):
+        return None
+    c = scalar_constant(ins[0])
+    if c is None or isinstance(c, bool) or c == -1:
+        return None
+    return E.mul(constant(-ins[0].data), *ins[1:])
+
+
+def _div_to_mul(bd):
+    out = bd.term
+    if not (is_float(out) and bd[x].dtype == out.dtype == bd[y].dtype):
+        return None
+    return E.mul(bd[x], E.pow(bd[y], -1))
+
+
+def _pow_pow(bd):
+    e1, e2 = scalar_constant(bd[a]), scalar_constant(bd[b])
+    if e1 is None or e2 is None or isinstance(e1, bool) or isinstance(e2, bool):
+        return None
+    if not is_float(bd.term) or not np.isfinite(e2) or float(e2) != int(e2):
+        return None
+    return E.pow(bd[x], e1 * e2)
+
+
+def _sum_scalar_factors(bd):
+    out, prod = bd.term, bd[x]
+    ins = inputs_if(prod, E.mul)
+    scalars = [f for f in ins if f.ndim == 0]
+    rest = [f for f in ins if f.ndim != 0]
+    if not scalars or not rest or any(f.dtype != prod.dtype for f in rest):
+        return None
+    return mul_of(scalars + [Reduce("sum", bd[axis], bd[keepdims])(mul_of(rest))])
+
+
+def _compose_dimshuffles(bd):
+    inner_order, outer_order = bd[a], bd[b]
+    composed = tuple("x" if d == "x" else inner_order[d] for d in outer_order)
+    if composed == tuple(range(bd[x].ndim)):
+        return bd[x]
+    return DimShuffle(bd[x].ndim, composed)(bd[x])
+
+
+def _reshape_noop(bd):
+    src, out, shp = bd[x], bd.term, bd[y]
+    if src.ndim != out.ndim:
+        return None
+    if inputs_if(shp, Shape()) is not None and inputs_if(shp, Shape())[0] is src:
+        return src
+    if all(s is not None for s in src.type.shape) and src.type.shape == out.type.shape:
+        return src
+    return None
+
+
+sub_to_add = rule(
+    etuple(E.sub, x, y), etuple(E.add, x, etuple(E.neg, y)), name="sub_to_add",
+    doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).",
+)
+neg_neg = rule(
+    etuple(E.neg, etuple(E.neg, x)), x, name="neg_neg", doc="-(-x) -> x, for all x.",
+)
+add_flatten = rule(
+    cons(E.add, args), _flatten(E.add), name="add_flatten",
+    doc="(a + b) + c -> a + b + c when a + b has no other use and the same dtype.",
+)
+mul_flatten = rule(
+    cons(E.mul, args), _flatten(E.mul), name="mul_flatten",
+    doc="(a * b) * c -> a * b * c when a * b has no other use and the same dtype.",
+)
+add_constants = rule(
+    cons(E.add, args), _combine_constants(E.add), name="add_constants",
+    doc="2 + x + 3 -> 5 + x: the constants of a sum combined into one.",
+)
+mul_constants = rule(
+    cons(E.mul, args), _combine_constants(E.mul), name="mul_constants",
+    doc="2 * x * 3 -> 6 * x: the constants of a product combined into one.",
+)
+add_zero = rule(
+    cons(E.add, args), _drop_neutral(E.add, 0), name="add_zero",
+    doc="x + 0 -> x, for all x (0 may be an array of zeros; the shape is kept).",
+)
+mul_one = rule(
+    cons(E.mul, args), _drop_neutral(E.mul, 1), name="mul_one",
+    doc="x * 1 -> x, for all x (1 may be an array of ones; the shape is kept).",
+)
+mul_zero = rule(
+    cons(E.mul, args), lambda bd: 0 if _numeric(bd.term) else None,
+    where=lambda bd: any(_is_value(i, 0) for i in bd[args]),
+    name="mul_zero", doc="x * 0 -> 0, for finite x (convention: assumed, not proved).",
+)
+add_order = rule(
+    cons(E.add, args), _order(E.add), name="add_order",
+    doc="Arguments of + in canonical order (constants, inputs by name, expressions).",
+)
+mul_order = rule(
+    cons(E.mul, args), _order(E.mul), name="mul_order",
+    doc="Arguments of * in canonical order (constants, inputs by name, expressions).",
+)
+add_collect = rule(
+    cons(E.add, args), _collect_terms, name="add_collect",
+    doc="x + x -> 2*x, 2*x + 3*x -> 5*x, x - x -> 0: like terms collected, for all x.",
+)
+mul_collect = rule(
+    cons(E.mul, args), _collect_powers, name="mul_collect",
+    doc="x * x -> x**2, x**a * x**b -> x**(a+b), x * x**-1 -> 1 (floats; x != 0 by "
+        "convention for negative powers).",
+)
+mul_exp = rule(
+    cons(E.mul, args), _merge_exps, name="mul_exp",
+    doc="exp(a) * exp(b) -> exp(a + b), for all real a, b (floats).",
+)
+mul_neg = rule(
+    cons(E.mul, args), _pull_neg, name="mul_neg",
+    doc="x * -y -> -(x * y), for all x, y.",
+)
+mul_minus_one = rule(
+    cons(E.mul, args), _minus_one, name="mul_minus_one",
+    doc="-1 * x -> -x, for all x.",
+)
+neg_mul_constant = rule(
+    etuple(E.neg, cons(E.mul, args)), _neg_into_constant, name="neg_mul_constant",
+    doc="-(c * x) -> (-c) * x for a scalar constant c.",
+)
+div_to_mul = rule(
+    etuple(E.true_div, x, y), _div_to_mul, name="div_to_mul",
+    doc="x / y -> x * y**-1 for floats of one dtype (the canonical form of division).",
+)
+div_self = rule(
+    etuple(E.true_div, x, x), 1, name="div_self",
+    doc="x / x -> 1 (convention: x != 0 assumed, as in Aesara).",
+)
+pow_one = rule(etuple(E.pow, x, 1), x, name="pow_one", doc="x ** 1 -> x, for all x.")
+pow_zero = rule(
+    etuple(E.pow, x, 0), 1, name="pow_zero", doc="x ** 0 -> 1, for all x (NumPy: 0**0 = 1).",
+)
+pow_pow = rule(
+    etuple(E.pow, etuple(E.pow, x, a), b), _pow_pow, name="pow_pow",
+    doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats).",
+)
+log_exp = rule(
+    etuple(E.log, etuple(E.exp, x)), x, name="log_exp", doc="log(exp(x)) -> x, for real x.",
+)
+exp_log = rule(
+    etuple(E.exp, etuple(E.log, x)), x, name="exp_log",
+    doc="exp(log(x)) -> x, for x > 0 (convention: applied without proof).",
+)
+sum_neg = rule(
+    etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.neg, x)),
+    etuple(E.neg, etuple(etuple(Reduce, "sum", axis, keepdims), x)),
+    name="sum_neg", doc="sum(-x, axis) -> -sum(x, axis), for all x and any axis.",
+)
+sum_scalar_mul = rule(
+    etuple(etuple(Reduce, "sum", axis, keepdims), x), _sum_scalar_factors,
+    where=lambda bd: inputs_if(bd[x], E.mul) is not None, name="sum_scalar_mul",
+    doc="sum(c * x, axis) -> c * sum(x, axis) for zero-dimensional c, any axis.",
+)
+dimshuffle_dimshuffle = rule(
+    etuple(etuple(DimShuffle, var(), b), etuple(etuple(DimShuffle, var(), a), x)),
+    _compose_dimshuffles, name="dimshuffle_dimshuffle",
+    doc="x.T.T -> x; two dimshuffles (transposes, added/dropped axes) composed into one.",
+)
+reshape_reshape = rule(
+    etuple(etuple(Reshape, var()), etuple(etuple(Reshape, var()), x, var()), y),
+    lambda bd: Reshape(bd.term.ndim)(bd[x], bd[y]), name="reshape_reshape",
+    doc="reshape(reshape(x, s1), s2) -> reshape(x, s2), for all x.",
+)
+reshape_noop = rule(
+    etuple(etuple(Reshape, var()), x, y), _reshape_noop, name="reshape_noop",
+    doc="reshape(x, s) -> x when s is x's own shape.",
+)
+
+#: The ``canonicalize`` set, in its default order (the result does not depend on it).
+RULES = [
+    sub_to_add, neg_neg, add_flatten, mul_flatten, add_constants, mul_constants, add_zero,
+    mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
+    mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
+    log_exp, exp_log, sum_neg, sum_scalar_mul, dimshuffle_dimshuffle, reshape_reshape,
+    reshape_noop,
+]

@@ -1,0 +1,260 @@
+"""Graph views and series used by :mod:`aesara_cas.rules.cancellation`.
+
+The views recognise a computation whatever spelling canonicalisation gave it:
+``a - b`` as ``sub(a, b)``, ``add(a, neg(b))`` or ``add(a, -k)``; ``a + c`` as
+any n-ary ``add`` containing ``a``; ``b*b`` as ``sqr(b)``, ``mul(b, b)`` or
+``b ** 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from aesara_cas import tensor as at
+from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.rewriting.context import current_graph
+from aesara_cas.rewriting.terms import add_of, inputs_if, scalar_constant
+
+
+def const_value(v: Any) -> float | None:
+    """The value of a zero-dimensional numeric constant, else ``None``."""
+    c = scalar_constant(v)
+    if c is None or isinstance(c, (bool, np.bool_)):
+        return None
+    return float(c)
+
+
+def is_const(v: Any, value: float) -> bool:
+    return const_value(v) == value
+
+
+def negate(v: Variable) -> Variable:
+    """``-v``, folded when ``v`` is a constant."""
+    c = const_value(v)
+    if c is not None and isinstance(v, Constant):
+        return at.constant(np.asarray(-c, dtype=v.dtype))
+    return at.neg(v)
+
+
+def difference(v: Variable) -> tuple[Variable, Variable] | None:
+    """``(a, b)`` if ``v`` computes ``a - b``.
+
+    Recognises ``sub(a, b)``, a two-term ``add`` with a ``neg`` term, and a
+    two-term ``add`` with a negative constant term (``add(-1, y)`` is ``y - 1``).
+    """
+    ins = inputs_if(v, at.sub)
+    if ins is not None:
+        return ins[0], ins[1]
+    ins = inputs_if(v, at.add)
+    if ins is None or len(ins) != 2:
+        return None
+    for i in (0, 1):
+        negated = negation(ins[1 - i])
+        if negated is not None:
+            return ins[i], negated
+    for i in (0, 1):
+        c = const_value(ins[1 - i])
+        if c is not None and c < 0:
+            return ins[i], negate(ins[1 - i])
+    return None
+
+
+def shift(s: Variable, a: Variable) -> Variable | None:
+    """``c`` such that ``s`` computes ``a + c``, or ``None``.
+
+    ``s`` may be an n-ary ``add`` with ``a`` among its terms, ``sub(a, d)``
+    (``c = -d``); ``a`` may be a constant, matched by value.
+    """
+    value = const_value(a)
+
+    def same(t: Variable) -> bool:
+        return t is a or (value is not None and const_value(t) == value)
+
+    ins = inputs_if(s, at.add)
+    if ins is not None:
+        for i, term in enumerate(ins):
+            if same(term):
+                return add_of(ins[:i] + ins[i + 1:])
+    ins = inputs_if(s, at.sub)
+    if ins is not None and same(ins[0]):
+        return negate(ins[1])
+    return None
+
+
+def square_base(t: Variable) -> Variable | None:
+    """``b`` if ``t`` computes ``b * b`` (``sqr(b)``, ``mul(b, b)`` or ``b ** 2``)."""
+    ins = inputs_if(t, at.sqr)
+    if ins is not None:
+        return ins[0]
+    ins = inputs_if(t, at.mul)
+    if ins is not None and len(ins) == 2 and ins[0] is ins[1]:
+        return ins[0]
+    ins = inputs_if(t, at.pow)
+    if ins is not None and const_value(ins[1]) == 2:
+        return ins[0]
+    return None
+
+
+def sqrt_arg(t: Variable) -> Variable | None:
+    """``u`` if ``t`` computes ``sqrt(u)`` (``sqrt(u)`` or ``u ** 0.5``)."""
+    ins = inputs_if(t, at.sqrt)
+    if ins is not None:
+        return ins[0]
+    ins = inputs_if(t, at.pow)
+    if ins is not None and const_value(ins[1]) == 0.5:
+        return ins[0]
+    return None
+
+
+def reciprocal_of(t: Variable) -> Variable | None:
+    """``u`` if ``t`` computes ``1 / u`` (``true_div(1, u)`` or ``u ** -1``)."""
+    ins = inputs_if(t, at.true_div)
+    if ins is not None and const_value(ins[0]) == 1:
+        return ins[1]
+    ins = inputs_if(t, at.pow)
+    if ins is not None and const_value(ins[1]) == -1:
+        return ins[0]
+    return None
+
+
+def quotient(t: Variable) -> tuple[Variable, Variable] | None:
+    """``(p, q)`` if ``t`` computes ``p / q`` (``true_div(p, q)`` or ``mul(p, q ** -1)``)."""
+    ins = inputs_if(t, at.true_div)
+    if ins is not None:
+        return ins[0], ins[1]
+    ins = inputs_if(t, at.mul)
+    if ins is not None and len(ins) == 2:
+        for i in (0, 1):
+            q = reciprocal_of(ins[1 - i])
+            if q is not None:
+                return ins[i], q
+    return None
+
+
+def negation(t: Variable) -> Variable | None:
+    """``u`` if ``t`` computes ``-u`` (``neg(u)`` or ``mul(-1, u)``)."""
+    ins = inputs_if(t, at.neg)
+    if ins is not None:
+        return ins[0]
+    ins = inputs_if(t, at.mul)
+    if ins is not None and len(ins) == 2:
+        for i in (0, 1):
+            if const_value(ins[i]) == -1:
+                return ins[1 - i]
+    return None
+
+
+def split_square(s: Variable, base: Variable | None = None) -> tuple[Variable, Variable] | None:
+    """``(b, e)`` if ``s`` computes ``b*b + e`` (a term of an ``add``, or ``b*b - d``);
+    with ``base`` given, only ``b is base`` counts."""
+    ins = inputs_if(s, at.add)
+    if ins is not None:
+        for i, term in enumerate(ins):
+            b = square_base(term)
+            if b is not None and (base is None or b is base):
+                return b, add_of(ins[:i] + ins[i + 1:])
+    pair = difference(s)
+    if pair is not None:
+        b = square_base(pair[0])
+        if b is not None and (base is None or b is base):
+            return b, negate(pair[1])
+    return None
+
+
+def root_of_square_sum(r: Variable, b: Variable) -> tuple[Variable, Variable | None] | None:
+    """``(e, w)`` if ``r`` computes ``sqrt(b*b + e)``: ``w`` is ``None`` for a ``sqrt``;
+    for ``hypot(b, w)``, ``e = w*w`` and ``w`` is given so ``e`` can be avoided."""
+    u = sqrt_arg(r)
+    if u is not None:
+        split = split_square(u, b)
+        return None if split is None else (split[1], None)
+    ins = inputs_if(r, at.hypot)
+    if ins is not None:
+        for i in (0, 1):
+            if ins[i] is b:
+                return at.sqr(ins[1 - i]), ins[1 - i]
+    return None
+
+
+def find_node(op: Any, inputs: tuple) -> Variable | None:
+    """The output of the node ``op(*inputs)`` in the graph being rewritten, if any."""
+    fg = current_graph()
+    if fg is None or not inputs:
+        return None
+    for client, _ in fg.clients.get(inputs[0], ()):
+        if client != "output" and client.op == op and tuple(client.inputs) == tuple(inputs):
+            return client.outputs[0]
+    return None
+
+
+def guarded(v: Variable | None) -> bool:
+    """Whether ``v`` is already the fallback (``else``) branch of a ``switch`` in the
+    graph being rewritten: a rule that keeps the original expression as that branch
+    must not fire on it again."""
+    fg = current_graph()
+    if fg is None or v is None:
+        return False
+    return any(client != "output" and client.op == at.switch and i == 2
+               for client, i in fg.clients.get(v, ()))
+
+
+def has_client(v: Variable, op: Any) -> bool:
+    """Whether some node of the graph being rewritten applies ``op`` to ``v``."""
+    fg = current_graph()
+    if fg is None:
+        return False
+    return any(client != "output" and client.op == op for client, _ in fg.clients.get(v, ()))
+
+
+def is_float(*vs: Variable) -> bool:
+    return all(isinstance(v, Variable) and v.dtype.startswith("float") for v in vs)
+
+
+# ---------------------------------------------------------------- series
+
+
+def bernoulli(n: int) -> list[Fraction]:
+    """The Bernoulli numbers ``B_0 .. B_n`` (``B_1 = -1/2``), exactly."""
+    b = [Fraction(1)]
+    for m in range(1, n + 1):
+        b.append(-sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1))
+    return b
+
+
+def series(coef, threshold: float, tol: float = 2.0 ** -60) -> list[float]:
+    """``[c_0, c_1, ...]`` of ``x**3 * sum(c_k x**(2k))``, stopping at the first term
+    below ``tol`` times the leading one for every ``|x| < threshold``."""
+    out: list[float] = []
+    first = abs(coef(0))
+    k = 0
+    while True:
+        c = coef(k)
+        out.append(float(c))
+        if abs(c) * threshold ** (2 * k) < tol * first:
+            return out
+        k += 1
+
+
+def odd_series(x: Variable, coeffs: list[float]) -> Variable:
+    """``x**3 * (c0 + c1 x**2 + ...)`` by Horner's rule in ``x**2``."""
+    x2 = at.sqr(x)
+    acc: Any = coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        acc = acc * x2 + c
+    return x * x2 * acc
+
+
+_B = bernoulli(120)
+
+
+def tan_coefficient(k: int) -> Fraction:
+    """The coefficient of ``x**(2k+3)`` in ``tan x``.
+
+    ``tan x = sum_n (-1)**(n-1) 4**n (4**n - 1) B_2n / (2n)! x**(2n-1)`` with ``n = k + 2``.
+    """
+    n = k + 2
+    return (-1) ** (n - 1) * 4 ** n * (4 ** n - 1) * _B[2 * n] / math.factorial(2 * n)
