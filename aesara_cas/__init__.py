@@ -14,7 +14,9 @@ from aesara_cas.compile.shared import SharedVariable, shared
 from aesara_cas.gradient import grad, hessian, jacobian, jvp
 from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.logic.mirror import etuplize
 from aesara_cas.printing import dprint, pprint
+from aesara_cas.rewriting import rule, simplify
 
 __version__ = "0.1.0"
 
@@ -22,4 +24,5 @@ __all__ = [
     "Function", "FunctionGraph", "SharedVariable", "dprint", "function", "pprint",
     "shared", "tensor",
     "grad", "hessian", "jacobian", "jvp", "verify_grad",
+    "etuplize", "rule", "simplify",
 ]

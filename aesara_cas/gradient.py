@@ -105,14 +105,21 @@ def _label(var: Variable, k: int, single: bool) -> str:
     return f"wrt{name}" if single else f"wrt[{k}]{name}"
 
 
+#: The rule sets run on expressions before and after differentiating them.  The
+#: backend-oriented ``specialize`` set is left to compilation: what it produces
+#: (fused or BLAS-specific ops) is not meant to be differentiated again.
+REWRITE_SETS = ("canonicalize", "stabilize")
+
+
 def _simplify(outputs: list[Variable]) -> list[Variable]:
     """``outputs`` through the standard rewrites when the rewrite engine is present."""
-    import aesara_cas
-
-    simplify = getattr(aesara_cas, "simplify", None)
-    if simplify is None or not outputs:
+    try:
+        from aesara_cas.rewriting import simplify
+    except ImportError:  # the rewrite engine is optional for differentiation
         return outputs
-    result = simplify(list(outputs))
+    if not outputs:
+        return outputs
+    result = simplify(list(outputs), include=list(REWRITE_SETS))
     return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
@@ -394,7 +401,7 @@ def jacobian(
     results = backprop([stable], [seed], wrt_list, list(holders) or blockers)
     rows = _finish(results, wrt_list, reach, disconnected_inputs, single, "the expression")
     if holders:
-        rows = clone_replace(rows, holders)
+        stable, *rows = clone_replace([stable, *rows], holders)
     shape = expression.type.shape
     size = None if None in shape else math.prod(shape)
     if size is not None and size <= UNROLL_LIMIT:

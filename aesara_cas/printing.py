@@ -20,13 +20,14 @@ from aesara_cas.tensor.blas import Dot, MatMul
 from aesara_cas.tensor.elemwise import Elemwise
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.scalar import Cast
-from aesara_cas.tensor.shape import DimShuffle
+from aesara_cas.tensor.shape import DimShuffle, Join
 from aesara_cas.tensor.subtensor import Subtensor, _index_str
 
 ATOM = 100
-# Python's own operator precedences, so printed expressions read (and parse) as Python.
+# Python's own operator precedences, so printed expressions read (and parse) as Python:
+# comparisons bind looser than `|` and `&`, which bind looser than `+`.
 PRECEDENCE = {
-    "or_": 3, "and_": 5, "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "neq": 6,
+    "lt": 6, "le": 6, "gt": 6, "ge": 6, "eq": 6, "neq": 6, "or_": 7, "and_": 8,
     "add": 10, "sub": 10, "mul": 20, "true_div": 20, "int_div": 20, "mod": 20, "matmul": 20,
     "neg": 30, "invert": 30, "pow": 40,
 }
@@ -34,13 +35,17 @@ PRECEDENCE = {
 SHARE_THRESHOLD = 120
 
 
-def _format_constant(c: Constant) -> str:
+def _format_constant(c: Constant, strip_point: bool = True) -> str:
     data = c.data
     if data.ndim == 0:
         value = data.item()
         if isinstance(value, float):
-            text = repr(value)
-            return text[:-2] if text.endswith(".0") and "e" not in text else text
+            # NumPy's str is the shortest text that reads back as the same value in
+            # the constant's own dtype (`0.1` for a float32, not `0.10000000149011612`).
+            text = str(data[()])
+            if strip_point and text.endswith(".0") and "e" not in text:
+                return text[:-2]
+            return text
         return repr(value)
     if data.size <= 6:
         return np.array2string(data, separator=", ").replace("\n", "")
@@ -51,6 +56,13 @@ def _leaf_name(var: Variable) -> str:
     if isinstance(var, Constant):
         return var.name or _format_constant(var)
     return var.name if var.name is not None else f"<{var.type}>"
+
+
+def _weak_partner(c: Constant, node) -> bool:
+    """Whether a Python number in place of ``c`` would take ``c``'s dtype in ``node``."""
+    return isinstance(node.op, Elemwise) and any(
+        i is not c and not isinstance(i, Constant) and i.dtype == c.dtype for i in node.inputs
+    )
 
 
 def _wrap(text: str, prec: int, need: int, strict: bool = False) -> str:
@@ -73,11 +85,15 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
             if name == "pow":
                 (a, pa), (b, pb) = args
                 return f"{_wrap(a, pa, prec, strict=True)} ** {_wrap(b, pb, prec - 10)}", prec
-            parts = [_wrap(args[0][0], args[0][1], prec)]
-            # Left-associative: a right operand of equal precedence needs parentheses
-            # unless the operator is associative.
+            # Python chains comparisons (`a < b < c` is not `(a < b) < c`), so a
+            # comparison operand of equal precedence always needs parentheses.
+            chained = prec == PRECEDENCE["lt"]
+            parts = [_wrap(args[0][0], args[0][1], prec, strict=chained)]
+            # Left-associative: a right operand of equal precedence keeps its
+            # parentheses, so the text parses back into the same tree (even for `+`:
+            # `a + (b + c)` and `a + b + c` round differently).
             for text, p in args[1:]:
-                parts.append(_wrap(text, p, prec, strict=not sop.associative))
+                parts.append(_wrap(text, p, prec, strict=True))
             return f" {sym} ".join(parts), prec
         return f"{name}({', '.join(a for a, _ in args)})", ATOM
     if isinstance(op, Reduce):
@@ -105,6 +121,8 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{_wrap(a, pa, prec)} @ {_wrap(b, pb, prec, strict=True)}", prec
     if isinstance(op, Dot):
         return f"dot({args[0][0]}, {args[1][0]})", ATOM
+    if isinstance(op, Join):
+        return f"concatenate([{', '.join(a for a, _ in args)}], axis={op.axis})", ATOM
     name = getattr(op, "print_name", None) or type(op).__name__.lower()
     return f"{name}({', '.join(a for a, _ in args)})", ATOM
 
@@ -172,12 +190,21 @@ def pprint(var: Variable | Sequence[Variable]) -> str:
     text: dict[Variable, tuple[_Text, int]] = {}
     bindings: list[str] = []
 
-    def leaf(v: Variable) -> tuple[_Text, int]:
+    def leaf(v: Variable, node=None) -> tuple[_Text, int]:
         name = _leaf_name(v)
-        return _Text([name], len(name)), ATOM
+        if (
+            node is not None and isinstance(v, Constant) and v.name is None
+            and v.data.ndim == 0 and v.dtype[0] == "f" and not _weak_partner(v, node)
+        ):
+            # `2` reads back as a float only next to a float variable of the same
+            # dtype (NumPy's weak scalars); elsewhere keep the point: `exp(2.0)`.
+            name = _format_constant(v, strip_point=False)
+        # A negative number binds like unary minus: `(-2) ** x`, not `-2 ** x`,
+        # which Python reads as `-(2 ** x)`.
+        return _Text([name], len(name)), PRECEDENCE["neg"] if name.startswith("-") else ATOM
 
     for node in nodes:
-        args = [text.get(i) or leaf(i) for i in node.inputs]
+        args = [text.get(i) or leaf(i, node) for i in node.inputs]
         result = _format_with_pieces(node, args)
         for out in node.outputs:
             if len(node.outputs) > 1:

@@ -44,7 +44,8 @@ from aesara_cas.rewriting.terms import (
 )
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
-from aesara_cas.tensor.shape import DimShuffle, Reshape, Shape
+from aesara_cas.tensor.shape import Alloc, DimShuffle, Reshape, Shape
+from aesara_cas.tensor.subtensor import Subtensor
 from aesara_cas.tensor.variable import constant
 
 #: Flattening stops when a sum or product would get more arguments than this.
@@ -307,6 +308,18 @@ def _reshape_noop(bd):
     return None
 
 
+def _alloc_dim(bd):
+    idx = bd[a]
+    if len(idx) != 1 or idx[0][0] != "int" or not isinstance(idx[0][1], int):
+        return None
+    node = bd[x].owner
+    if node is None or not isinstance(node.op, Alloc):
+        return None
+    dims = node.inputs[1:]
+    i = idx[0][1]
+    return dims[i] if -len(dims) <= i < len(dims) else None
+
+
 sub_to_add = rule(
     etuple(E.sub, x, y), etuple(E.add, x, etuple(E.neg, y)), name="sub_to_add",
     doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).",
@@ -423,6 +436,10 @@ reshape_noop = rule(
     etuple(etuple(Reshape, var()), x, y), _reshape_noop, name="reshape_noop",
     doc="reshape(x, s) -> x when s is x's own shape.",
 )
+shape_of_alloc = rule(
+    etuple(etuple(Subtensor, a), etuple(Shape(), x)), _alloc_dim, name="shape_of_alloc",
+    doc="alloc(v, *dims).shape[i] -> dims[i].",
+)
 
 #: The ``canonicalize`` set, in its default order (the result does not depend on it).
 RULES = [
@@ -430,5 +447,5 @@ RULES = [
     mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
     mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
     log_exp, exp_log, sum_neg, sum_scalar_mul, dimshuffle_dimshuffle, reshape_reshape,
-    reshape_noop,
+    reshape_noop, shape_of_alloc,
 ]

@@ -229,6 +229,7 @@ def _shift_identity(op: Any, base: Variable, shifted: Variable, c: Variable, ori
     tan(t + c) - tan(t)       = sin(c) / (cos(t + c) cos(t))
     exp(t + c) - exp(t)       = exp(t) expm1(c)
     log(t + c) - log(t)       = log1p(c / t)                   (t > 0, t + c > 0)
+    log1p(t) - log(t)         = log1p(1 / t)                   (t > 0)
     arctan(t + c) - arctan(t) = arctan(c / (1 + t (t + c)))    where 1 + t (t + c) > 0
 
 All exact identities on the stated domains (the arctan one is applied only
@@ -236,6 +237,12 @@ where it holds; elsewhere the difference does not cancel and is kept).  The
 left sides lose about log2(|f(t)| / |f(t + c) - f(t)|) bits.
 """)
 def shifted_difference(a: Variable, b: Variable) -> Variable | None:
+    t = _inputs(a, at.log1p)
+    if t is not None and _inputs(b, at.log) is t:  # log(1 + t) - log(t)
+        return at.log1p(1.0 / t)
+    t = _inputs(b, at.log1p)
+    if t is not None and _inputs(a, at.log) is t:
+        return at.neg(at.log1p(1.0 / t))
     for op in (at.sin, at.cos, at.tan, at.exp, at.log, at.arctan):
         ia, ib = _inputs(a, op), _inputs(b, op)
         if ia is None or ib is None:
@@ -307,14 +314,22 @@ def _root_minus(r: Variable, b: Variable, sign: int) -> Variable | None:
     if found is None:
         return None
     e, w = found
-    s_node = find_node(at.add, (r, b)) if sign < 0 else None
-    ce = const_value(e) if w is None else const_value(w)
-    if s_node is not None and has_client(s_node, at.log) and ce is not None and abs(ce) == 1:
-        return None  # log(b + sqrt(b*b +- 1)) is arcsinh/arccosh: leave it to that rule
-    rb = r + b if sign > 0 else r - b
+    # Where the stable form is used, r + b (sign +1, b > 0) and r - b (sign -1, b < 0)
+    # both equal r + |b|: spelled so, no rule sees a root plus/minus its base again.
+    rb = r + at.abs(b)
     stable = e / rb if w is None else w * (w / rb)
     cond = b > 0 if sign > 0 else b < 0
-    return at.switch(cond, stable, r + at.abs(b))
+    return at.switch(cond, stable, rb)
+
+
+def _unit_offset(r: Variable, b: Variable) -> bool:
+    """Whether ``r`` is ``sqrt(b*b +- 1)`` (or ``hypot(b, +-1)``)."""
+    found = root_of_square_sum(r, b)
+    if found is None:
+        return False
+    e, w = found
+    value = const_value(e) if w is None else const_value(w)
+    return value is not None and abs(value) == 1
 
 
 @on_difference("root_minus_base", """sqrt(b*b + e) - b and b - sqrt(b*b + e), rationalised.
@@ -338,7 +353,10 @@ def root_minus_base(a: Variable, b: Variable) -> Variable | None:
 def _root_plus(head, p, q) -> Variable | None:
     """``b + sqrt(b*b + e)``, and ``-b - sqrt(b*b + e)`` as its negation."""
     if head == at.add:
+        v = find_node(head, (p, q))
         for r, b in ((p, q), (q, p)):
+            if v is not None and has_client(v, at.log) and _unit_offset(r, b):
+                return None  # log(b + sqrt(b*b +- 1)) is arcsinh/arccosh: leave it to that rule
             out = _root_minus(r, b, -1)
             if out is not None:
                 return out
@@ -628,3 +646,41 @@ def log1p_difference_arctanh(a: Variable, b: Variable) -> Variable | None:
     if negation(x) is y:
         return -2.0 * at.arctanh(y)
     return None
+
+
+# ---------------------------------------------------------------- exp of a rounded sum
+
+
+def _reduction(v: Variable) -> bool:
+    u = negation(v)
+    node = (u if u is not None else v).owner
+    return node is not None and type(node.op).__name__ == "Reduce"
+
+
+@on_op("exp_of_sum_compensated", at.exp, 1, """exp(a + b + ...) with the sum's rounding error compensated.
+
+    exp(a + b) = exp(s) * exp(e) ~ exp(s) * (1 + e),   s = fl(a + b), e = (a + b) - s
+
+e is computed exactly by TwoSum (Knuth); |e| <= 2^-53 |s|, so the dropped e^2/2
+is negligible wherever exp(s) is finite.  The plain form has a relative error of
+about |s| 2^-53 (up to 8 bits for |s| ~ 700): this matters for exp(x) * exp(y),
+which canonicalisation collects into exp(x + y).  Not applied to sums with a
+reduction term (the exp(x - max(x)) of softmax, whose shift only sets the range).
+Where s is not finite or |s| >= 746 (exp(s) is 0 or inf) e is not used.
+""")
+def exp_of_sum_compensated(u: Variable) -> Variable | None:
+    node = u.owner
+    if node is None or node.op != at.add or not is_float(u):
+        return None
+    terms = node.inputs
+    if sum(const_value(t) is None for t in terms) < 2 or any(_reduction(t) for t in terms):
+        return None
+    s, err = terms[0], None
+    for t in terms[1:]:
+        total = u if t is terms[-1] and len(terms) == 2 else s + t
+        bb = total - s
+        e = (s - (total - bb)) + (t - bb)
+        err = e if err is None else err + e
+        s = total
+    corr = at.switch(at.abs(s) < 746.0, err, 0.0)
+    return at.exp(s) * (1.0 + corr)

@@ -260,3 +260,19 @@ def test_verify_grad_rejects_bad_inputs():
         ac.verify_grad(lambda v: v * 2, [np.arange(3)])
     with pytest.raises(TypeError, match="list"):
         ac.verify_grad(lambda v: v * 2, np.arange(3.0))
+
+
+def test_gradients_seeded_by_a_broadcast_scalar(rng):
+    # A reduction's gradient is a scalar broadcast to the input; element-wise ops
+    # below it use the scalar directly where that provably gives the full shape.
+    x = rng.normal(size=(3, 4))
+    for fn in [
+        lambda v: at.mean(at.sigmoid(v)),
+        lambda v: at.sum(at.exp(v) * np.array([2.0])),
+        lambda v: at.sum(at.softplus(v) * 3.0 + 1.0),
+        lambda v: at.sum(at.exp(v) + np.ones((1, 1, 1))),
+        lambda v: at.sum(-v),
+        lambda v: at.mean(v * np.ones((1, 1))) * at.max(v),
+    ]:
+        check(fn, [x], rng)
+        check(fn, [x], rng, static_shapes=True)

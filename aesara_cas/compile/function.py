@@ -212,7 +212,14 @@ def function(
 
     rewrite(fgraph)
     program = link(fgraph, mode)
-    return Function(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
+    # A compiled program brings its own Function subclass whose __call__ is native
+    # code (it checks the arguments itself, with the same messages as _bind).
+    cls = getattr(program, "function_class", Function)
+    fn = cls(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
+    attach = getattr(program, "attach", None)
+    if attach is not None:
+        attach(fn)
+    return fn
 
 
 def evaluate(var: Variable, inputs: Mapping) -> np.ndarray:

@@ -84,10 +84,13 @@ def rewrite_graph(
     excluded = set(_names(exclude or (), "exclude"))
     builtins = [] if "constant_folding" in excluded else [ConstantFolder()]
     driver = Driver(fgraph, trace=trace, merge="merge" not in excluded)
-    with rewriting(fgraph):
-        driver.merge_all()
-        for name, rewriters in phases or [("builtin", [])]:
-            driver.run_phase(name, builtins + rewriters, max_steps)
+    try:
+        with rewriting(fgraph):
+            driver.merge_all()
+            for name, rewriters in phases or [("builtin", [])]:
+                driver.run_phase(name, builtins + rewriters, max_steps)
+    finally:
+        driver.close()
     return driver.events
 
 

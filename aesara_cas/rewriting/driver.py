@@ -108,6 +108,12 @@ class Driver:
         self._constants: dict[tuple, Constant] = {}
         self._stack: list[Apply] = []
         self._queued: set[Apply] = set()
+        fgraph.attach(self._listener)
+
+    def close(self) -> None:
+        """Stop listening to the graph."""
+        if self._listener in self.fgraph._listeners:
+            self.fgraph.detach(self._listener)
 
     # Merging (common sub-expression elimination) ---------------------------------
 

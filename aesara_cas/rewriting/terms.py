@@ -16,6 +16,7 @@ import numpy as np
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.logic.mirror import uniform_value
 from aesara_cas.tensor import elemwise as E
+from aesara_cas.tensor.shape import Alloc
 
 #: At most this many nodes of a sub-graph decide its place in the canonical order.
 ORDER_KEY_NODES = 24
@@ -36,8 +37,14 @@ def inputs_if(v: Any, op: Any) -> list[Variable] | None:
 
 
 def uniform_constant(v: Any) -> Any:
-    """The value every element of constant ``v`` equals, or ``None``."""
-    return uniform_value(v) if isinstance(v, Constant) else None
+    """The value every element of ``v`` equals, if ``v`` is a constant or a constant
+    broadcast by ``alloc``; else ``None``."""
+    if isinstance(v, Constant):
+        return uniform_value(v)
+    node = getattr(v, "owner", None)
+    if node is not None and isinstance(node.op, Alloc) and isinstance(node.inputs[0], Constant):
+        return uniform_value(node.inputs[0])
+    return None
 
 
 def scalar_constant(v: Any) -> Any:

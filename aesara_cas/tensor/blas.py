@@ -117,3 +117,56 @@ def outer(a: Any, b: Any) -> Variable:
 
     a, b = flatten(as_tensor_variable(a)), flatten(as_tensor_variable(b))
     return mul(dimshuffle(a, (0, "x")), dimshuffle(b, ("x", 0)))
+
+
+class Gemm(Op):
+    """``alpha * dot(A, B) + beta * C`` for matrices ``A``, ``B`` (BLAS ``gemm``) as one node.
+
+    Inputs are ``(C, alpha, A, B, beta)``; ``alpha`` and ``beta`` are scalars and ``C``
+    broadcasts against ``dot(A, B)``.  The result is a new array (``C`` is not
+    overwritten).  The ``specialize`` rules build it so backends can call BLAS.
+    """
+
+    def __str__(self) -> str:
+        return "gemm"
+
+    def make_node(self, C: Any, alpha: Any, A: Any, B: Any, beta: Any) -> Apply:
+        C, alpha, A, B, beta = (as_tensor_variable(v) for v in (C, alpha, A, B, beta))
+        if A.ndim != 2 or B.ndim != 2:
+            raise ValueError(f"gemm: A and B must be matrices, got {A.ndim} and {B.ndim} dims")
+        if alpha.ndim != 0 or beta.ndim != 0:
+            raise ValueError("gemm: alpha and beta must be scalars")
+        if C.ndim > 2:
+            raise ValueError(f"gemm: C must have at most 2 dimensions, got {C.ndim}")
+        _check_inner(A.type.shape[1], B.type.shape[0], "gemm")
+        dtype = np.result_type(*(v.dtype for v in (C, alpha, A, B, beta)))
+        if dtype.kind != "f":
+            raise TypeError(f"gemm needs floating-point inputs, got {dtype}")
+        from aesara_cas.tensor.elemwise import broadcast_shapes
+
+        shape = broadcast_shapes([C.type.shape, (A.type.shape[0], B.type.shape[1])], "gemm")
+        return Apply(self, [C, alpha, A, B, beta], [TensorType(dtype.name, shape)])
+
+    def perform(self, node, inputs):
+        C, alpha, A, B, beta = inputs
+        dtype = node.outputs[0].dtype
+        out = np.asarray(alpha, dtype=dtype) * np.dot(A, B).astype(dtype, copy=False)
+        out += np.asarray(beta, dtype=dtype) * np.asarray(C, dtype=dtype)
+        return [np.asarray(out, dtype=dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        from aesara_cas.tensor.shape import broadcast_symbolic_shapes
+
+        c, _, a, b, _ = input_shapes
+        C, _, A, B, _ = node.inputs
+        return [broadcast_symbolic_shapes(
+            [c, (a[0], b[1])], [C.type.shape, (A.type.shape[0], B.type.shape[1])]
+        )]
+
+
+_gemm = Gemm()
+
+
+def gemm(C: Any, alpha: Any, A: Any, B: Any, beta: Any) -> Variable:
+    """``alpha * dot(A, B) + beta * C`` as one node (see :class:`Gemm`)."""
+    return _gemm(C, alpha, A, B, beta)

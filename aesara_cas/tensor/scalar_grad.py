@@ -31,10 +31,12 @@ import numpy as np
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.grad_ops import (
+    BroadcastLike,
     broadcast_like,
     fit,
     is_float,
     mul,
+    same_shape_input,
     shape_ref,
     sum_to_like,
 )
@@ -364,6 +366,7 @@ def elemwise_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: li
     (y,) = outputs
     if gz is None or not is_float(y):
         return [None] * len(inputs)
+    fill = _filled_scalar(gz, node)
     grads = []
     for i, x in enumerate(inputs):
         # Constants never need a gradient; skipping them keeps the work proportional
@@ -371,9 +374,45 @@ def elemwise_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: li
         if not is_float(x) or isinstance(x, Constant):
             grads.append(None)
             continue
+        if fill is not None and x.type.shape == y.type.shape:
+            c = _derivative(op, inputs, y, fill, i)
+            # Element-wise expressions commute with broadcasting: with the scalar in
+            # place of the broadcast gradient the result is the same wherever it has
+            # the full shape, which its static shape shows (see _filled_scalar); a
+            # term of only length-1 dimensions is the same everywhere.
+            if c is None:
+                grads.append(None)
+                continue
+            if c.type.shape == x.type.shape:
+                grads.append(fit(c, x))
+                continue
+            if all(s == 1 for s in c.type.shape):
+                grads.append(fit(broadcast_like(c, x), x))
+                continue
         c = _derivative(op, inputs, y, gz, i)
         grads.append(None if c is None else _unbroadcast(c, node, i))
     return grads
+
+
+def _filled_scalar(gz: Variable, node: Apply) -> Variable | None:
+    """The scalar ``c`` when ``gz`` is ``c`` broadcast to the output and the node's
+    other inputs are length-1 constants.
+
+    Then every variable in a derivative term is ``c``, the input, the output or a
+    scalar constant, so a term whose static shape is the output's has its run-time
+    shape too (only the input and the output can give it that shape).
+    """
+    owner = gz.owner
+    if owner is None or not isinstance(owner.op, BroadcastLike) or owner.inputs[0].ndim:
+        return None
+    if same_shape_input(node) is None:
+        return None
+    variables = [i for i in node.inputs if not isinstance(i, Constant)]
+    if len(variables) != 1 or any(
+        not all(s == 1 for s in i.type.shape) for i in node.inputs if i is not variables[0]
+    ):
+        return None
+    return owner.inputs[0]
 
 
 def elemwise_R_op(op, node: Apply, inputs: list, eval_points: list) -> list:

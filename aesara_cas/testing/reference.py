@@ -6,15 +6,19 @@ conventions, and with enough precision that the result is right to well beyond
 float64.  It is the ground truth for accuracy measurements and for tests that
 check rewrites never change results.
 
-How precision is chosen (when ``dps`` is not fixed): the graph is evaluated at
-increasing precision until two successive results agree to 64 bits and no
-step of the last evaluation is known to be unreliable.  Addition, subtraction
-and multiplication are exact, so cancellation between inputs never fools it; a
-sum or comparison of *rounded* values (results of ``exp``, ``sqrt``, ...) that
-cancels to within the working precision marks the element unreliable, which
-forces more precision (two evaluations that both cancel to zero would otherwise
-falsely agree).  Elements still unresolved at ``max_dps`` are returned with the
-best value found and reported by ``return_resolved=True``.
+How precision is chosen (when ``dps`` is not fixed): at each precision the
+graph is evaluated twice, once with every rounded operation rounding up and
+once rounding down; an element is resolved when the two agree to 64 bits and
+no step was flagged unreliable.  Otherwise the precision doubles.  Rounding
+errors that a cancellation or an ill-conditioned function (``log`` near 1,
+``arccos`` near 1, ``sin`` near a multiple of pi, ...) amplifies push the two
+evaluations apart, so they cannot agree by accident the way two evaluations
+rounded to nearest at different precisions can (both cancelling to exactly 0).
+Addition, subtraction and multiplication are exact, so cancellation between
+inputs costs nothing; a sum or comparison of rounded values that cancels to
+within the working precision is also flagged directly.  Elements still
+unresolved at ``max_dps`` are returned with the best value found and reported
+by ``return_resolved=True``.
 
 Non-float values (ints, bools, shapes, indices) are computed with NumPy itself.
 Casts to a float dtype keep the exact value (the reference is the mathematics,
@@ -85,9 +89,11 @@ class _Evaluation:
     precision).
     """
 
-    def __init__(self, prec: int):
+    def __init__(self, prec: int, rounding: str = "n"):
         self.ctx = mpmath.MPContext()
         self.ctx.prec = prec
+        # mpmath has no public setter for the rounding direction of its functions.
+        self.ctx._prec_rounding[1] = rounding
         self.env: dict[Variable, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def leaf(self, var: Variable, value: np.ndarray) -> None:
@@ -128,8 +134,8 @@ def _bits(dps: int) -> int:
     return int(dps * 3.3219280948873626) + 1
 
 
-def _evaluate(outs, values, dps):
-    return _Evaluation(_bits(dps)).run(outs, values)
+def _evaluate(outs, values, dps, rounding="n"):
+    return _Evaluation(_bits(dps), rounding).run(outs, values)
 
 
 def _all_elemwise(outs: list[Variable], values: Mapping) -> bool:
@@ -186,43 +192,45 @@ def reference_eval(
 
 
 def _adaptive(outs, values, max_dps):
-    dps = START_DPS
-    prev = _evaluate(outs, values, dps)
-    best = [r[0] for r in prev]
-    resolved = [np.zeros(np.shape(r[0]), bool) for r in prev]
+    """Evaluate rounding up and rounding down, at doubling precision, until they agree."""
     elemwise = _all_elemwise(outs, values)
     shape = np.broadcast_shapes(*[np.shape(v) for v in values.values()]) if values else ()
+    dps = START_DPS
+    up = _evaluate(outs, values, dps, "u")
+    down = _evaluate(outs, values, dps, "d")
     # Purely element-wise graphs whose outputs all have the full broadcast shape
     # re-evaluate only the elements still unresolved.
-    subset = elemwise and all(np.shape(r[0]) == shape for r in prev) and len(shape) > 0
-    flat_values = {k: np.broadcast_to(v, shape).reshape(-1) for k, v in values.items()} \
-        if subset else None
-    best = [np.array(b).reshape(-1) if subset else b for b in best]
-    resolved = [r.reshape(-1) if subset else r for r in resolved]
-    prev_vals = [np.asarray(r[0]).reshape(-1) if subset else r[0] for r in prev]
-    todo = np.arange(int(np.prod(shape))) if subset else None
+    subset = elemwise and len(shape) > 0 and all(np.shape(r[0]) == shape for r in up)
+    best, resolved = [], []
+    for u, d in zip(up, down):
+        ok = _agree(u[0], d[0]) & ~np.asarray(u[2]) & ~np.asarray(d[2])
+        best.append(np.array(u[0]))
+        resolved.append(np.array(ok))
+    if subset:
+        best = [b.reshape(-1) for b in best]
+        resolved = [r.reshape(-1) for r in resolved]
+        flat_values = {k: np.broadcast_to(v, shape).reshape(-1) for k, v in values.items()}
+        todo = np.flatnonzero(~np.logical_and.reduce(resolved))
     while dps < max_dps:
+        if subset and len(todo) == 0:
+            break
+        if not subset and all(r.all() for r in resolved):
+            break
         dps = min(2 * dps, max_dps)
+        vals = {k: v[todo] for k, v in flat_values.items()} if subset else values
+        up = _evaluate(outs, vals, dps, "u")
+        down = _evaluate(outs, vals, dps, "d")
+        ok_all = None
+        for i, (u, d) in enumerate(zip(up, down)):
+            ok = _agree(u[0], d[0]) & ~np.asarray(u[2]) & ~np.asarray(d[2])
+            if subset:
+                best[i][todo] = u[0]
+                resolved[i][todo] = ok
+            else:
+                best[i], resolved[i] = np.array(u[0]), np.array(ok)
+            ok_all = ok if ok_all is None else ok_all & ok
         if subset:
-            cur = _evaluate(outs, {k: v[todo] for k, v in flat_values.items()}, dps)
-            ok = np.ones(len(todo), bool)
-            for i, (arr, _, bad) in enumerate(cur):
-                good = _agree(prev_vals[i], arr) & ~bad
-                best[i][todo] = arr
-                resolved[i][todo] = good
-                ok &= good
-            keep = ~ok
-            todo = todo[keep]
-            prev_vals = [np.asarray(arr)[keep] for arr, _, _ in cur]
-            if len(todo) == 0:
-                break
-        else:
-            cur = _evaluate(outs, values, dps)
-            resolved = [_agree(p, c[0]) & ~c[2] for p, c in zip(prev_vals, cur)]
-            best = [c[0] for c in cur]
-            prev_vals = best
-            if all(r.all() for r in resolved):
-                break
+            todo = todo[~ok_all]
     if subset:
         best = [b.reshape(shape) for b in best]
         resolved = [r.reshape(shape) for r in resolved]

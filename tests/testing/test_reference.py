@@ -138,6 +138,16 @@ def test_adaptive_precision_resolves_cancelled_transcendentals():
     np.testing.assert_array_equal(out, [1e-200])
 
 
+def test_ill_conditioned_functions_of_rounded_values_are_resolved():
+    """log near 1 of a rounded quotient: no subtraction cancels, yet all bits are lost."""
+    x = at.dvector("x")
+    xs = np.array([1e-200, 1e-30, -1e-100])
+    out = reference_float(at.log((1 + x) / (1 - x)), {x: xs})
+    np.testing.assert_array_equal(out, 2 * xs)
+    out = reference_float(at.arccos(at.cos(x)), {x: np.array([1e-100])})
+    np.testing.assert_array_equal(out, [1e-100])
+
+
 def test_fixed_precision_is_fooled_where_adaptive_is_not():
     """Guards the adaptive loop: at 40 digits the cancellation is complete."""
     x = at.dvector("x")

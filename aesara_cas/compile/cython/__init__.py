@@ -1,5 +1,13 @@
-"""The Cython backend (in progress): until it lands, compiled mode runs the NumPy VM."""
+"""The Cython backend: the default mode of ``ac.function``.
 
-from aesara_cas.compile.vm import NumPyProgram as CythonProgram
+``link(fgraph, "cython")`` lowers the rewritten graph to a kernel plan
+(:mod:`.lower`), writes one Cython module for it (:mod:`.kernels`, :mod:`.wrapper`,
+:mod:`.module`), builds or loads it through the on-disk cache (:mod:`.build`,
+:mod:`.cache`) and wraps it in a :class:`CythonProgram`.
+"""
 
-__all__ = ["CythonProgram"]
+from aesara_cas.compile.cython.build import CompilerUnavailable
+from aesara_cas.compile.cython.cache import cache_command, clear, info
+from aesara_cas.compile.cython.program import CythonProgram
+
+__all__ = ["CompilerUnavailable", "CythonProgram", "cache_command", "clear", "info"]

@@ -14,6 +14,9 @@
 #include <math.h>
 #include <string.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stddef.h>
+#include <structmember.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -348,12 +351,12 @@ typedef struct {
     void (*rrow)(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass);
     void (*rstart)(char *state);
     void (*rmid)(char *state);
-    void (*rend)(char *state, char *out);
+    void (*rend)(char *state, char *out, npy_intp rcount);
     size_t state_size;
     void (*arow)(char *out, char *aux, npy_intp n, npy_intp os, char **p, const npy_intp *s,
                  void *ctx, int pass);
     void (*amid)(char *out, char *aux, npy_intp n);
-    void (*aend)(char *out, char *aux, npy_intp n);
+    void (*aend)(char *out, char *aux, npy_intp n, npy_intp rcount);
     size_t aux_itemsize;     /* A mode: a second accumulator per output (0: none) */
     double cost;
 } ac_reducer;
@@ -393,8 +396,9 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
         ost[d] = shape[d] == 1 ? 0 : (npy_intp)R->itemsize * nout;
         nout *= shape[d];
     }
-    npy_intp total = nout;
-    for (int d = 0; d < nd; d++) if (red[d]) total *= shape[d];
+    npy_intp rcount = 1;
+    for (int d = 0; d < nd; d++) if (red[d]) rcount *= shape[d];
+    npy_intp total = nout * rcount;
     char *aux = NULL;
     if (R->aux_itemsize) {
         aux = (char *)PyMem_RawCalloc(nout > 0 ? (size_t)nout : 1, R->aux_itemsize);
@@ -450,7 +454,7 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
                     if (pass) R->rmid(state);
                     ac_red_rows(R, state, mr, rshape, nops, pb, rst + w, w, ctx, pass);
                 }
-                R->rend(state, op);
+                R->rend(state, op, rcount);
             }
         }
         Py_END_ALLOW_THREADS
@@ -490,7 +494,7 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
         }
         Py_END_ALLOW_THREADS
     }
-    if (!inner_red) R->aend(out, aux, nout);
+    if (!inner_red) R->aend(out, aux, nout, rcount);
     PyMem_RawFree(aux);
     return 0;
 finish:
@@ -498,7 +502,7 @@ finish:
     if (nout > 0) {
         R->init(out, aux, nout);
         if (R->passes > 1) R->amid(out, aux, nout);
-        R->aend(out, aux, nout);
+        R->aend(out, aux, nout, rcount);
     }
     PyMem_RawFree(aux);
     return 0;
@@ -636,10 +640,295 @@ static PyObject *ac_result(PyObject *obj, int typenum, int nd) {
     return a;
 }
 
+
+/* An exact Python int as typenum, when it fits exactly (else 0: use the slow path). */
+static int ac_pyint(PyObject *obj, void *dst, int typenum) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
+    switch (typenum) {
+    case NPY_FLOAT64:
+        if (v > (1LL << 53) || v < -(1LL << 53)) return 0;
+        *(double *)dst = (double)v; return 1;
+    case NPY_FLOAT32:
+        if (v > (1LL << 24) || v < -(1LL << 24)) return 0;
+        *(float *)dst = (float)v; return 1;
+    case NPY_INT64: *(npy_int64 *)dst = (npy_int64)v; return 1;
+    case NPY_INT32:
+        if (v < NPY_MIN_INT32 || v > NPY_MAX_INT32) return 0;
+        *(npy_int32 *)dst = (npy_int32)v; return 1;
+    case NPY_INT16:
+        if (v < NPY_MIN_INT16 || v > NPY_MAX_INT16) return 0;
+        *(npy_int16 *)dst = (npy_int16)v; return 1;
+    case NPY_INT8:
+        if (v < NPY_MIN_INT8 || v > NPY_MAX_INT8) return 0;
+        *(npy_int8 *)dst = (npy_int8)v; return 1;
+    case NPY_UINT64:
+        if (v < 0) return 0;
+        *(npy_uint64 *)dst = (npy_uint64)v; return 1;
+    case NPY_UINT32:
+        if (v < 0 || v > NPY_MAX_UINT32) return 0;
+        *(npy_uint32 *)dst = (npy_uint32)v; return 1;
+    case NPY_UINT16:
+        if (v < 0 || v > NPY_MAX_UINT16) return 0;
+        *(npy_uint16 *)dst = (npy_uint16)v; return 1;
+    case NPY_UINT8:
+        if (v < 0 || v > NPY_MAX_UINT8) return 0;
+        *(npy_uint8 *)dst = (npy_uint8)v; return 1;
+    default:
+        return 0;
+    }
+}
+
+
+/* ------------------------------------------------------------------------- */
+/* The Function subclass's __call__: a method descriptor (no bound-method object
+ * per call) forwarding (self, *args, **kwargs) to the module's `call`, and adding
+ * "while computing ..." to ValueError/TypeError/IndexError/ArithmeticError.   */
+
+static int ac_step = -1;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *func;
+} ac_method;
+
+static void ac_add_note(PyObject *self) {
+    if (ac_step < 0 || !PyErr_Occurred()) return;
+    if (!(PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError) ||
+          PyErr_ExceptionMatches(PyExc_IndexError) ||
+          PyErr_ExceptionMatches(PyExc_ArithmeticError)))
+        return;
+    int step = ac_step;
+    ac_step = -1;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *prog = self ? PyObject_GetAttrString(self, "_program") : NULL;
+    PyObject *labels = prog && PyList_Check(prog) && PyList_GET_SIZE(prog) > 0 ?
+                       PyList_GET_ITEM(prog, 0) : NULL;
+    if (labels && PyList_Check(labels) && step < PyList_GET_SIZE(labels) && value) {
+        PyObject *msg = PyUnicode_FromFormat("while computing %U", PyList_GET_ITEM(labels, step));
+        if (msg) {
+            PyObject *r = PyObject_CallMethod(value, "add_note", "O", msg);
+            Py_XDECREF(r);
+            Py_DECREF(msg);
+        }
+        PyErr_Clear();
+    }
+    Py_XDECREF(prog);
+    PyErr_Restore(type, value, tb);
+}
+
+static PyObject *ac_method_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                                      PyObject *kwnames) {
+    PyObject *r = PyObject_Vectorcall(((ac_method *)callable)->func, args, nargsf, kwnames);
+    if (r == NULL) ac_add_note(PyVectorcall_NARGS(nargsf) > 0 ? args[0] : NULL);
+    return r;
+}
+
+static PyObject *ac_method_get(PyObject *self, PyObject *obj, PyObject *type) {
+    if (obj == NULL || obj == Py_None) { Py_INCREF(self); return self; }
+    return PyMethod_New(self, obj);
+}
+
+static void ac_method_dealloc(PyObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_XDECREF(((ac_method *)self)->func);
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *ac_method_type = NULL;
+
+static PyMemberDef ac_method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ac_method, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot ac_method_slots[] = {
+    {Py_tp_call, (void *)PyVectorcall_Call},
+    {Py_tp_descr_get, (void *)ac_method_get},
+    {Py_tp_dealloc, (void *)ac_method_dealloc},
+    {Py_tp_members, (void *)ac_method_members},
+    {0, NULL},
+};
+
+static PyObject *ac_make_method(PyObject *func) {
+    PyType_Spec spec = {
+        "aesara_cas.compiled_call", sizeof(ac_method), 0,
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+        ac_method_slots,
+    };
+    if (ac_method_type == NULL) {
+        ac_method_type = PyType_FromSpec(&spec);
+        if (ac_method_type == NULL) return NULL;
+    }
+    ac_method *m = PyObject_New(ac_method, (PyTypeObject *)ac_method_type);
+    if (m == NULL) return NULL;
+    m->vectorcall = ac_method_vectorcall;
+    Py_INCREF(func);
+    m->func = func;
+    return (PyObject *)m;
+}
+
 /* A copy the caller owns (C order). */
 static PyObject *ac_copy(PyObject *obj) {
     if (!PyArray_Check(obj)) return PyArray_FromAny(obj, NULL, 0, 0, NPY_ARRAY_ENSURECOPY, NULL);
     return PyArray_NewCopy((PyArrayObject *)obj, NPY_CORDER);
 }
+
+
+/* ------------------------------------------------------------------------- */
+/* BLAS (scipy.linalg.cython_blas, pointers taken from its capsules).         */
+#ifdef AC_USE_BLAS
+typedef void (*ac_dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *,
+                           double *, int *, double *, double *, int *);
+typedef void (*ac_sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *,
+                           float *, int *, float *, float *, int *);
+typedef void (*ac_dgemv_t)(char *, int *, int *, double *, double *, int *, double *, int *,
+                           double *, double *, int *);
+typedef void (*ac_sgemv_t)(char *, int *, int *, float *, float *, int *, float *, int *,
+                           float *, float *, int *);
+typedef double (*ac_ddot_t)(int *, double *, int *, double *, int *);
+typedef float (*ac_sdot_t)(int *, float *, int *, float *, int *);
+static ac_dgemm_t ac_dgemm;
+static ac_sgemm_t ac_sgemm;
+static ac_dgemv_t ac_dgemv;
+static ac_sgemv_t ac_sgemv;
+static ac_ddot_t ac_ddot;
+static ac_sdot_t ac_sdot;
+
+static void *ac_capsule(PyObject *capi, const char *name) {
+    PyObject *cap = PyDict_GetItemString(capi, name);
+    if (cap == NULL) {
+        PyErr_Format(PyExc_ImportError, "scipy.linalg.cython_blas does not export %s", name);
+        return NULL;
+    }
+    return PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
+}
+
+static int ac_blas_init(PyObject *capi) {
+    if (!PyDict_Check(capi)) {
+        PyErr_SetString(PyExc_ImportError, "scipy.linalg.cython_blas.__pyx_capi__ is not a dict");
+        return -1;
+    }
+    if (!(ac_dgemm = (ac_dgemm_t)ac_capsule(capi, "dgemm"))) return -1;
+    if (!(ac_sgemm = (ac_sgemm_t)ac_capsule(capi, "sgemm"))) return -1;
+    if (!(ac_dgemv = (ac_dgemv_t)ac_capsule(capi, "dgemv"))) return -1;
+    if (!(ac_sgemv = (ac_sgemv_t)ac_capsule(capi, "sgemv"))) return -1;
+    if (!(ac_ddot = (ac_ddot_t)ac_capsule(capi, "ddot"))) return -1;
+    if (!(ac_sdot = (ac_sdot_t)ac_capsule(capi, "sdot"))) return -1;
+    return 0;
+}
+
+/* A 2-D operand BLAS can read: C- or F-contiguous (else a C copy).  *rowmajor says which. */
+static PyArrayObject *ac_blas_matrix(PyArrayObject *a, int *rowmajor) {
+    if (PyArray_IS_C_CONTIGUOUS(a)) { *rowmajor = 1; Py_INCREF(a); return a; }
+    if (PyArray_IS_F_CONTIGUOUS(a)) { *rowmajor = 0; Py_INCREF(a); return a; }
+    *rowmajor = 1;
+    return (PyArrayObject *)PyArray_NewCopy(a, NPY_CORDER);
+}
+
+/* A 1-D operand with a positive stride (else a contiguous copy); *inc in elements. */
+static PyArrayObject *ac_blas_vector(PyArrayObject *a, int *inc) {
+    npy_intp st = PyArray_STRIDES(a)[0], it = PyArray_ITEMSIZE(a);
+    if (PyArray_DIMS(a)[0] <= 1) { *inc = 1; Py_INCREF(a); return a; }
+    if (st > 0 && st % it == 0 && st / it < INT_MAX) { *inc = (int)(st / it); Py_INCREF(a); return a; }
+    *inc = 1;
+    return (PyArrayObject *)PyArray_NewCopy(a, NPY_CORDER);
+}
+
+/* np.dot for 1-D and 2-D float32/float64 operands of one dtype. */
+static PyObject *ac_dot(PyObject *ao, PyObject *bo, int typenum) {
+    PyArrayObject *a0 = ac_operand(ao, typenum, 2), *b0 = NULL, *a = NULL, *b = NULL;
+    PyArrayObject *out = NULL;
+    if (a0 == NULL) return NULL;
+    b0 = ac_operand(bo, typenum, 2);
+    if (b0 == NULL) { Py_DECREF(a0); return NULL; }
+    int na = PyArray_NDIM(a0), nb = PyArray_NDIM(b0);
+    if (na == 0 || nb == 0) { PyErr_SetString(PyExc_ValueError, "dot: expected 1-D or 2-D operands"); goto fail; }
+    {
+    npy_intp m = na == 2 ? PyArray_DIMS(a0)[0] : 1, k = PyArray_DIMS(a0)[na - 1];
+    npy_intp k2 = PyArray_DIMS(b0)[0], n = nb == 2 ? PyArray_DIMS(b0)[1] : 1;
+    if (k != k2) {
+        PyErr_Format(PyExc_ValueError, "shapes not aligned for dot: %ld (dim %d) != %ld (dim 0)",
+                     (long)k, na - 1, (long)k2);
+        goto fail;
+    }
+    npy_intp oshape[2];
+    int ond = 0;
+    if (na == 2) oshape[ond++] = m;
+    if (nb == 2) oshape[ond++] = n;
+    if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
+        Py_DECREF(a0); Py_DECREF(b0);
+        return PyArray_MatrixProduct2(ao, bo, NULL);
+    }
+    out = (PyArrayObject *)PyArray_SimpleNew(ond, oshape, typenum);
+    if (out == NULL) goto fail;
+    if (m == 0 || n == 0) goto done;
+    if (k == 0) { memset(PyArray_DATA(out), 0, (size_t)PyArray_NBYTES(out)); goto done; }
+    int im = (int)m, in = (int)n, ik = (int)k, one = 1;
+    int dbl = typenum == NPY_FLOAT64;
+    double d1 = 1.0, d0 = 0.0;
+    float f1 = 1.0f, f0 = 0.0f;
+    char *C = PyArray_BYTES(out);
+    if (na == 2 && nb == 2) {
+        int ra, rb;
+        a = ac_blas_matrix(a0, &ra);
+        b = ac_blas_matrix(b0, &rb);
+        if (a == NULL || b == NULL) goto fail;
+        char ta = ra ? 'N' : 'T', tb = rb ? 'N' : 'T';
+        int lda = ra ? ik : im, ldb = rb ? in : ik;
+        Py_BEGIN_ALLOW_THREADS
+        if (dbl) ac_dgemm(&tb, &ta, &in, &im, &ik, &d1, (double *)PyArray_DATA(b), &ldb,
+                          (double *)PyArray_DATA(a), &lda, &d0, (double *)C, &in);
+        else ac_sgemm(&tb, &ta, &in, &im, &ik, &f1, (float *)PyArray_DATA(b), &ldb,
+                      (float *)PyArray_DATA(a), &lda, &f0, (float *)C, &in);
+        Py_END_ALLOW_THREADS
+    } else if (na == 2) {
+        int ra, inc;
+        a = ac_blas_matrix(a0, &ra);
+        b = ac_blas_vector(b0, &inc);
+        if (a == NULL || b == NULL) goto fail;
+        char t = ra ? 'T' : 'N';
+        int rows = ra ? ik : im, cols = ra ? im : ik;
+        Py_BEGIN_ALLOW_THREADS
+        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(a), &rows,
+                          (double *)PyArray_DATA(b), &inc, &d0, (double *)C, &one);
+        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(a), &rows,
+                      (float *)PyArray_DATA(b), &inc, &f0, (float *)C, &one);
+        Py_END_ALLOW_THREADS
+    } else if (nb == 2) {
+        int rb, inc;
+        a = ac_blas_vector(a0, &inc);
+        b = ac_blas_matrix(b0, &rb);
+        if (a == NULL || b == NULL) goto fail;
+        char t = rb ? 'N' : 'T';
+        int rows = rb ? in : ik, cols = rb ? ik : in;
+        Py_BEGIN_ALLOW_THREADS
+        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(b), &rows,
+                          (double *)PyArray_DATA(a), &inc, &d0, (double *)C, &one);
+        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(b), &rows,
+                      (float *)PyArray_DATA(a), &inc, &f0, (float *)C, &one);
+        Py_END_ALLOW_THREADS
+    } else {
+        int ia, ib;
+        a = ac_blas_vector(a0, &ia);
+        b = ac_blas_vector(b0, &ib);
+        if (a == NULL || b == NULL) goto fail;
+        if (dbl) *(double *)C = ac_ddot(&ik, (double *)PyArray_DATA(a), &ia, (double *)PyArray_DATA(b), &ib);
+        else *(float *)C = ac_sdot(&ik, (float *)PyArray_DATA(a), &ia, (float *)PyArray_DATA(b), &ib);
+    }
+    }
+done:
+    Py_XDECREF(a); Py_XDECREF(b); Py_DECREF(a0); Py_DECREF(b0);
+    return (PyObject *)out;
+fail:
+    Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(a0); Py_XDECREF(b0); Py_XDECREF(out);
+    return NULL;
+}
+#endif  /* AC_USE_BLAS */
 
 #endif  /* AC_RUNTIME_H */

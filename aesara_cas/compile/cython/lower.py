@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
@@ -235,11 +237,13 @@ def lower(fgraph: FunctionGraph) -> Plan:
         if var in storage:
             return
         if isinstance(var, Constant):
+            idx = len(consts)
+            consts.append(var)
             if is_scalar_class(var):
-                storage[var] = ("const", scalar_c.literal(var.data.reshape(()), var.dtype))
+                value = np.asarray(var.data).reshape(())
+                storage[var] = ("const", scalar_c.literal(value, var.dtype), idx)
             else:
-                storage[var] = ("cslot", len(consts))
-                consts.append(var)
+                storage[var] = ("cslot", idx)
         elif is_scalar_class(var):
             storage[var] = ("scalar", len(scalars))
             scalars.append(var)

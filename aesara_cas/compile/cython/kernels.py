@@ -1,0 +1,459 @@
+"""C kernels for the steps of a plan: one small emitter per op family.
+
+``KERNEL_EMITTERS`` maps an op class to the function that writes the C for a step
+of that family; steps whose op has no entry run ``perform`` from the wrapper and
+need no C.  Every emitter returns a :class:`Kernel`: the C text and how the
+Cython wrapper calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.lower import Group, Plan, Step, fold_steps
+from aesara_cas.graph.basic import Apply, Variable
+from aesara_cas.tensor.blas import Dot, MatMul
+from aesara_cas.tensor.elemwise import Elemwise
+from aesara_cas.tensor.reduction import Reduce
+from aesara_cas.tensor.shape import DimShuffle
+
+POW_ERROR = "Integers to negative integer powers are not allowed."
+
+
+@dataclass
+class Kernel:
+    """C text of one step, and its Cython declaration."""
+
+    c: str
+    decl: str
+
+
+class KernelContext:
+    """What emitters need to know about the plan: where each value lives."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def frame(self, var: Variable) -> str:
+        """A C expression for a frame scalar or a scalar literal."""
+        where = self.plan.storage[var]
+        if where[0] == "scalar":
+            return f"F->s{where[1]}"
+        if where[0] == "const":
+            return where[1]
+        raise AssertionError(f"{var} is not a scalar")
+
+    def is_array(self, var: Variable) -> bool:
+        return self.plan.storage[var][0] in ("array", "cslot")
+
+
+# --------------------------------------------------------------------------- #
+# Element-wise bodies (shared by element-wise and reduction kernels).           #
+
+def _body(ctx: KernelContext, g: Group, names: dict[Variable, str]) -> tuple[list[str], bool]:
+    """Statements computing every member of ``g``; ``names`` maps leaves to C names
+    and is extended with the members' outputs.  Returns (lines, uses_err)."""
+    lines: list[str] = []
+    uses_err = False
+    for j, node in enumerate(g.members):
+        sop = node.op.scalar_op
+        out = node.outputs[0]
+        in_dtypes = [v.dtype for v in node.inputs]
+        operands = [names[v] for v in node.inputs]
+        if sop.nin == -1 and len(operands) > 2:
+            acc, acc_dtype = operands[0], in_dtypes[0]
+            for k, (step_dtype, op_dtypes) in enumerate(fold_steps(node)):
+                a = scalar_c.cast(acc, acc_dtype, op_dtypes[0])
+                b = scalar_c.cast(operands[k + 1], in_dtypes[k + 1], op_dtypes[1])
+                expr = scalar_c.emit(sop, op_dtypes, step_dtype, [a, b])
+                tmp = f"t{j}_{k}"
+                lines.append(f"const {scalar_c.CTYPES[step_dtype]} {tmp} = {expr};")
+                acc, acc_dtype = tmp, step_dtype
+            expr = scalar_c.cast(acc, acc_dtype, out.dtype)
+        else:
+            op_dtypes = scalar_c.operand_dtypes(sop, in_dtypes, out.dtype)
+            cast = [scalar_c.cast(o, d, t) for o, d, t in zip(operands, in_dtypes, op_dtypes)]
+            expr = scalar_c.emit(sop, op_dtypes, out.dtype, cast)
+        uses_err = uses_err or "&ac_err" in expr
+        name = f"t{j}"
+        lines.append(f"const {scalar_c.CTYPES[out.dtype]} {name} = {expr};")
+        names[out] = name
+    return lines, uses_err
+
+
+def _cost(g: Group) -> float:
+    cost = 1.0
+    for node in g.members:
+        cost += 10.0 if node.op.scalar_op.name in scalar_c.EXPENSIVE else 0.5
+    return cost
+
+
+def _inner_fn(ctx: KernelContext, g: Group, fname: str, out_var: Variable,
+              out_dtype: str) -> tuple[str, list[Variable]]:
+    """A row function ``fname(n, p, s, F)``: p[0] receives ``out_var`` (cast to
+    ``out_dtype``), p[1..] are the group's array leaves.  Returns (C, array leaves)."""
+    arrays = [v for v in g.leaves if ctx.is_array(v)]
+    names: dict[Variable, str] = {}
+    pre = []
+    for i, v in enumerate(g.leaves):
+        if not ctx.is_array(v):
+            names[v] = f"f{i}"
+            pre.append(f"    const {scalar_c.CTYPES[v.dtype]} f{i} = {ctx.frame(v)};")
+    for k, v in enumerate(arrays):
+        names[v] = f"x{k + 1}"
+    body, uses_err = _body(ctx, g, names)
+    result = scalar_c.cast(names[out_var], out_var.dtype, out_dtype)
+    oct_ = scalar_c.CTYPES[out_dtype]
+    loads_c, loads_s = [], []
+    conds = [f"s[0] == sizeof({oct_})"]
+    for k, v in enumerate(arrays):
+        ct = scalar_c.CTYPES[v.dtype]
+        conds.append(f"s[{k + 1}] == sizeof({ct})")
+        loads_c.append(f"const {ct} x{k + 1} = a{k + 1}[i];")
+        loads_s.append(f"const {ct} x{k + 1} = *(const {ct} *)(p[{k + 1}] + i * s[{k + 1}]);")
+    ptrs = [f"{oct_} *o = ({oct_} *)p[0];"] + [
+        f"const {scalar_c.CTYPES[v.dtype]} *a{k + 1} = "
+        f"(const {scalar_c.CTYPES[v.dtype]} *)p[{k + 1}];"
+        for k, v in enumerate(arrays)
+    ]
+    ind = "            "
+    simd = "" if uses_err else "        #pragma omp simd\n"
+    contig = (
+        f"    if ({' && '.join(conds)}) {{\n"
+        + "".join(f"        {x}\n" for x in ptrs)
+        + f"{simd}        for (npy_intp i = 0; i < n; i++) {{\n"
+        + "".join(f"{ind}{x}\n" for x in loads_c + body)
+        + f"{ind}o[i] = {result};\n        }}\n    }} else "
+    )
+    if len(g.members) > 64:
+        contig = "    "  # huge bodies: one (general) loop keeps the build fast
+    code = (
+        f"static void {fname}(npy_intp n, char **p, const npy_intp *s, void *ctx) {{\n"
+        f"    ac_frame *F = (ac_frame *)ctx;\n    int ac_err = 0;\n    (void)F;\n"
+        + "".join(x + "\n" for x in pre)
+        + contig
+        + "{\n        for (npy_intp i = 0; i < n; i++) {\n"
+        + "".join(f"{ind}{x}\n" for x in loads_s + body)
+        + f"{ind}*({oct_} *)(p[0] + i * s[0]) = {result};\n        }}\n    }}\n"
+        + "    if (ac_err) F->err = 1;\n}\n"
+    )
+    return code, arrays
+
+
+def _err_check(call: str) -> str:
+    return (
+        f"    PyObject *r = {call};\n"
+        f"    if (r != NULL && F->err) {{\n"
+        f"        Py_DECREF(r); F->err = 0;\n"
+        f"        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
+        f"        return NULL;\n    }}\n    return r;\n"
+    )
+
+
+def emit_elemwise(ctx: KernelContext, step: Step, k: int) -> Kernel:
+    g = step.group
+    out = g.output
+    fname = f"ac_k{k}"
+    if not ctx.is_array(out):
+        # Every operand is a frame scalar: straight-line C, no loop.
+        names = {v: ctx.frame(v) for v in g.leaves}
+        body, _ = _body(ctx, g, names)
+        code = (
+            f"static int {fname}(ac_frame *F) {{\n    int ac_err = 0;\n"
+            + "".join(f"    {x}\n" for x in body)
+            + f"    {ctx.frame(out)} = {names[out]};\n"
+            + "    if (ac_err) {\n"
+            + f"        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
+            + "        return -1;\n    }\n    return 0;\n}\n"
+        )
+        return Kernel(code, f"int {fname}(ac_frame *F) except -1")
+    inner, arrays = _inner_fn(ctx, g, f"{fname}_inner", out, out.dtype)
+    n = len(arrays)
+    params = "".join(f", PyObject *a{i}" for i in range(n))
+    types = ", ".join(scalar_c.typenum(v.dtype) for v in arrays)
+    code = inner + (
+        f"static PyObject *{fname}(ac_frame *F{params}, PyObject *donor) {{\n"
+        f"    PyObject *ins[{n}] = {{{', '.join(f'a{i}' for i in range(n))}}};\n"
+        f"    static const int types[{n}] = {{{types}}};\n"
+        + _err_check(
+            f"ac_elemwise({g.nd}, {n}, ins, types, {scalar_c.typenum(out.dtype)}, donor, "
+            f"{fname}_inner, F, {_cost(g)})"
+        )
+        + "}\n"
+    )
+    decl_params = "".join(", object" for _ in range(n))
+    return Kernel(code, f"object {fname}(ac_frame *F{decl_params}, object donor)")
+
+
+# --------------------------------------------------------------------------- #
+# Reductions.                                                                  #
+
+_OPNAMES = {"max": "maximum", "min": "minimum"}
+
+
+def _identity(kind: str, dtype: str) -> str:
+    ct = scalar_c.CTYPES[dtype]
+    if kind in ("sum", "mean", "any"):
+        return f"(({ct})0)"
+    if kind in ("prod", "all"):
+        return f"(({ct})1)"
+    if dtype in scalar_c.FLOATS:
+        return f"(-({ct})INFINITY)" if kind in ("max", "logsumexp") else f"(({ct})INFINITY)"
+    if dtype == "bool":
+        return "((npy_bool)0)" if kind == "max" else "((npy_bool)1)"
+    info = {"max": "MIN", "min": "MAX"}[kind]
+    bits = dtype.replace("uint", "UINT").replace("int", "INT")
+    if dtype.startswith("uint") and kind == "max":
+        return f"(({ct})0)"
+    return f"(({ct})NPY_{info}_{bits})"
+
+
+def _reduce_parts(kind: str, dtype: str, fname: str) -> str:
+    """rstart/rrow/rmid/rend and init/arow/amid/aend for ``kind`` on ``dtype``."""
+    T = scalar_c.CTYPES[dtype]
+    is_float = dtype in scalar_c.FLOATS
+    f = "f" if dtype == "float32" else ""
+    ident = _identity(kind, dtype)
+    block = f"""    {T} buf[256];
+    char *q[nops + 1]; npy_intp qs[nops + 1];
+    q[0] = (char *)buf; qs[0] = sizeof({T});
+    for (int k = 0; k < nops; k++) qs[k + 1] = s[k];
+    for (npy_intp i0 = 0; i0 < n; i0 += 256) {{
+        npy_intp m = n - i0 < 256 ? n - i0 : 256;
+        for (int k = 0; k < nops; k++) q[k + 1] = p[k] + i0 * s[k];
+        {fname}_fill(m, q, qs, ctx);
+"""
+    # R mode: fold a block into the state.
+    if kind in ("sum", "mean") and is_float:
+        rrow = f"""    S->acc += {fname}_pw(n, p, s, ctx);\n"""
+    else:
+        if kind in ("sum", "mean"):
+            fold = f"""        {T} a = S->acc;
+        #pragma omp simd reduction(+:a)
+        for (npy_intp i = 0; i < m; i++) a += buf[i];
+        S->acc = a;"""
+        elif kind == "prod":
+            fold = """        for (npy_intp i = 0; i < m; i++) S->acc *= buf[i];"""
+        elif kind in ("all", "any"):
+            op = "&" if kind == "all" else "|"
+            fold = f"""        int a = S->acc;
+        for (npy_intp i = 0; i < m; i++) a {op}= buf[i];
+        S->acc = ({T})a;"""
+        elif kind in ("max", "min") or (kind == "logsumexp"):
+            cmp = ">" if kind in ("max", "logsumexp") else "<"
+            red = "max" if cmp == ">" else "min"
+            fold = f"""        {T} a = S->acc; int nan = 0;
+        #pragma omp simd reduction({red}:a) reduction(|:nan)
+        for (npy_intp i = 0; i < m; i++) {{ {T} v = buf[i]; a = v {cmp} a ? v : a; nan |= (v != v); }}
+        S->acc = a; S->nan |= nan;"""
+            if kind == "logsumexp":
+                fold = f"""        if (pass == 0) {{
+{fold}
+        }} else {{
+            {T} a = 0, sh = S->shift;
+            #pragma omp simd reduction(+:a)
+            for (npy_intp i = 0; i < m; i++) a += exp{f}(buf[i] - sh);
+            S->s += a;
+        }}"""
+        rrow = block + fold + "\n    }\n"
+    if kind == "logsumexp":
+        rend = f"    *({T} *)out = log{f}(S->s) + S->shift;"
+    elif kind in ("max", "min") and is_float:
+        rend = f"    *({T} *)out = S->nan ? ({T})NAN : S->acc;"
+    elif kind == "mean":
+        rend = f"    *({T} *)out = S->acc / ({T})rcount;"
+    else:
+        rend = f"    *({T} *)out = S->acc;"
+    # A mode: element-wise update of output rows.
+    if kind in ("sum", "mean"):
+        upd = "O(i) += v;"
+    elif kind == "prod":
+        upd = "O(i) *= v;"
+    elif kind == "all":
+        upd = "O(i) = O(i) & v;"
+    elif kind == "any":
+        upd = "O(i) = O(i) | v;"
+    else:
+        cmp = ">" if kind in ("max", "logsumexp") else "<"
+        nan = " || v != v" if is_float else ""
+        upd = f"O(i) = (v {cmp} O(i){nan}) ? v : O(i);"
+    if kind == "logsumexp":
+        upd = (f"if (pass == 0) {{ {upd} }} else {{ {T} mm = O(i); "
+               f"{T} sh = isfinite(mm) ? mm : ({T})0; A(i) += exp{f}(v - sh); }}")
+    arow = block + f"""        char *ob = out + i0 * os;
+        char *xb = aux ? aux + i0 * os : NULL; (void)xb;
+        #define O(i) (*({T} *)(ob + (i) * os))
+        #define A(i) (*({T} *)(xb + (i) * os))
+        for (npy_intp i = 0; i < m; i++) {{ {T} v = buf[i]; {upd} }}
+        #undef O
+        #undef A
+    }}
+"""
+    if kind == "logsumexp":
+        aend = (f"    for (npy_intp i = 0; i < n; i++) {{ {T} mm = ((({T} *)out)[i]); "
+                f"{T} sh = isfinite(mm) ? mm : ({T})0; "
+                f"(({T} *)out)[i] = log{f}((({T} *)aux)[i]) + sh; }}")
+    elif kind == "mean":
+        aend = f"    for (npy_intp i = 0; i < n; i++) (({T} *)out)[i] /= ({T})rcount;"
+    else:
+        aend = "    (void)out; (void)n;"
+    return f"""typedef struct {{ {T} acc; int nan; {T} shift; {T} s; }} {fname}_st;
+static void {fname}_rstart(char *state) {{
+    {fname}_st *S = ({fname}_st *)state;
+    S->acc = {ident}; S->nan = 0; S->shift = 0; S->s = 0;
+}}
+static void {fname}_rmid(char *state) {{
+    {fname}_st *S = ({fname}_st *)state;
+    {T} mm = S->nan ? ({T})NAN : S->acc;
+    S->shift = isfinite(mm) ? mm : ({T})0;
+}}
+static void {fname}_rrow(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass) {{
+    {fname}_st *S = ({fname}_st *)state; (void)pass;
+    const int nops = {fname}_nops;
+{rrow}}}
+static void {fname}_rend(char *state, char *out, npy_intp rcount) {{
+    {fname}_st *S = ({fname}_st *)state; (void)rcount;
+{rend}
+}}
+static void {fname}_init(char *out, char *aux, npy_intp n) {{
+    for (npy_intp i = 0; i < n; i++) (({T} *)out)[i] = {ident};
+    (void)aux;
+}}
+static void {fname}_arow(char *out, char *aux, npy_intp n, npy_intp os, char **p, const npy_intp *s, void *ctx, int pass) {{
+    const int nops = {fname}_nops; (void)pass;
+{arow}}}
+static void {fname}_amid(char *out, char *aux, npy_intp n) {{ (void)out; (void)aux; (void)n; }}
+static void {fname}_aend(char *out, char *aux, npy_intp n, npy_intp rcount) {{
+    (void)aux; (void)rcount;
+{aend}
+}}
+"""
+
+
+def _pairwise(dtype: str, fname: str) -> str:
+    """NumPy's pairwise summation (8 accumulators, blocks of 128), on values the
+    fused loop computes on the fly, so float sums match NumPy's rounding."""
+    T = scalar_c.CTYPES[dtype]
+    return f"""static {T} {fname}_pw(npy_intp n, char **p, const npy_intp *s, void *ctx) {{
+    const int nops = {fname}_nops;
+    if (n <= 128) {{
+        {T} a[128];
+        char *q[nops + 1]; npy_intp qs[nops + 1];
+        q[0] = (char *)a; qs[0] = sizeof({T});
+        for (int k = 0; k < nops; k++) {{ q[k + 1] = p[k]; qs[k + 1] = s[k]; }}
+        {fname}_fill(n, q, qs, ctx);
+        if (n < 8) {{
+            {T} res = 0;
+            for (npy_intp i = 0; i < n; i++) res += a[i];
+            return res;
+        }}
+        {T} r[8];
+        for (int j = 0; j < 8; j++) r[j] = a[j];
+        npy_intp i;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
+        {T} res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }}
+    npy_intp n2 = n / 2;
+    n2 -= n2 % 8;
+    char *p2[nops];
+    for (int k = 0; k < nops; k++) p2[k] = p[k] + n2 * s[k];
+    return {fname}_pw(n2, p, s, ctx) + {fname}_pw(n - n2, p2, s, ctx);
+}}
+"""
+
+
+def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
+    g = step.group
+    node = step.node
+    op = node.op
+    x, out = node.inputs[0], node.outputs[0]
+    acc = out.dtype
+    fname = f"ac_k{k}"
+    if g.members:
+        fill, arrays = _inner_fn(ctx, g, f"{fname}_fill", x, acc)
+    else:
+        fake = Group("ew", node, g.nd, g.loop_shape, [], [x])
+        fill, arrays = _inner_fn(ctx, fake, f"{fname}_fill", x, acc)
+    n = len(arrays)
+    parts = _reduce_parts(op.kind, acc, fname)
+    pw = _pairwise(acc, fname) if op.kind in ("sum", "mean") and acc in scalar_c.FLOATS else ""
+    axes = set(op.reduced_axes(g.nd))
+    red = ", ".join("1" if d in axes else "0" for d in range(g.nd))
+    cost = _cost(g) + (10.0 if op.kind == "logsumexp" else 1.0)
+    passes = 2 if op.kind == "logsumexp" else 1
+    aux = f"sizeof({scalar_c.CTYPES[acc]})" if op.kind == "logsumexp" else "0"
+    needs = 1 if op.kind in ("max", "min") else 0
+    params = "".join(f", PyObject *a{i}" for i in range(n))
+    types = ", ".join(scalar_c.typenum(v.dtype) for v in arrays)
+    code = fill + f"static const int {fname}_nops = {n};\n" + pw + parts + (
+        f"static PyObject *{fname}(ac_frame *F{params}) {{\n"
+        f"    static const ac_reducer R = {{{passes}, sizeof({scalar_c.CTYPES[acc]}), "
+        f"{fname}_init, {fname}_rrow, {fname}_rstart, {fname}_rmid, {fname}_rend, "
+        f"sizeof({fname}_st), {fname}_arow, {fname}_amid, {fname}_aend, {aux}, {cost}}};\n"
+        f"    static const unsigned char red[{g.nd}] = {{{red}}};\n"
+        f"    PyObject *ins[{n}] = {{{', '.join(f'a{i}' for i in range(n))}}};\n"
+        f"    static const int types[{n}] = {{{types}}};\n"
+        + _err_check(
+            f"ac_reduce({g.nd}, {n}, ins, types, {scalar_c.typenum(acc)}, red, "
+            f"{int(op.keepdims)}, {needs}, \"{_OPNAMES.get(op.kind, op.kind)}\", &R, F)"
+        )
+        + "}\n"
+    )
+    decl_params = "".join(", object" for _ in range(n))
+    return Kernel(code, f"object {fname}(ac_frame *F{decl_params})")
+
+
+# --------------------------------------------------------------------------- #
+# Views and BLAS.                                                               #
+
+def emit_view(ctx: KernelContext, step: Step, k: int) -> Kernel:
+    op = step.node.op
+    order = [-1 if d == "x" else int(d) for d in op.new_order] or [0]
+    drop = list(op.drop) or [0]
+    fname = f"ac_k{k}"
+    code = (
+        f"static PyObject *{fname}(PyObject *x) {{\n"
+        f"    static const int order[] = {{{', '.join(map(str, order))}}};\n"
+        f"    static const int drop[] = {{{', '.join(map(str, drop))}}};\n"
+        f"    return ac_dimshuffle(x, {op.input_ndim}, {len(op.new_order)}, order, "
+        f"{len(op.drop)}, drop);\n}}\n"
+    )
+    return Kernel(code, f"object {fname}(object x)")
+
+
+def emit_blas(ctx: KernelContext, step: Step, k: int) -> Kernel:
+    out = step.node.outputs[0]
+    fname = f"ac_k{k}"
+    code = (
+        f"static PyObject *{fname}(PyObject *a, PyObject *b) {{\n"
+        f"    return ac_dot(a, b, {scalar_c.typenum(out.dtype)});\n}}\n"
+    )
+    return Kernel(code, f"object {fname}(object a, object b)")
+
+
+#: op class -> C emitter for the steps of that family (others: ``perform``).
+KERNEL_EMITTERS = {
+    Elemwise: emit_elemwise,
+    Reduce: emit_reduce,
+    DimShuffle: emit_view,
+    Dot: emit_blas,
+    MatMul: emit_blas,
+}
+
+
+def kernel_for(ctx: KernelContext, step: Step, k: int) -> Kernel | None:
+    """The C of step ``k``, or None when the step needs none (perform, alias)."""
+    if step.kind in ("perform", "alias"):
+        return None
+    emitter = KERNEL_EMITTERS.get(type(step.node.op))
+    if emitter is None:
+        return None
+    return emitter(ctx, step, k)
+
+
+def describe(node: Apply) -> str:
+    return f"{node.op} of {node.inputs}"

@@ -1,0 +1,265 @@
+"""Assemble the full ``.pyx`` text of a plan: C kernels, frame, loaders, steps, outputs.
+
+The text depends only on the graph's structure, dtypes and static shapes (and scalar
+constants), never on variable names or ids, so equal graphs give equal sources and
+share one cached module.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.kernels import describe
+from aesara_cas.compile.cython.lower import Plan
+from aesara_cas.compile.cython.wrapper import (
+    HEADER, P_NAMES, P_SHARED, P_SINGLE, P_TYPES, P_UPDATES, RUNTIME_DECLS,
+    WrapperWriter,
+)
+from aesara_cas.graph.basic import Variable
+
+#: Steps per generated Cython function (long programs are split into several).
+STEPS_PER_FUNCTION = 150
+
+
+@dataclass
+class ModuleSource:
+    """The generated text and the run-time data its ``Program`` needs."""
+
+    text: str
+    consts: list
+    perform_nodes: list
+    step_labels: list[str]
+
+
+def _indent(lines: list[str], n: int = 4) -> str:
+    pad = " " * n
+    return "".join(pad + line + "\n" for line in lines)
+
+
+def _frame_struct(plan: Plan) -> tuple[str, str]:
+    fields = [f"{scalar_c.CTYPES[v.dtype]} s{i};" for i, v in enumerate(plan.scalars)]
+    c = "typedef struct {\n    int err;\n    int step;\n" + "".join(
+        f"    {f}\n" for f in fields) + "} ac_frame;\n"
+    pyx = "    ctypedef struct ac_frame:\n        int err\n        int step\n" + "".join(
+        f"        {scalar_c.CTYPES[v.dtype]} s{i}\n" for i, v in enumerate(plan.scalars))
+    return c, pyx
+
+
+def _input_checks(plan: Plan) -> tuple[str, list[str]]:
+    """C predicates ``ac_in{i}(v)``: v is already an acceptable array for input i."""
+    code = []
+    decls = []
+    for i, var in enumerate(plan.fgraph.inputs):
+        dims = "".join(
+            f" && PyArray_DIMS(a)[{d}] == {n}" for d, n in enumerate(var.type.shape)
+            if n is not None
+        )
+        code.append(
+            f"static int ac_in{i}(PyObject *v) {{\n"
+            f"    if (!PyArray_Check(v)) return 0;\n"
+            f"    PyArrayObject *a = (PyArrayObject *)v;\n"
+            f"    return PyArray_TYPE(a) == {scalar_c.typenum(var.dtype)} && "
+            f"PyArray_NDIM(a) == {var.ndim} && PyArray_ISALIGNED(a) && "
+            f"PyArray_ISNOTSWAPPED(a){dims};\n}}\n"
+        )
+        decls.append(f"bint ac_in{i}(object v)")
+    return "".join(code), decls
+
+
+def _load_generic(plan: Plan) -> list[str]:
+    lines = []
+    for i, var in enumerate(plan.fgraph.inputs):
+        where = plan.storage[var]
+        if where[0] == "scalar":
+            lines.append(f"ac_read(values[{i}], &F.s{where[1]}, {scalar_c.typenum(var.dtype)})")
+        else:
+            lines.append(f"S[{where[1]}] = values[{i}]")
+    return lines
+
+
+def _load_fast(plan: Plan, n_args: int) -> list[str]:
+    """Per-argument conversion for the positional fast path."""
+    lines = []
+    for i, var in enumerate(plan.fgraph.inputs):
+        where = plan.storage[var]
+        tn = scalar_c.typenum(var.dtype)
+        if i < n_args:
+            src = f"args[{i}]"
+            slow = f"P[{P_TYPES}][{i}].filter(v, P[{P_NAMES}][{i}])"
+        else:
+            src = f"P[{P_SHARED}][{i - n_args}][0]"
+            slow = "v"
+        lines.append(f"v = {src}")
+        if where[0] == "scalar":
+            dst = f"&F.s{where[1]}"
+            if i < n_args and var.ndim == 0:
+                if var.dtype in scalar_c.FLOATS:
+                    lines += [
+                        "if type(v) is float:",
+                        f"    F.s{where[1]} = <{scalar_c.CTYPES[var.dtype]}>PyFloat_AS_DOUBLE(v)",
+                        f"elif not (type(v) is int and ac_pyint(v, {dst}, {tn})):",
+                        f"    ac_read({slow}, {dst}, {tn})",
+                    ]
+                elif var.dtype == "bool":
+                    lines += [
+                        "if v is True:", f"    F.s{where[1]} = 1",
+                        "elif v is False:", f"    F.s{where[1]} = 0",
+                        f"else:", f"    ac_read({slow}, {dst}, {tn})",
+                    ]
+                else:
+                    lines += [
+                        f"if not (type(v) is int and ac_pyint(v, {dst}, {tn})):",
+                        f"    ac_read({slow}, {dst}, {tn})",
+                    ]
+            else:
+                lines += [f"if not ac_in{i}(v):", f"    v = {slow}", f"ac_read(v, {dst}, {tn})"]
+        else:
+            if i < n_args:
+                lines += [f"if not ac_in{i}(v):", f"    v = {slow}"]
+            lines.append(f"S[{where[1]}] = v")
+    return lines
+
+
+def _output_exprs(plan: Plan, writer: WrapperWriter) -> list[str]:
+    exprs = []
+    used: set[Variable] = set()
+    for var in plan.fgraph.outputs:
+        where = plan.storage[var]
+        if where[0] == "scalar":
+            exprs.append(writer.obj(var))
+        elif where[0] == "array" and var in writer.fresh and var not in used:
+            exprs.append(writer.obj(var))
+        else:
+            exprs.append(f"ac_copy({writer.obj(var)})")
+        used.add(var)
+    return exprs
+
+
+def generate(plan: Plan) -> ModuleSource:
+    """The module text for ``plan`` and the data its state list ``P`` takes."""
+    writer = WrapperWriter(plan)
+    steps = writer.step_lines()
+    frame_c, frame_pyx = _frame_struct(plan)
+    checks_c, check_decls = _input_checks(plan)
+    n_args = len(plan.fgraph.inputs) - _n_shared(plan)
+    n_slots = plan.n_slots
+
+    defines = ["#define AC_USE_BLAS 1"] if writer.uses_blas else []
+    defines += [f"#define {d} 1" for d in _mvec_defines()]
+    # The runtime and the kernels are optimised harder than Cython's glue around
+    # them (build.CFLAGS is -O1): most of a module's C is glue.
+    defines += ["#pragma GCC push_options", '#pragma GCC optimize ("O3")']
+    parts = [HEADER]
+    parts.append('cdef extern from *:\n    """\n' + "\n".join(defines) + '\n    """\n')
+    parts.append(RUNTIME_DECLS)
+    if writer.uses_blas:
+        parts.append("    int ac_blas_init(object capi) except -1\n")
+    c_text = frame_c + checks_c + "".join(writer.c_parts) + "#pragma GCC pop_options\n"
+    parts.append(
+        'cdef extern from *:\n    """\n' + c_text.replace("\\", "\\\\") + '    """\n'
+        + frame_pyx
+        + "".join(f"    {d}\n" for d in check_decls + writer.decls)
+    )
+    parts.append("\n_import_array()\n")
+    if writer.uses_blas:
+        parts.append(
+            "import scipy.linalg.cython_blas as _cython_blas\n"
+            "ac_blas_init(_cython_blas.__pyx_capi__)\n"
+        )
+    parts.append(
+        "\ncdef int _load(list P, ac_frame *F, list S, list values) except -1:\n"
+        + _indent(_load_generic(plan) or ["pass"]) + "    return 0\n"
+    )
+    chunks = [steps[i:i + STEPS_PER_FUNCTION] for i in range(0, len(steps), STEPS_PER_FUNCTION)]
+    for c, chunk in enumerate(chunks):
+        body = [line for step in chunk for line in step]
+        parts.append(
+            f"\ncdef int _core_{c}(list P, ac_frame *F, list S) except -1:\n"
+            + _indent(body) + "    return 0\n"
+        )
+    parts.append(
+        "\ncdef int _core(list P, ac_frame *F, list S) except -1:\n"
+        + _indent([f"_core_{c}(P, F, S)" for c in range(len(chunks))] or ["pass"])
+        + "    ac_step = -1\n    return 0\n"
+    )
+    out_exprs = _output_exprs(plan, writer)
+    parts.append(
+        "\ncdef list _outputs(list P, ac_frame *F, list S):\n"
+        + f"    return [{', '.join(out_exprs)}]\n"
+    )
+    parts.append(
+        "\ndef run(list P, list values):\n"
+        "    \"\"\"Outputs then update values, for input values then shared values.\"\"\"\n"
+        "    cdef ac_frame F\n"
+        "    F.err = 0\n"
+        f"    cdef list S = [None] * {n_slots}\n"
+        "    _load(P, &F, S, values)\n"
+        "    ac_step = -1\n"
+        "    _core(P, &F, S)\n"
+        "    return _outputs(P, &F, S)\n"
+    )
+    fast_single = ""
+    if len(out_exprs) == 1:
+        fast_single = (
+            f"    if P[{P_SINGLE}] and not P[{P_UPDATES}]:\n"
+            f"        return {out_exprs[0].replace('F.', 'F.')}\n"
+        )
+    parts.append(
+        "\ndef call(self, *args, **kwargs):\n"
+        "    cdef list P = self._program\n"
+        "    cdef ac_frame F\n"
+        "    F.err = 0\n"
+        "    ac_step = -1\n"
+        f"    cdef list S = [None] * {n_slots}\n"
+        f"    if kwargs or len(args) != {n_args}:\n"
+        f"        _load(P, &F, S, list(self._bind(args, kwargs)) + [c[0] for c in P[{P_SHARED}]])\n"
+        "    else:\n"
+        + _indent(_load_fast(plan, n_args) or ["pass"], 8)
+        + "    _core(P, &F, S)\n"
+        + fast_single
+        + "    cdef list vals = _outputs(P, &F, S)\n"
+        f"    cdef list upd = P[{P_UPDATES}]\n"
+        "    cdef Py_ssize_t n_out = len(vals) - len(upd)\n"
+        "    for j in range(len(upd)):\n"
+        "        upd[j][0] = vals[n_out + j]\n"
+        f"    if P[{P_SINGLE}]:\n"
+        "        return vals[0]\n"
+        "    return vals[:n_out]\n"
+        "\ndef last_step():\n"
+        "    return ac_step\n"
+        "\ndef make_method():\n"
+        "    \"\"\"``call`` as a method descriptor, for a class's ``__call__``.\"\"\"\n"
+        "    return ac_make_method(call)\n"
+    )
+    text = "".join(parts)
+    labels = [describe(step.node) for step in plan.steps]
+    consts = [v.data for v in plan.consts]
+    return ModuleSource(text, consts, writer.perform_nodes(), labels)
+
+
+def _n_shared(plan: Plan) -> int:
+    return sum(1 for v in plan.fgraph.inputs if getattr(v, "is_shared", False))
+
+
+_MVEC: list[str] | None = None
+
+
+def _mvec_defines() -> list[str]:
+    """Which libmvec declarations this glibc supports (2.22: exp/log/sin/cos/pow;
+    2.35: the rest).  Off elsewhere (macOS, musl) and with AESARA_CAS_NO_MVEC."""
+    global _MVEC
+    if _MVEC is None:
+        _MVEC = []
+        try:
+            name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+            major, minor = (int(x) for x in version.split(".")[:2])
+        except (ValueError, OSError, AttributeError):
+            name, major, minor = "", 0, 0
+        if name == "glibc" and not os.environ.get("AESARA_CAS_NO_MVEC"):
+            if (major, minor) >= (2, 35):
+                _MVEC = ["AC_MVEC_BASIC", "AC_MVEC_FULL"]
+            elif (major, minor) >= (2, 22):
+                _MVEC = ["AC_MVEC_BASIC"]
+    return _MVEC

@@ -1,0 +1,70 @@
+"""``CythonProgram``: what ``link(fgraph, "cython")`` returns."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from aesara_cas.compile.cython import cache
+from aesara_cas.compile.cython.lower import lower
+from aesara_cas.compile.cython.module import generate
+from aesara_cas.compile.cython.wrapper import (
+    P_LABELS, P_NAMES, P_SHARED, P_SINGLE, P_TYPES, P_UPDATES,
+)
+from aesara_cas.graph.fg import FunctionGraph
+
+_function_classes: dict[str, type] = {}
+
+
+def function_class(module: ModuleType) -> type:
+    """A ``Function`` subclass whose ``__call__`` is the module's compiled ``call``
+    (one per module, so calling costs no extra Python frame)."""
+    cls = _function_classes.get(module.__name__)
+    if cls is None:
+        from aesara_cas.compile.function import Function
+
+        cls = type("Function", (Function,), {
+            "__call__": module.make_method(),
+            "__module__": Function.__module__,
+            "__doc__": Function.__doc__,
+        })
+        _function_classes[module.__name__] = cls
+    return cls
+
+
+class CythonProgram:
+    """A graph compiled to one native module.
+
+    ``run(values)`` takes the input values followed by the shared variables'
+    values and returns the outputs followed by the update values.
+    """
+
+    def __init__(self, fgraph: FunctionGraph):
+        plan = lower(fgraph)
+        source = generate(plan)
+        self.module = cache.load_module(source.text)
+        self.source = source.text
+        # The per-function state the module reads (see wrapper.P_*).
+        self.state = [source.step_labels, [], [], [], [], False, source.consts,
+                      source.perform_nodes]
+        self.function_class = function_class(self.module)
+
+    def attach(self, fn: Any) -> None:
+        """Bind the Function object: its compiled ``__call__`` reads ``fn._program``."""
+        state = self.state
+        state[P_TYPES] = list(fn._types)
+        state[P_NAMES] = list(fn._labels)
+        state[P_SHARED] = [s.container for s in fn._shared]
+        state[P_UPDATES] = [t.container for t, _ in fn._updates]
+        state[P_SINGLE] = bool(fn._single)
+        fn._program = state
+        fn._cython_program = self
+
+    def run(self, values: list) -> list:
+        try:
+            return self.module.run(self.state, list(values))
+        except (ValueError, TypeError, IndexError, ArithmeticError) as err:
+            step = self.module.last_step()
+            if 0 <= step < len(self.state[P_LABELS]):
+                err.add_note(f"while computing {self.state[P_LABELS][step]}")
+            raise

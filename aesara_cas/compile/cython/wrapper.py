@@ -1,0 +1,181 @@
+"""The Cython side of a generated module: argument checks, the step sequence, outputs.
+
+The module defines
+
+* ``call(self, *args, **kwargs)``: the ``__call__`` of the function object (wrapped
+  by ``make_method()`` into a method descriptor); it checks and converts the
+  arguments itself (fast paths for exact Python floats and ints and native arrays,
+  ``TensorType.filter`` otherwise, so every error message is the NumPy mode's),
+  runs the steps and returns owned arrays.
+* ``run(P, values)``: the generic interface of ``link()``.
+
+Per-function data that is not in the source (non-scalar constants, the nodes that
+run ``perform``, input types and labels, shared containers) lives in a list ``P``
+(``self._program``).  Nothing user-controlled (variable names, constant arrays)
+reaches this source: names stay in ``P``, scalars become numeric literals.  The
+module has no cdef class and no binding functions: Cython's support code for those
+doubles the C the compiler has to chew through.
+"""
+
+from __future__ import annotations
+
+from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.kernels import KernelContext, kernel_for
+from aesara_cas.compile.cython.lower import Plan
+from aesara_cas.graph.basic import Variable
+from aesara_cas.tensor.type import TensorType
+
+HEADER = """# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+# cython: cdivision=True, auto_pickle=False, binding=False, embedsignature=False
+# cython: infer_types=False
+from cpython.float cimport PyFloat_AS_DOUBLE
+"""
+
+RUNTIME_DECLS = """
+cdef extern from "ac_runtime.h":
+    ctypedef unsigned char npy_bool
+    ctypedef signed char npy_int8
+    ctypedef short npy_int16
+    ctypedef int npy_int32
+    ctypedef long long npy_int64
+    ctypedef unsigned char npy_uint8
+    ctypedef unsigned short npy_uint16
+    ctypedef unsigned int npy_uint32
+    ctypedef unsigned long long npy_uint64
+    int _import_array() except -1
+    int NPY_BOOL, NPY_INT8, NPY_INT16, NPY_INT32, NPY_INT64, NPY_UINT8, NPY_UINT16
+    int NPY_UINT32, NPY_UINT64, NPY_FLOAT16, NPY_FLOAT32, NPY_FLOAT64
+    int ac_step
+    object ac_box(void *src, int typenum, int nd)
+    int ac_read(object obj, void *dst, int typenum) except -1
+    object ac_result(object obj, int typenum, int nd)
+    object ac_copy(object obj)
+    bint ac_pyint(object obj, void *dst, int typenum)
+    object ac_make_method(object func)
+"""
+
+#: Positions in the per-function state list ``P`` (built by ``program.py``).
+P_LABELS, P_TYPES, P_NAMES, P_SHARED, P_UPDATES, P_SINGLE, P_CONSTS, P_NODES = range(8)
+
+
+def _ctype(var: Variable) -> str:
+    return scalar_c.CTYPES[var.dtype]
+
+
+class WrapperWriter:
+    """Writes the Cython text for a plan (kernels come from ``kernels.py``)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.ctx = KernelContext(plan)
+        self.c_parts: list[str] = []
+        self.decls: list[str] = []
+        self.uses_blas = False
+
+    # -- value references ---------------------------------------------------
+    def obj(self, var: Variable) -> str:
+        """A Python-object expression for ``var``'s value (boxing frame scalars)."""
+        where = self.plan.storage[var]
+        if where[0] == "array":
+            return f"S[{where[1]}]"
+        if where[0] == "cslot":
+            return f"P[{P_CONSTS}][{where[1]}]"
+        if where[0] == "const":
+            return f"P[{P_CONSTS}][{where[2]}]"
+        return f"ac_box(&F.s{where[1]}, {scalar_c.typenum(var.dtype)}, {var.ndim})"
+
+    def frame(self, var: Variable) -> str:
+        where = self.plan.storage[var]
+        return f"F.s{where[1]}" if where[0] == "scalar" else where[1]
+
+    # -- steps ----------------------------------------------------------------
+    def step_lines(self) -> list[list[str]]:
+        plan = self.plan
+        outputs = set(plan.fgraph.outputs)
+        fresh_producers = {"ew", "reduce", "blas"}
+        clients_kind: dict[Variable, set[str]] = {}
+        for step in plan.steps:
+            ins = step.group.leaves if step.group is not None else step.node.inputs
+            for v in ins:
+                clients_kind.setdefault(v, set()).add(step.kind)
+        self.fresh: set[Variable] = set()
+        result = []
+        for i, step in enumerate(plan.steps):
+            lines = [f"ac_step = {i}"]
+            node = step.node
+            out = node.outputs[0]
+            kernel = kernel_for(self.ctx, step, i)
+            if kernel is not None:
+                self.c_parts.append(kernel.c)
+                self.decls.append(kernel.decl)
+            fname = f"ac_k{i}"
+            if step.kind == "ew":
+                leaves = [v for v in step.group.leaves if self.ctx.is_array(v)]
+                if not self.ctx.is_array(out):
+                    lines.append(f"{fname}(F)")
+                else:
+                    donor = "None"
+                    for v in leaves:
+                        if (
+                            plan.storage[v][0] == "array"
+                            and v in self.fresh
+                            and plan.last_use.get(v) == i
+                            and v not in outputs
+                            and v.dtype == out.dtype
+                            and v.ndim == out.ndim
+                            and clients_kind.get(v, set()) <= fresh_producers
+                        ):
+                            donor = self.obj(v)
+                            break
+                    args = "".join(f", {self.obj(v)}" for v in leaves)
+                    lines.append(f"{self.obj(out)} = {fname}(F{args}, {donor})")
+                    self.fresh.add(out)
+            elif step.kind == "reduce":
+                leaves = [v for v in step.group.leaves if self.ctx.is_array(v)]
+                args = "".join(f", {self.obj(v)}" for v in leaves)
+                lines += self._store(out, f"{fname}(F{args})")
+                self.fresh.add(out)
+            elif step.kind == "blas":
+                self.uses_blas = True
+                a, b = node.inputs
+                lines += self._store(out, f"{fname}({self.obj(a)}, {self.obj(b)})")
+                self.fresh.add(out)
+            elif step.kind == "view":
+                lines.append(f"{self.obj(out)} = {fname}({self.obj(node.inputs[0])})")
+            elif step.kind == "alias":
+                lines.append(f"{self.frame(out)} = {self.frame(node.inputs[0])}")
+            else:
+                ins = ", ".join(self.obj(v) for v in node.inputs)
+                j = self.perform_index(node)
+                lines.append(f"nd = P[{P_NODES}][{j}]")
+                lines.append(f"r = nd.op.perform(nd, [{ins}])")
+                for j, o in enumerate(node.outputs):
+                    if isinstance(o.type, TensorType):
+                        lines += self._store(
+                            o, f"ac_result(r[{j}], {scalar_c.typenum(o.dtype)}, {o.ndim})")
+                    else:
+                        lines.append(f"{self.obj(o)} = r[{j}]")
+            # Drop intermediates after their last use (frees memory early).
+            ins = step.group.leaves if step.group is not None else node.inputs
+            for v in dict.fromkeys(ins):
+                if (plan.last_use.get(v) == i and plan.storage[v][0] == "array"
+                        and v not in outputs and v not in plan.fgraph.inputs):
+                    lines.append(f"S[{plan.storage[v][1]}] = None")
+            result.append(lines)
+        return result
+
+    def _store(self, var: Variable, expr: str) -> list[str]:
+        if self.plan.storage[var][0] == "scalar":
+            return [f"ac_read({expr}, &F.s{self.plan.storage[var][1]}, "
+                    f"{scalar_c.typenum(var.dtype)})"]
+        return [f"{self.obj(var)} = {expr}"]
+
+    def perform_index(self, node) -> int:
+        if not hasattr(self, "_perform"):
+            self._perform: dict = {}
+        if node not in self._perform:
+            self._perform[node] = len(self._perform)
+        return self._perform[node]
+
+    def perform_nodes(self) -> list:
+        return list(getattr(self, "_perform", {}))

@@ -1,0 +1,93 @@
+"""Rewrite-engine benchmark: time ``rewrite_graph`` on mixed-op graphs of growing size.
+
+Graphs of 100, 1,000 and 10,000 nodes are built from a fixed seed: each new node
+applies a random op (arithmetic, exp/log/sin, powers, negation, stability
+patterns such as ``log(1 + exp(.))``, reductions of vectors) to recent nodes, so
+the graph is deep (long dependency chains) and shares sub-expressions.  Each size
+is rewritten ``--repeats`` times on a fresh copy and the median is reported, with
+the 1k -> 10k ratio (10 means linear).
+
+    python benchmarks/bench_rewrite.py [--repeats 5] [--sizes 100 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+
+from aesara_cas import tensor as at
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.rewriting import rewrite_graph
+
+
+def build_graph(n_nodes: int, seed: int = 0) -> tuple[list, list]:
+    """A random mixed-op graph with about ``n_nodes`` nodes; returns (inputs, outputs)."""
+    rng = random.Random(seed)
+    x, y, z = at.dvector("x"), at.dvector("y"), at.dscalar("z")
+    pool = [x, y, z * x]
+    window = 8  # operands come from the most recent nodes: a deep graph
+
+    def pick():
+        return pool[-1 - rng.randrange(min(window, len(pool)))]
+
+    ops = [
+        lambda: pick() + pick(),
+        lambda: pick() * pick(),
+        lambda: pick() - pick(),
+        lambda: pick() / (pick() * pick() + 1.5),
+        lambda: at.exp(pick() * 0.001),
+        lambda: at.log(1 + at.exp(pick())),
+        lambda: at.sin(pick()) * 2 + 3 * at.sin(pick()),
+        lambda: -(-pick()),
+        lambda: pick() ** 2,
+        lambda: at.sqrt(at.sqr(pick()) + 1.0),
+        lambda: pick() * 1 + 0,
+        lambda: at.exp(pick()) - 1,
+        lambda: x * at.sum(pick()) * 1e-3,
+    ]
+    while len(pool) < n_nodes:
+        pool.append(ops[rng.randrange(len(ops))]())
+    return [x, y, z], [pool[-1], pool[len(pool) // 2]]
+
+
+def count_nodes(outputs) -> int:
+    from aesara_cas.graph.traversal import toposort
+
+    return len(toposort(outputs))
+
+
+def time_rewrite(inputs, outputs, repeats: int) -> tuple[float, int, int]:
+    times = []
+    after = 0
+    for _ in range(repeats):
+        fg = FunctionGraph(inputs, outputs, clone=True)
+        t0 = time.perf_counter()
+        rewrite_graph(fg)
+        times.append(time.perf_counter() - t0)
+        after = len(fg.apply_nodes)
+    return statistics.median(times), count_nodes(outputs), after
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args(argv)
+    sys.setrecursionlimit(1000)  # the engine must not need a deep stack
+    results = {}
+    print(f"{'target':>8} {'nodes':>8} {'after':>8} {'median s':>10} {'us/node':>9}")
+    for n in args.sizes:
+        inputs, outputs = build_graph(n)
+        seconds, nodes, after = time_rewrite(inputs, outputs, args.repeats)
+        results[n] = seconds
+        print(f"{n:>8} {nodes:>8} {after:>8} {seconds:>10.3f} {1e6 * seconds / nodes:>9.1f}")
+    if 1000 in results and 10000 in results:
+        print(f"1k -> 10k ratio: {results[10000] / results[1000]:.2f} (10 = linear)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
