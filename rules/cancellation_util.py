@@ -9,14 +9,17 @@ any n-ary ``add`` containing ``a``; ``b*b`` as ``sqr(b)``, ``mul(b, b)`` or
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from etuples import etuple
 
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.context import current_graph
+from aesara_cas.rewriting.rule import Rule, fresh, rule
 from aesara_cas.rewriting.terms import add_of, inputs_if, scalar_constant
 
 
@@ -210,6 +213,15 @@ def has_client(v: Variable, op: Any) -> bool:
     return any(client != "output" and client.op == op for client, _ in fg.clients.get(v, ()))
 
 
+def only_used_by(v: Variable | None, ops: tuple) -> bool:
+    """Whether every use of ``v`` in the graph being rewritten is an output or a node
+    applying one of ``ops`` (``True`` outside the engine)."""
+    fg = current_graph()
+    if fg is None or v is None:
+        return True
+    return all(client == "output" or client.op in ops for client, _ in fg.clients.get(v, ()))
+
+
 def is_float(*vs: Variable) -> bool:
     return all(isinstance(v, Variable) and v.dtype.startswith("float") for v in vs)
 
@@ -258,3 +270,82 @@ def tan_coefficient(k: int) -> Fraction:
     """
     n = k + 2
     return (-1) ** (n - 1) * 4 ** n * (4 ** n - 1) * _B[2 * n] / math.factorial(2 * n)
+
+
+# ---------------------------------------------------------------- registering rules
+
+
+class Registry:
+    """Collects a module's rules: ``build`` functions become :func:`rule` objects.
+
+    A ``build`` gets the matched node's inputs (or, for ``on_difference``, the
+    ``a`` and ``b`` of ``a - b``) and returns the replacement or ``None``.  No rule
+    fires on a node that is the fallback branch of a ``switch`` (:func:`guarded`).
+    """
+
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+
+    def register(self, name: str, heads: tuple, nin: int, build: Callable, doc: str) -> None:
+        """``build(head, *inputs)`` as a rule on each op in ``heads`` (``nin`` inputs)."""
+        args = fresh(nin, prefix=name)
+        for head in heads:
+            def rhs(bindings, head=head) -> Any:
+                ins = tuple(bindings[a] for a in args)
+                if guarded(find_node(head, ins)):
+                    return None
+                return build(head, *ins)
+
+            self.rules.append(rule(etuple(head, *args), rhs, name=name, doc=doc))
+
+    def on_difference(self, name: str, doc: str) -> Callable:
+        """Decorator: ``build(a, b)`` on every float node computing ``a - b``."""
+
+        def deco(build: Callable) -> Callable:
+            def from_node(head, p, q):
+                if head == at.sub:
+                    pair = (p, q)
+                else:
+                    v = find_node(head, (p, q))
+                    pair = difference(v if v is not None else at.add(p, q))
+                if pair is None or not is_float(*pair):
+                    return None
+                return build(*pair)
+
+            self.register(name, (at.sub, at.add), 2, from_node, doc)
+            return build
+
+        return deco
+
+    def on_quotient(self, name: str, doc: str) -> Callable:
+        """Decorator: ``build(p, q)`` on every node computing ``p / q``."""
+
+        def deco(build: Callable) -> Callable:
+            def from_node(head, u, w):
+                if head == at.true_div:
+                    return build(u, w)
+                v = find_node(head, (u, w))
+                pair = quotient(v if v is not None else at.mul(u, w))
+                return None if pair is None else build(*pair)
+
+            self.register(name, (at.true_div, at.mul), 2, from_node, doc)
+            return build
+
+        return deco
+
+    def on_op(self, name: str, head: Any, nin: int, doc: str) -> Callable:
+        """Decorator: ``build(*inputs)`` on every node of ``head``."""
+
+        def deco(build: Callable) -> Callable:
+            self.register(name, (head,), nin, lambda _h, *ins: build(*ins), doc)
+            return build
+
+        return deco
+
+
+def input_of(v: Variable, op: Any) -> Variable | None:
+    """The (first) input of ``v``'s node if that node applies ``op``."""
+    node = v.owner
+    if node is None or node.op != op:
+        return None
+    return node.inputs[0]

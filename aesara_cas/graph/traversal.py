@@ -14,8 +14,17 @@ def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> li
     """The ``Apply`` nodes between ``inputs`` and ``outputs``, each after its inputs' owners.
 
     Variables in ``inputs`` are treated as leaves even if they have an owner.
+    A ``set`` of variables (``FunctionGraph.variables``) is used as is, not copied,
+    so importing a small sub-graph into a large graph stays cheap.
     """
-    stop = set(map(id, inputs))
+    if isinstance(inputs, (set, frozenset)):
+        def is_stop(v: Variable) -> bool:
+            return v in inputs
+    else:
+        stop = set(map(id, inputs))
+
+        def is_stop(v: Variable) -> bool:
+            return id(v) in stop
     order: list[Apply] = []
     done: set[int] = set()
     # Nodes whose inputs are being visited: meeting one again means a cycle (which
@@ -25,7 +34,7 @@ def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> li
     # once every input owner has been emitted.
     stack: list[tuple[Apply, bool]] = []
     for out in reversed(list(outputs)):
-        if out.owner is not None and id(out) not in stop:
+        if out.owner is not None and not is_stop(out):
             stack.append((out.owner, False))
     while stack:
         node, expanded = stack.pop()
@@ -42,7 +51,7 @@ def toposort(outputs: Sequence[Variable], inputs: Iterable[Variable] = ()) -> li
         stack.append((node, True))
         for inp in reversed(node.inputs):
             owner = inp.owner
-            if owner is not None and id(inp) not in stop and id(owner) not in done:
+            if owner is not None and not is_stop(inp) and id(owner) not in done:
                 stack.append((owner, False))
     return order
 

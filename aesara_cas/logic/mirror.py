@@ -37,6 +37,8 @@ from aesara_cas.tensor.scalar import Cast
 # Ops whose constructor arguments are not their ``__props__``.
 _CTOR_ARGS = {Cast: lambda op: (op.dtype,)}
 _PARAMS_CACHE: dict[Op, tuple | None] = {}
+# Looked up by identity first: hashing an op hashes all its parameters.
+_PARAMS_BY_ID: dict[int, tuple[Op, tuple | None]] = {}
 
 
 def op_params(op: Any) -> tuple | None:
@@ -48,12 +50,18 @@ def op_params(op: Any) -> tuple | None:
     """
     if not isinstance(op, Op):
         return None
+    hit = _PARAMS_BY_ID.get(id(op))
+    if hit is not None and hit[0] is op:
+        return hit[1]
     try:
-        return _PARAMS_CACHE[op]
+        result = _PARAMS_CACHE[op]
     except KeyError:
         pass
     except TypeError:  # an unhashable parameter: treat the op as an atom
         return None
+    else:
+        _remember(op, result)
+        return result
     ctor = _CTOR_ARGS.get(type(op))
     args = ctor(op) if ctor is not None else op._props()
     try:
@@ -62,7 +70,14 @@ def op_params(op: Any) -> tuple | None:
         ok = False
     result = tuple(args) if ok else None
     _PARAMS_CACHE[op] = result
+    _remember(op, result)
     return result
+
+
+def _remember(op: Op, result: tuple | None) -> None:
+    if len(_PARAMS_BY_ID) > 50_000:
+        _PARAMS_BY_ID.clear()
+    _PARAMS_BY_ID[id(op)] = (op, result)
 
 
 def _node_of(x: Any) -> Apply:

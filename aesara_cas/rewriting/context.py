@@ -15,6 +15,7 @@ from aesara_cas.graph.basic import Variable
 from aesara_cas.graph.fg import FunctionGraph
 
 _stack: list[FunctionGraph] = []
+_generation = [0]
 
 
 @contextmanager
@@ -37,3 +38,13 @@ def n_clients(var: Variable) -> int | None:
     if fg is None:
         return None
     return len(fg.clients.get(var, ()))
+
+
+def generation() -> int:
+    """A counter bumped on every change of the graph being rewritten (for caches)."""
+    return _generation[0]
+
+
+def changed() -> None:
+    """Called by the driver after each replacement: invalidates derived caches."""
+    _generation[0] += 1

@@ -24,6 +24,7 @@ from typing import Any
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.rewriting.context import changed
 from aesara_cas.rewriting.matcher import WILDCARD
 from aesara_cas.rewriting.rewriter import NodeRewriter
 
@@ -91,6 +92,11 @@ class _Listener:
         return out
 
 
+def _users(fg: FunctionGraph, var: Variable) -> list[Apply]:
+    """The nodes using ``var`` (not the graph outputs)."""
+    return [c for c, _ in fg.clients.get(var, ()) if c != "output"]
+
+
 def _signature(node: Apply) -> tuple:
     return (node.op, tuple(node.inputs))
 
@@ -117,15 +123,15 @@ class Driver:
 
     # Merging (common sub-expression elimination) ---------------------------------
 
-    def _merge(self, nodes: Sequence[Apply]) -> list[Variable]:
+    def _merge(self, nodes: Sequence[Apply]) -> list[Apply]:
         """Merge ``nodes`` (and, transitively, their users) with equal existing nodes.
 
-        Returns the variables that took over the uses of merged ones.
+        Returns the nodes whose inputs changed.
         """
         if not self.merge_enabled:
             return []
         fg = self.fgraph
-        touched: list[Variable] = []
+        touched: list[Apply] = []
         work = deque(nodes)
         while work:
             node = work.popleft()
@@ -136,8 +142,9 @@ class Driver:
                     key = (inp.type, inp.signature())
                     rep = self._constants.setdefault(key, inp)
                     if rep is not inp:
+                        moved = _users(fg, inp)
                         fg.replace(inp, rep, reason="merge")
-                        touched.append(rep)
+                        touched.extend(moved)
             sig = _signature(node)
             other = self._table.get(sig)
             if (other is None or other is node or other not in fg.apply_nodes
@@ -146,12 +153,11 @@ class Driver:
                 continue
             for old, new in zip(node.outputs, other.outputs):
                 if old.type == new.type:
+                    moved = _users(fg, old)
                     fg.replace(old, new, reason="merge")
-                    touched.append(new)
-            for out in other.outputs:
-                for client, _ in fg.clients.get(out, ()):
-                    if client != "output":
-                        work.append(client)
+                    touched.extend(moved)
+                    # Their inputs changed: they may now equal other nodes.
+                    work.extend(moved)
         self._listener.take()
         return touched
 
@@ -181,15 +187,20 @@ class Driver:
             for key in rw.keys:
                 (wild if key is WILDCARD else index.setdefault(key, [])).append((pos, rw))
         by_op: dict[Any, list[NodeRewriter]] = {}
+        by_id: dict[int, tuple[Any, list[NodeRewriter]]] = {}
 
         def candidates(op: Any) -> list[NodeRewriter]:
-            try:
-                return by_op[op]
-            except KeyError:
-                pass
-            found = index.get(op, []) + index.get(type(op), []) + wild
-            result = [rw for _, rw in sorted(found, key=lambda t: t[0])]
-            by_op[op] = result
+            # Ops are usually shared instances (at.exp): look them up by identity
+            # first, since hashing an op hashes its parameters.
+            hit = by_id.get(id(op))
+            if hit is not None and hit[0] is op:
+                return hit[1]
+            result = by_op.get(op)
+            if result is None:
+                found = index.get(op, []) + index.get(type(op), []) + wild
+                result = [rw for _, rw in sorted(found, key=lambda t: t[0])]
+                by_op[op] = result
+            by_id[id(op)] = (op, result)
             return result
 
         if max_steps is None:
@@ -248,10 +259,11 @@ class Driver:
         fg = self.fgraph
         before = describe(old) if self.trace is not False else ""
         old_inputs = list(node.inputs)
+        moved = _users(fg, old)
         fg.replace(old, new, reason=name)
-        new_nodes, touched = self._listener.take()
-        touched += self._merge(new_nodes + [c for v in touched for c, _ in fg.clients.get(v, ())
-                                            if c != "output"])
+        changed()
+        new_nodes, _ = self._listener.take()
+        moved += self._merge(new_nodes + moved)
         if self.trace is not False:
             event = RewriteEvent(phase, name, before, describe(new))
             self.events.append(event)
@@ -260,11 +272,15 @@ class Driver:
             elif isinstance(self.trace, list):
                 self.trace.append(event)
         log.debug("%s: %s rewrote %s", phase, name, node.op)
-        # Users of inputs that lost a user may now match (single-use conditions).
+        # An input left with a single user may now let that user match a rule
+        # with a single-use condition (flattening); other users are unaffected.
         for inp in old_inputs:
-            self._push_clients(inp)
-        for v in touched + [new]:
-            self._push_clients(v)
+            users = fg.clients.get(inp, ())
+            if len(users) == 1 and users[0][0] != "output":
+                self._push(users[0][0])
+        # The users of the replaced value now see the replacement.
+        for n in moved:
+            self._push(n)
         # New nodes last, so they are looked at first (innermost first).
         for n in reversed(new_nodes):
             self._push(n)

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 from cons.core import ConsPair
-from etuples import etuple
 from etuples.core import ExpressionTuple
 from unification.variable import Var, isvar
 
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.mirror import constant_equals, normalize_head, op_params
+from aesara_cas.rewriting.terms import ops_equal
 
 # Kinds of pattern nodes.
 VAR, NUMBER, CONST, GRAPHVAR, APPLY = range(5)
@@ -186,7 +186,7 @@ def match(p: PNode, var: Any, bindings: dict | None = None) -> dict | None:
             op = node.op
             hk = p.head_kind
             if hk == HEAD_OP:
-                if op != p.head:
+                if not ops_equal(op, p.head):
                     return None
             elif hk == HEAD_PARAMS:
                 if type(op) is not p.head:
@@ -204,7 +204,7 @@ def match(p: PNode, var: Any, bindings: dict | None = None) -> dict | None:
                 if len(ins) != n:
                     return None
             else:
-                if len(ins) < n or not _bind(b, p.rest, etuple(*ins[n:])):
+                if len(ins) < n or not _bind(b, p.rest, ExpressionTuple(ins[n:])):
                     return None
             stack.extend(zip(p.args, ins))
         elif kind == NUMBER:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from cons.core import ConsPair
 from etuples.core import ExpressionTuple
 from unification import reify, unify
 from unification.utils import transitive_get as walk
@@ -44,9 +45,12 @@ class Bindings(Mapping):
         k = self._key(key)
         if k not in self._s:
             raise KeyError(key)
-        value = reify(k, self._s)
+        value = _walk(k, self._s)
         if isinstance(value, ExpressionTuple) and value._evaled_obj is ExpressionTuple.null:
-            return tuple(value)
+            # A cons tail: the matched arguments.
+            return tuple(_walk(v, self._s) for v in value)
+        if isinstance(value, (ExpressionTuple, tuple)) or issubclass(type(value), ConsPair):
+            return reify(value, self._s)
         return value
 
     def __iter__(self) -> Iterator:
@@ -57,6 +61,18 @@ class Bindings(Mapping):
 
     def __repr__(self) -> str:
         return f"Bindings({dict(self._s)!r})"
+
+
+def _walk(v: Any, s: Mapping) -> Any:
+    """Follow ``v`` through the substitution (a cheaper ``unification`` walk)."""
+    for _ in range(10_000):
+        if type(v) is not Var:
+            return v
+        nxt = s.get(v, v)
+        if nxt is v:
+            return v
+        v = nxt
+    return v
 
 
 def _is_function(rhs: Any) -> bool:

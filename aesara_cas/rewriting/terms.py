@@ -15,11 +15,33 @@ import numpy as np
 
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.logic.mirror import uniform_value
+from aesara_cas.rewriting.context import generation
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.shape import Alloc
 
 #: At most this many nodes of a sub-graph decide its place in the canonical order.
 ORDER_KEY_NODES = 24
+
+
+_EQ_CACHE: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
+
+
+def ops_equal(a: Any, b: Any) -> bool:
+    """``a == b`` for ops, cached by identity (ops are immutable; comparing parameters
+    on every match is the engine's hottest path)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    key = (id(a), id(b))
+    hit = _EQ_CACHE.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    if len(_EQ_CACHE) > 50_000:
+        _EQ_CACHE.clear()
+    result = a == b
+    _EQ_CACHE[key] = (a, b, result)
+    return result
 
 
 def owner_op(v: Any) -> Any:
@@ -31,7 +53,7 @@ def owner_op(v: Any) -> Any:
 def inputs_if(v: Any, op: Any) -> list[Variable] | None:
     """The inputs of ``v``'s node if that node applies ``op``, else ``None``."""
     node = getattr(v, "owner", None)
-    if node is None or node.op != op:
+    if node is None or not ops_equal(node.op, op):
         return None
     return node.inputs
 
@@ -79,6 +101,13 @@ def mul_of(factors: Sequence[Any]) -> Any:
 
 
 def _token(v: Variable) -> str:
+    tok = v.tag.get("_order_token")
+    if tok is None:
+        tok = v.tag["_order_token"] = _make_token(v)
+    return tok
+
+
+def _make_token(v: Variable) -> str:
     if isinstance(v, Constant):
         value = uniform_value(v)
         if value is not None and v.type.ndim == 0:
@@ -90,6 +119,10 @@ def _token(v: Variable) -> str:
     return f"2{node.op}/{len(node.inputs)}/{v.index}"
 
 
+# id(var) -> (graph generation, var, key): reused until the graph changes.
+_KEYS: dict[int, tuple] = {}
+
+
 def order_key(v: Variable) -> tuple[str, ...]:
     """A structural sort key: constants first, then inputs by name, then expressions.
 
@@ -97,6 +130,12 @@ def order_key(v: Variable) -> tuple[str, ...]:
     (breadth first), so it depends on what ``v`` computes, not on when its node
     was created; that keeps canonical forms independent of rule order.
     """
+    hit = _KEYS.get(id(v))
+    gen = generation()
+    if hit is not None and hit[0] == gen and hit[1] is v:
+        return hit[2]
+    if hit is None and len(_KEYS) > 100_000:
+        _KEYS.clear()
     tokens = []
     queue = deque([v])
     while queue and len(tokens) < ORDER_KEY_NODES:
@@ -104,7 +143,9 @@ def order_key(v: Variable) -> tuple[str, ...]:
         tokens.append(_token(u))
         if u.owner is not None:
             queue.extend(u.owner.inputs)
-    return tuple(tokens)
+    key = tuple(tokens)
+    _KEYS[id(v)] = (gen, v, key)
+    return key
 
 
 def canonical_order(items: Sequence[Variable]) -> list[Variable]:

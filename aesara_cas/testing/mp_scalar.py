@@ -72,11 +72,24 @@ def _sign(x) -> int:
 # ---------------------------------------------------------------- arithmetic
 
 
+def _far_apart(ctx, a, b) -> bool:
+    """Magnitudes so different that an exact sum would need an absurd mantissa (then no
+    cancellation is possible, and the sum is rounded to the working precision)."""
+    if not (is_finite(a) and is_finite(b)) or not a or not b:
+        return False
+    ea, eb = a._mpf_[2] + a._mpf_[3], b._mpf_[2] + b._mpf_[3]
+    return abs(ea - eb) > ctx.prec + EXACT_EXTRA_BITS
+
+
 def _add(ctx, a, b):
+    if _far_apart(ctx, a, b):
+        return ctx.fadd(a, b)
     return _cap(ctx, ctx.fadd(a, b, exact=True))
 
 
 def _sub(ctx, a, b):
+    if _far_apart(ctx, a, b):
+        return ctx.fsub(a, b)
     return _cap(ctx, ctx.fsub(a, b, exact=True))
 
 

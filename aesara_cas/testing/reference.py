@@ -21,8 +21,9 @@ unresolved at ``max_dps`` are returned with the best value found and reported
 by ``return_resolved=True``.
 
 Non-float values (ints, bools, shapes, indices) are computed with NumPy itself.
-Casts to a float dtype keep the exact value (the reference is the mathematics,
-not a model of rounding); casts to an integer truncate toward zero.
+Every float operation is exact (or nearly so); the only roundings modelled are
+explicit casts: a cast to a float type rounds correctly to it, a cast to an
+integer truncates toward zero.
 """
 
 from __future__ import annotations

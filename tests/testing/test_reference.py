@@ -166,6 +166,20 @@ def test_unresolvable_points_are_reported():
     assert resolved[1] and out[1] == 0
 
 
+def test_casts_round_to_the_target_type():
+    x = at.dvector("x")
+    xs = np.array([0.1, 1 / 3, 2.0**-140, 1e39])
+    out = reference_float(at.cast(at.cast(x, "float32"), "float64"), {x: xs})
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(out, xs.astype(np.float32).astype(np.float64))
+    i = at.lvector("i")
+    big = np.array([2**53 + 1, -(2**60) - 1])
+    out = reference_float(at.cast(i, "float64") - 2.0**53, {i: big})
+    np.testing.assert_array_equal(out, big.astype(np.float64) - 2.0**53)
+    np.testing.assert_array_equal(
+        reference_eval(at.cast(x, "int64"), {x: np.array([-2.7, 2.7])}), [-2, 2])
+
+
 def test_reductions():
     x = at.dvector("x")
     xs = np.array([1e300, 1.0, -1e300, 2.0])

@@ -257,7 +257,10 @@ def _reduce_parts(kind: str, dtype: str, fname: str) -> str:
             S->s += a;
         }}"""
         rrow = block + fold + "\n    }\n"
+    rmid = ""
     if kind == "logsumexp":
+        rmid = (f"    {T} mm = S->nan ? ({T})NAN : S->acc;\n"
+                f"    S->shift = isfinite(mm) ? mm : ({T})0;")
         rend = f"    *({T} *)out = log{f}(S->s) + S->shift;"
     elif kind in ("max", "min") and is_float:
         rend = f"    *({T} *)out = S->nan ? ({T})NAN : S->acc;"
@@ -304,9 +307,8 @@ static void {fname}_rstart(char *state) {{
     S->acc = {ident}; S->nan = 0; S->shift = 0; S->s = 0;
 }}
 static void {fname}_rmid(char *state) {{
-    {fname}_st *S = ({fname}_st *)state;
-    {T} mm = S->nan ? ({T})NAN : S->acc;
-    S->shift = isfinite(mm) ? mm : ({T})0;
+    {fname}_st *S = ({fname}_st *)state; (void)S;
+{rmid}
 }}
 static void {fname}_rrow(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass) {{
     {fname}_st *S = ({fname}_st *)state; (void)pass;

@@ -273,7 +273,7 @@ def emit(scalar_op: ScalarOp, op_dtypes: list[str], out_dtype: str,
          operands: list[str]) -> str | None:
     """C for ``scalar_op`` on operands already converted to ``op_dtypes``."""
     if isinstance(scalar_op, Cast):
-        return operands[0]
+        return cast(operands[0], op_dtypes[0], out_dtype)
     name = scalar_op.name
     fn = EMITTERS.get(name)
     if fn is None:
