@@ -37,7 +37,10 @@ from aesara_cas.tensor.grad_ops import fit, is_float, zeros_like
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable, constant
 
-__all__ = ["DisconnectedInputError", "grad", "hessian", "jacobian", "jvp", "vjp"]
+__all__ = [
+    "DisconnectedInputError", "backprop", "grad", "hessian", "jacobian", "jvp", "push_forward",
+    "vjp",
+]
 
 _POLICIES = ("raise", "warn", "ignore")
 
@@ -317,6 +320,30 @@ def _as_seed(value: Any, like: Variable, what: str) -> Variable | None:
 # Forward mode ------------------------------------------------------------------------
 
 
+def push_forward(
+    outputs: Sequence[Variable], wrt: Sequence[Variable], tangents: Sequence[Variable | None]
+) -> list[Variable | None]:
+    """The tangents of ``outputs`` given those of ``wrt`` (``None``: zero).
+
+    The core of forward mode, without rewriting; ``wrt`` are treated as leaves.
+    """
+    tangent: dict[int, Variable] = {id(w): t for w, t in zip(wrt, tangents) if t is not None}
+    for node in toposort(outputs, wrt):
+        points = [tangent.get(id(i)) for i in node.inputs]
+        if all(p is None for p in points):
+            continue
+        r_op = getattr(node.op, "R_op", None)
+        if r_op is None:
+            raise NotImplementedError(
+                f"{node.op} has no forward derivative: its op class defines no R_op method"
+            )
+        results = r_op(node, list(node.inputs), points)
+        for out, t in zip(node.outputs, results):
+            if t is not None and is_float(out):
+                tangent[id(out)] = fit(as_tensor_variable(t), out)
+    return [tangent.get(id(o)) for o in outputs]
+
+
 def jvp(
     outputs: Variable | Sequence[Variable],
     wrt: Variable | Sequence[Variable],
@@ -345,23 +372,7 @@ def jvp(
         raise ValueError(f"jvp: {len(wrt_list)} wrt variable(s) but {len(tans)} tangent(s)")
     tans = [_as_seed(t, w, f"tangents[{k}]") for k, (t, w) in enumerate(zip(tans, wrt_list))]
     stable, _ = _stabilized(outs, wrt_list, [], simplify)
-    tangent: dict[int, Variable] = {
-        id(w): t for w, t in zip(wrt_list, tans) if t is not None
-    }
-    for node in toposort(stable, wrt_list):
-        points = [tangent.get(id(i)) for i in node.inputs]
-        if all(p is None for p in points):
-            continue
-        r_op = getattr(node.op, "R_op", None)
-        if r_op is None:
-            raise NotImplementedError(
-                f"{node.op} has no forward derivative: its op class defines no R_op method"
-            )
-        results = r_op(node, list(node.inputs), points)
-        for out, t in zip(node.outputs, results):
-            if t is not None and is_float(out):
-                tangent[id(out)] = fit(as_tensor_variable(t), out)
-    results = [tangent.get(id(o)) for o in stable]
+    results = push_forward(stable, wrt_list, tans)
     results = [zeros_like(o) if t is None else t for t, o in zip(results, outs)]
     results = _finalize(results, {}, simplify)
     return results[0] if single_out else results

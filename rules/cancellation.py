@@ -21,6 +21,7 @@ Conventions (see :mod:`aesara_cas.rules.cancellation_util` for the views):
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -73,7 +74,6 @@ def _safe_ratio(num: Variable, den: Variable) -> Variable:
     if c is not None and c != 0:
         return out
     return at.switch(at.eq(den, 0), 0.0, out)
-
 
 
 # ---------------------------------------------------------------- differences of roots
@@ -226,16 +226,9 @@ def shifted_difference(a: Variable, b: Variable) -> Variable | None:
 # ---------------------------------------------------------------- series near zero
 
 _SIN_T, _TAN_T = 2.0, 0.6
-def _factorial(n: int) -> int:
-    out = 1
-    for i in range(2, n + 1):
-        out *= i
-    return out
-
-
 #: x - sin(x) = x**3/3! - x**5/5! + ...  and  sinh(x) - x = x**3/3! + x**5/5! + ...
-SIN_SERIES = series(lambda k: Fraction((-1) ** k, _factorial(2 * k + 3)), _SIN_T)
-SINH_SERIES = series(lambda k: Fraction(1, _factorial(2 * k + 3)), _SIN_T)
+SIN_SERIES = series(lambda k: Fraction((-1) ** k, math.factorial(2 * k + 3)), _SIN_T)
+SINH_SERIES = series(lambda k: Fraction(1, math.factorial(2 * k + 3)), _SIN_T)
 TAN_SERIES = series(tan_coefficient, _TAN_T)
 #: op -> (series of f(x) - x up to sign: x - sin x, sinh x - x, tan x - x; its sign
 #: as ``x - f(x)``; the |x| below which the series is used)

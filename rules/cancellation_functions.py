@@ -44,9 +44,10 @@ registry = Registry()
 Exact identities for all x.  The left sides cancel for |x| << 1 (all bits lost
 below |x| ~ 1e-8); the right sides are accurate everywhere (cosh - 1 also
 keeps its range: sinh(x/2)^2 overflows only where cosh(x) does).  1 - cos(x)
-and exp(x) - 1 are the stability rules one_minus_cos and expm1_from_exp.
-""")
-def one_minus_cos_cosh_exp(a: Variable, b: Variable) -> Variable | None:
+and exp(x) - 1 are the stability rules one_minus_cos and expm1_from_exp; inside
+log or log1p, 1 - exp(x) is left to log1p_neg_exp (which makes log1mexp).
+""", with_node=True)
+def one_minus_cos_cosh_exp(a: Variable, b: Variable, v: Variable | None) -> Variable | None:
     for f, one, sign in ((a, b, 1), (b, a, -1)):
         if const_value(one) != 1:
             continue
@@ -57,7 +58,8 @@ def one_minus_cos_cosh_exp(a: Variable, b: Variable) -> Variable | None:
         if x is not None and sign > 0:
             return -2.0 * at.sqr(at.sin(x * 0.5))
         x = input_of(f, at.exp)
-        if x is not None and sign < 0:
+        if x is not None and sign < 0 and not (
+                v is not None and (has_client(v, at.log) or has_client(v, at.log1p))):
             return at.neg(at.expm1(x))
     return None
 
@@ -175,7 +177,7 @@ LN2_LO = 2.3190468138462996e-17
     log(expm1(x)) = x + log1mexp(-x)             used for x > 30
                   = log1p(2 expm1(x - ln 2))     used for 0.35 < x < 1.38
 
-Exact identities for x > 0 (e^x - 1 = 2 e^(x - ln 2) - 1 + 1 = 1 + 2 expm1(x - ln 2)).
+Exact identities for x > 0 (expm1(x) = 2 e^(x - ln 2) - 1 = 1 + 2 expm1(x - ln 2)).
 expm1(x) overflows for x > ~709 (log gives inf where the answer is ~x).  Near
 x = ln 2 the result crosses 0 and log(expm1(x)) loses all relative accuracy;
 x - ln 2 is formed exactly there (Sterbenz) with ln 2 in two parts.  Elsewhere
@@ -253,8 +255,8 @@ def inverse_hyperbolic_log(u: Variable) -> Variable | None:
             if found is None:
                 continue
             e, w = found
-            value = const_value(e) if w is None else const_value(w) ** 2 \
-                if const_value(w) is not None else None
+            wv = None if w is None else const_value(w)
+            value = const_value(e) if w is None else (None if wv is None else wv * wv)
             if value == 1:
                 return at.arcsinh(x)
             if value == -1:

@@ -188,8 +188,12 @@ def find_node(op: Any, inputs: tuple) -> Variable | None:
     fg = current_graph()
     if fg is None or not inputs:
         return None
-    for client, _ in fg.clients.get(inputs[0], ()):
-        if client != "output" and client.op == op and tuple(client.inputs) == tuple(inputs):
+    # Scan the uses of the least used input; compare inputs (identity) before ops
+    # (op equality compares props, which is slower).
+    clients = min((fg.clients.get(i, ()) for i in inputs), key=len)
+    for client, _ in clients:
+        if client != "output" and len(client.inputs) == len(inputs) and all(
+                u is w for u, w in zip(client.inputs, inputs)) and client.op == op:
             return client.outputs[0]
     return None
 
@@ -298,19 +302,21 @@ class Registry:
 
             self.rules.append(rule(etuple(head, *args), rhs, name=name, doc=doc))
 
-    def on_difference(self, name: str, doc: str) -> Callable:
-        """Decorator: ``build(a, b)`` on every float node computing ``a - b``."""
+    def on_difference(self, name: str, doc: str, with_node: bool = False) -> Callable:
+        """Decorator: ``build(a, b)`` on every float node computing ``a - b``
+        (``build(a, b, v)`` with ``with_node``: ``v`` the node's output in the graph being
+        rewritten, or ``None`` outside the engine)."""
 
         def deco(build: Callable) -> Callable:
             def from_node(head, p, q):
+                v = find_node(head, (p, q))
                 if head == at.sub:
                     pair = (p, q)
                 else:
-                    v = find_node(head, (p, q))
                     pair = difference(v if v is not None else at.add(p, q))
                 if pair is None or not is_float(*pair):
                     return None
-                return build(*pair)
+                return build(*pair, v) if with_node else build(*pair)
 
             self.register(name, (at.sub, at.add), 2, from_node, doc)
             return build

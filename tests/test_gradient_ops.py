@@ -276,3 +276,14 @@ def test_gradients_seeded_by_a_broadcast_scalar(rng):
     ]:
         check(fn, [x], rng)
         check(fn, [x], rng, static_shapes=True)
+
+
+def test_gemm(rng):
+    from aesara_cas.tensor.blas import gemm
+
+    C, A, B = rng.normal(size=(3, 1)), rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    alpha, beta = np.array(0.7), np.array(-1.3)
+    check(gemm, [C, alpha, A, B, beta], rng)
+    check(gemm, [C, alpha, A, B, beta], rng, static_shapes=True)
+    # The same variable in two positions gets both contributions.
+    check(lambda c, a: gemm(c, 2.0, a, a.T, 0.5), [C, A], rng)

@@ -191,7 +191,8 @@ def test_ten_thousand_op_chain_prints():
         want = f"{want} * 0.5 + 0.5" if k % 2 else f"sin({want})"
     assert ac.pprint(out) == want
     lines = ac.dprint(out, file="str").splitlines()
-    # Each add shows its mul and the constant, each mul its input and 0.5.
-    assert len(lines) == 1 + 5_000 * 5 + 5_000 * 1
-    assert lines[-1].startswith("(depth 10000)") and " s [id" in lines[-1]
+    # Per `* 0.5 + 0.5`: the add, the mul and two constants; per sin: one line; then s.
+    assert len(lines) == 5_000 * 4 + 5_000 + 1
+    (leaf,) = [line for line in lines if " s [id" in line]
+    assert "(depth 15000)" in leaf  # add, mul and sin are one level each
     assert max(len(line) for line in lines) < 400  # indentation stops growing

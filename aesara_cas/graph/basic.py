@@ -145,13 +145,29 @@ class Op:
     __props__: tuple[str, ...] = ()
 
     def _props(self) -> tuple:
-        return tuple(getattr(self, p) for p in self.__props__)
+        # Cached once the op is frozen (immutable): rewriting compares and hashes
+        # ops constantly.
+        cached = self.__dict__.get("_props_value")
+        if cached is not None:
+            return cached
+        props = tuple(getattr(self, p) for p in self.__props__)
+        if self.__dict__.get("_frozen", False):
+            object.__setattr__(self, "_props_value", props)
+        return props
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         return type(self) is type(other) and self._props() == other._props()
 
     def __hash__(self) -> int:
-        return hash((type(self), self._props()))
+        cached = self.__dict__.get("_hash_value")
+        if cached is not None:
+            return cached
+        h = hash((type(self), self._props()))
+        if self.__dict__.get("_frozen", False):
+            object.__setattr__(self, "_hash_value", h)
+        return h
 
     def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_frozen", False):

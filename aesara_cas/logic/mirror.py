@@ -29,7 +29,7 @@ from etuples import etuple
 from etuples.core import ExpressionTuple, KwdPair
 from etuples.dispatch import rands, rator
 from unification.core import _unify
-from unification.variable import isvar
+from unification.variable import LVarType, Var, isvar
 
 from aesara_cas.graph.basic import Apply, Constant, Op, Variable
 from aesara_cas.tensor.scalar import Cast
@@ -286,6 +286,43 @@ class TermError(ValueError):
     """A reified term that does not describe a graph."""
 
 
+def is_lvar(x: Any) -> bool:
+    """``isvar`` without the cost of ``unification``'s global-variable lookup."""
+    return type(x) is Var or isinstance(type(x), LVarType)
+
+
+def substitute(term: Any, s: Mapping) -> Any:
+    """``reify(term, s)`` for rule outputs: logic variables replaced by their values.
+
+    Handles etuples, cons pairs, tuples and lists; a sub-term without variables is
+    returned as is.  Recursion follows the nesting of the *term* (a hand-written
+    pattern, a few levels deep), never the depth of a graph: bound values (graph
+    variables) are not entered.
+    """
+    if is_lvar(term):
+        for _ in range(10_000):
+            nxt = s.get(term, term)
+            if nxt is term or not is_lvar(nxt):
+                term = nxt
+                break
+            term = nxt
+        return term
+    if isinstance(term, ExpressionTuple):
+        items = term._tuple
+        new = [substitute(i, s) for i in items]
+        if all(a is b for a, b in zip(new, items)):
+            return term
+        return ExpressionTuple(new)
+    if _is_cons(term):
+        car, cdr = substitute(term.car, s), substitute(term.cdr, s)
+        if car is term.car and cdr is term.cdr:
+            return term
+        return ConsPair(car, cdr)
+    if type(term) in (tuple, list):
+        return type(term)(substitute(i, s) for i in term)
+    return term
+
+
 def build(term: Any, leaf: Callable[[Any], Any] | None = None) -> Any:
     """Evaluate a (reified) term into graph objects, always creating fresh nodes.
 
@@ -299,7 +336,7 @@ def build(term: Any, leaf: Callable[[Any], Any] | None = None) -> Any:
     ``leaf``, if given, maps every graph variable the term refers to (for example
     to cast it) before it is used.
     """
-    if isvar(term):
+    if is_lvar(term):
         raise TermError(f"the term still contains the unbound logic variable {term}")
     if not isinstance(term, ExpressionTuple) and not _is_cons(term):
         return leaf(term) if leaf is not None and isinstance(term, Variable) else term
@@ -341,10 +378,10 @@ def build(term: Any, leaf: Callable[[Any], Any] | None = None) -> Any:
                     val = leaf(val)
                 vals.append(val)
         fn = normalize_head(vals[0])
-        if isvar(fn) or not callable(fn):
+        if is_lvar(fn) or not callable(fn):
             raise TermError(f"the head of {t} is not an operation: {fn!r}")
         for a in [*vals[1:], *kwargs.values()]:
-            if isvar(a):
+            if is_lvar(a):
                 raise TermError(f"the term still contains the unbound logic variable {a}")
         results[id(t)] = fn(*vals[1:], **kwargs)
     return _resolve(results, term)
@@ -378,7 +415,7 @@ def _cons_items(c: Any) -> list:
     while _is_cons(c):
         items.append(c.car)
         c = c.cdr
-    if isvar(c):
+    if is_lvar(c):
         raise TermError(f"the term still contains the unbound logic variable {c}")
     items.extend(list(c))
     return items

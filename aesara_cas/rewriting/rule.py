@@ -18,6 +18,7 @@ from unification.utils import transitive_get as walk
 from unification.variable import Var, isvar, var
 
 from aesara_cas.graph.basic import Op, Variable
+from aesara_cas.logic.mirror import substitute
 from aesara_cas.rewriting.matcher import PNode, compile_pattern, match
 
 
@@ -109,6 +110,7 @@ class Rule:
         self.__name__ = self.name
         self.__doc__ = doc
         self.pattern: PNode | None = compile_pattern(lhs)
+        self._rhs_is_function = _is_function(rhs)
 
     def __repr__(self) -> str:
         return f"Rule({self.name})"
@@ -117,8 +119,8 @@ class Rule:
         b = Bindings(s, term)
         if self.where is not None and not self.where(b):
             return None
-        out = self.rhs(b) if _is_function(self.rhs) else self.rhs
-        return None if out is None else reify(out, s)
+        out = self.rhs(b) if self._rhs_is_function else self.rhs
+        return None if out is None else substitute(out, s)
 
     def __call__(self, in_term: Any, out_term: Any) -> Callable:
         """The relation: a goal relating ``in_term`` to its rewrite ``out_term``.

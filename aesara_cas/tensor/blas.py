@@ -163,6 +163,16 @@ class Gemm(Op):
             [c, (a[0], b[1])], [C.type.shape, (A.type.shape[0], B.type.shape[1])]
         )]
 
+    def L_op(self, node, inputs, outputs, output_grads):
+        from aesara_cas.tensor.op_grads import gemm_L_op
+
+        return gemm_L_op(self, node, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.op_grads import gemm_R_op
+
+        return gemm_R_op(self, node, inputs, eval_points)
+
 
 _gemm = Gemm()
 

@@ -211,6 +211,49 @@ def product_R_op(op, node: Apply, inputs: list, eval_points: list) -> list:
     return [fit(out, node.outputs[0])]
 
 
+def _expanded(expand, inputs: list):
+    """``expand`` applied to stand-ins for ``inputs`` (so a variable given twice gets
+    one gradient per position), with the map back to the real inputs."""
+    holders = [i.type.make_variable() for i in inputs]
+    return expand(*holders), holders, dict(zip(holders, inputs))
+
+
+def expanded_L_op(expand, inputs: list, output_grads: list) -> list:
+    """Gradients of an op that equals the primitive expression ``expand(*inputs)``."""
+    from aesara_cas.gradient import backprop
+    from aesara_cas.graph.traversal import clone_replace
+
+    out, holders, back = _expanded(expand, inputs)
+    grads = backprop([out], output_grads, holders)
+    done = clone_replace([g for g in grads if g is not None], back)
+    it = iter(done)
+    return [None if g is None else next(it) for g in grads]
+
+
+def expanded_R_op(expand, inputs: list, eval_points: list) -> list:
+    """Tangent of an op that equals the primitive expression ``expand(*inputs)``."""
+    from aesara_cas.gradient import push_forward
+    from aesara_cas.graph.traversal import clone_replace
+
+    out, holders, back = _expanded(expand, inputs)
+    (t,) = push_forward([out], holders, eval_points)
+    return [None if t is None else clone_replace([t], back)[0]]
+
+
+def _gemm_expression(C, alpha, A, B, beta):
+    from aesara_cas.tensor.blas import dot
+
+    return E.add(E.mul(alpha, dot(A, B)), E.mul(beta, C))
+
+
+def gemm_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: list) -> list:
+    return expanded_L_op(_gemm_expression, inputs, output_grads)
+
+
+def gemm_R_op(op, node: Apply, inputs: list, eval_points: list) -> list:
+    return expanded_R_op(_gemm_expression, inputs, eval_points)
+
+
 # Shape and indexing -----------------------------------------------------------------
 
 

@@ -111,6 +111,7 @@ class TensorType(Type):
         if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
             arr = value
         else:
+            given = type(value).__name__  # before conversion: "str", not "ndarray"
             if type(value) in (int, float, bool):
                 src_dtype = np.result_type(value) if not isinstance(value, bool) else np.dtype(bool)
                 is_int = isinstance(value, int) and not isinstance(value, bool)
@@ -127,13 +128,13 @@ class TensorType(Type):
                     value = np.asarray(value)
                 except Exception as err:
                     raise TypeError(
-                        f"{name}: expected an array of {self.dtype}, got {type(value).__name__}"
+                        f"{name}: expected an array of {self.dtype}, got {given}"
                     ) from err
                 src_dtype = value.dtype
             if src_dtype.kind not in "biuf":
                 raise TypeError(
                     f"{name}: expected a numeric array of {self.dtype}, got "
-                    f"{type(value).__name__} of dtype {src_dtype}"
+                    f"{given} of dtype {src_dtype}"
                 )
             if not np.can_cast(src_dtype, self.dtype, casting="same_kind"):
                 raise TypeError(

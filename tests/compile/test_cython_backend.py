@@ -195,7 +195,8 @@ def test_layouts_broadcasting_and_views():
     x = at.dmatrix("x")
     y = at.dvector("y")
     s = at.dscalar("s")
-    outs = [x + y, x * s + 1.0, x.T - y, at.exp(x[:, 0]) + y[:3], x.dimshuffle(1, "x", 0) * y,
+    outs = [x + y, x * s + 1.0, x.T - y[:3], at.exp(x[:, 0]) + y[:3],
+            x.dimshuffle(1, "x", 0) * y[:3],
             at.dot(x, x.T), at.dot(x.T, y[:3]), at.dot(y[:3], x), at.dot(y, y), x @ x.T,
             at.sum(x.T, axis=0) + s]
     fc, fn = both([x, y, s], outs)
@@ -206,6 +207,8 @@ def test_layouts_broadcasting_and_views():
                np.asfortranarray(rng.normal(size=(3, 5)))]:
         yv = rng.normal(size=10)[::2]
         check_same(fc, fn, xv, yv, 0.5, rtol=1e-12)
+    with pytest.raises(ValueError):
+        fc(np.zeros((3, 5)), np.zeros(4), 1.0)
     with pytest.raises(ValueError):
         fc(np.zeros((3, 5)), np.zeros(4), 1.0)
 

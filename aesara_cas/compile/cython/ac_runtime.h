@@ -687,6 +687,8 @@ static int ac_pyint(PyObject *obj, void *dst, int typenum) {
  * "while computing ..." to ValueError/TypeError/IndexError/ArithmeticError.   */
 
 static int ac_step = -1;
+static inline void ac_set_step(int s) { ac_step = s; }
+static inline int ac_get_step(void) { return ac_step; }
 
 typedef struct {
     PyObject_HEAD

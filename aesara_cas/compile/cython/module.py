@@ -182,7 +182,7 @@ def generate(plan: Plan) -> ModuleSource:
     parts.append(
         "\ncdef int _core(list P, ac_frame *F, list S) except -1:\n"
         + _indent([f"_core_{c}(P, F, S)" for c in range(len(chunks))] or ["pass"])
-        + "    ac_step = -1\n    return 0\n"
+        + "    ac_set_step(-1)\n    return 0\n"
     )
     out_exprs = _output_exprs(plan, writer)
     parts.append(
@@ -196,7 +196,7 @@ def generate(plan: Plan) -> ModuleSource:
         "    F.err = 0\n"
         f"    cdef list S = [None] * {n_slots}\n"
         "    _load(P, &F, S, values)\n"
-        "    ac_step = -1\n"
+        "    ac_set_step(-1)\n"
         "    _core(P, &F, S)\n"
         "    return _outputs(P, &F, S)\n"
     )
@@ -211,7 +211,7 @@ def generate(plan: Plan) -> ModuleSource:
         "    cdef list P = self._program\n"
         "    cdef ac_frame F\n"
         "    F.err = 0\n"
-        "    ac_step = -1\n"
+        "    ac_set_step(-1)\n"
         f"    cdef list S = [None] * {n_slots}\n"
         f"    if kwargs or len(args) != {n_args}:\n"
         f"        _load(P, &F, S, list(self._bind(args, kwargs)) + [c[0] for c in P[{P_SHARED}]])\n"
@@ -228,7 +228,7 @@ def generate(plan: Plan) -> ModuleSource:
         "        return vals[0]\n"
         "    return vals[:n_out]\n"
         "\ndef last_step():\n"
-        "    return ac_step\n"
+        "    return ac_get_step()\n"
         "\ndef make_method():\n"
         "    \"\"\"``call`` as a method descriptor, for a class's ``__call__``.\"\"\"\n"
         "    return ac_make_method(call)\n"

@@ -45,7 +45,8 @@ cdef extern from "ac_runtime.h":
     int _import_array() except -1
     int NPY_BOOL, NPY_INT8, NPY_INT16, NPY_INT32, NPY_INT64, NPY_UINT8, NPY_UINT16
     int NPY_UINT32, NPY_UINT64, NPY_FLOAT16, NPY_FLOAT32, NPY_FLOAT64
-    int ac_step
+    void ac_set_step(int step)
+    int ac_get_step()
     object ac_box(void *src, int typenum, int nd)
     int ac_read(object obj, void *dst, int typenum) except -1
     object ac_result(object obj, int typenum, int nd)
@@ -101,7 +102,7 @@ class WrapperWriter:
         self.fresh: set[Variable] = set()
         result = []
         for i, step in enumerate(plan.steps):
-            lines = [f"ac_step = {i}"]
+            lines = [f"ac_set_step({i})"]
             node = step.node
             out = node.outputs[0]
             kernel = kernel_for(self.ctx, step, i)

@@ -1,0 +1,145 @@
+"""The compiled-module cache: location, privacy, concurrency, corruption, inspection."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.compile.cython import CompilerUnavailable, build, cache
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    monkeypatch.setenv("AESARA_CAS_CACHE_DIR", str(root))
+    monkeypatch.setattr(cache, "_loaded", {})
+    return root
+
+
+def _make_function():
+    x = at.dvector("x")
+    # A graph no other test builds, so the module is really built here.
+    return ac.function([x], at.tanh(x) * 7.25 - 0.125, mode="cython")
+
+
+def _entries(root):
+    return sorted(p.parent for p in root.glob("??/*/meta.json"))
+
+
+def test_cache_dir_is_private_and_reused(fresh_cache):
+    f = _make_function()
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.tanh([0.0, 1.0]) * 7.25 - 0.125)
+    assert fresh_cache.is_dir()
+    assert (fresh_cache.stat().st_mode & 0o777) == 0o700
+    assert len(_entries(fresh_cache)) == 1
+    # A new process loads it instead of building it again.
+    cache._loaded.clear()
+    g = _make_function()
+    assert g._cython_program.module.__file__.startswith(str(fresh_cache))
+    assert len(_entries(fresh_cache)) == 1
+
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+    x = at.dvector("x")
+    f = ac.function([x], at.arctan(x) * 3.5 + 0.25, mode="cython")
+    print(float(f(np.array([1.0]))[0]))
+""")
+
+
+def test_two_processes_building_the_same_module_both_succeed(fresh_cache):
+    env = dict(os.environ, AESARA_CAS_CACHE_DIR=str(fresh_cache))
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+        assert float(out.split()[-1]) == pytest.approx(np.arctan(1.0) * 3.5 + 0.25)
+    assert len(_entries(fresh_cache)) == 1
+    assert not list(fresh_cache.glob("??/.*"))  # no temporary directories left
+
+
+def test_truncated_module_is_rebuilt(fresh_cache):
+    _make_function()
+    (entry,) = _entries(fresh_cache)
+    meta = json.loads((entry / "meta.json").read_text())
+    so = entry / meta["file"]
+    so.write_bytes(so.read_bytes()[: meta["size"] // 2])
+    cache._loaded.clear()
+    f = _make_function()
+    np.testing.assert_allclose(f(np.array([2.0])), np.tanh([2.0]) * 7.25 - 0.125)
+    assert so.stat().st_size == json.loads((entry / "meta.json").read_text())["size"]
+
+
+def test_garbage_module_with_matching_checksum_is_rebuilt(fresh_cache):
+    _make_function()
+    (entry,) = _entries(fresh_cache)
+    meta = json.loads((entry / "meta.json").read_text())
+    so = entry / meta["file"]
+    so.write_bytes(b"this is not a shared object")
+    meta.update(size=so.stat().st_size, sha256=cache._file_digest(so))
+    (entry / "meta.json").write_text(json.dumps(meta))
+    cache._loaded.clear()
+    f = _make_function()
+    np.testing.assert_allclose(f(np.array([0.5])), np.tanh([0.5]) * 7.25 - 0.125)
+
+
+def test_missing_metadata_is_rebuilt(fresh_cache):
+    _make_function()
+    (entry,) = _entries(fresh_cache)
+    (entry / "meta.json").unlink()
+    cache._loaded.clear()
+    f = _make_function()
+    assert f(np.array([0.0]))[0] == -0.125
+    assert len(_entries(fresh_cache)) == 1
+
+
+def test_info_clear_and_command(fresh_cache, capsys):
+    _make_function()
+    data = cache.info()
+    assert data["path"] == str(fresh_cache)
+    assert data["entries"] == 1 and data["bytes"] > 0
+    assert cache.cache_command(["info"]) == 0
+    assert "modules: 1" in capsys.readouterr().out
+    assert cache.cache_command(["clear"]) == 0
+    assert "removed 1" in capsys.readouterr().out
+    assert cache.info()["entries"] == 0
+    # Functions built before keep working (their module stays loaded).
+    cache._loaded.clear()
+    assert _make_function()(np.array([0.0]))[0] == -0.125
+
+
+def test_key_depends_on_source_and_build_settings(monkeypatch):
+    a = cache.cache_key("x")
+    assert a == cache.cache_key("x")
+    assert a != cache.cache_key("y")
+    monkeypatch.setattr(cache, "_identity", cache.build_identity() + "other flags")
+    assert a != cache.cache_key("x")
+
+
+def test_slow_build_is_logged(fresh_cache, monkeypatch, caplog):
+    monkeypatch.setattr(cache, "SLOW_BUILD_SECONDS", 0.0)
+    with caplog.at_level(logging.WARNING, logger="aesara_cas.compile"):
+        _make_function()
+    assert any("compiling a function took" in r.getMessage() for r in caplog.records)
+
+
+def test_no_compiler_suggests_numpy_mode(fresh_cache, monkeypatch):
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    monkeypatch.setattr(cache, "_identity", None)
+    x = at.dvector("x")
+    with pytest.raises(CompilerUnavailable, match='mode="numpy"'):
+        ac.function([x], at.exp(x) + 0.5, mode="cython")
+    # The NumPy mode still works.
+    f = ac.function([x], at.exp(x) + 0.5, mode="numpy")
+    np.testing.assert_allclose(f(np.zeros(2)), [1.5, 1.5])
