@@ -244,8 +244,10 @@ def grad(
         What to do when ``cost`` does not depend on a ``wrt`` variable: ``"raise"``
         (:class:`DisconnectedInputError`), ``"warn"`` or ``"ignore"`` (zeros).
     simplify
-        Stabilize ``cost`` before differentiating and simplify the result (when
-        the rewrite engine is available).
+        Stabilize ``cost`` before differentiating and simplify the result (with the
+        ``canonicalize`` and ``stabilize`` rule sets).  When a ``wrt`` variable is
+        computed inside the graph, only the result is simplified (rewriting the
+        cost could remove that variable).
 
     Returns
     -------

@@ -43,6 +43,7 @@ from aesara_cas.rewriting.terms import (
     uniform_constant,
 )
 from aesara_cas.tensor import elemwise as E
+from aesara_cas.tensor.elemwise import as_operands
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import Alloc, DimShuffle, Reshape, Shape
 from aesara_cas.tensor.subtensor import Subtensor
@@ -80,9 +81,14 @@ def _flatten(op):
                 changed = True
             else:
                 flat.append(arg)
-        return op(*flat) if changed else None
+        return _build(op, flat) if changed else None
 
     return rhs
+
+
+def _build(op, items):
+    """``op`` (``add``/``mul``) of ``items``, in canonical order when that is exact."""
+    return (add_of if op is E.add else mul_of)(items, canonical=True)
 
 
 def _combine_constants(op):
@@ -93,7 +99,7 @@ def _combine_constants(op):
         if len(consts) < 2 or not rest or not _numeric(out):
             return None
         value = op.scalar_op.compute(*[c.data for c in consts])
-        return op(constant(value), *rest)
+        return _build(op, [constant(value), *rest])
 
     return rhs
 
@@ -116,7 +122,7 @@ def _drop_neutral(op, neutral):
         rest = [i for i in ins if not _is_value(i, neutral)]
         if len(rest) == len(ins) or not rest:
             return None
-        return op(*rest) if len(rest) > 1 else rest[0]
+        return _build(op, rest)
 
     return rhs
 
@@ -163,12 +169,13 @@ def _collect_terms(bd):
         if coef == 0:
             continue
         if coef == 1:
-            terms.append(whole if whole is not None else mul_of(body))
+            terms.append(whole if whole is not None else mul_of(body, canonical=True))
         elif coef == -1:
-            terms.append(E.neg(whole if whole is not None else mul_of(body)))
+            terms.append(E.neg(whole if whole is not None else mul_of(body, canonical=True)))
         else:
-            terms.append(E.mul(coef, *body))
-    return add_of(terms)
+            # as_operands gives the coefficient NumPy's weak-scalar dtype.
+            terms.append(mul_of(as_operands((coef, *body)), canonical=True))
+    return add_of(terms, canonical=True)
 
 
 def _base_exponent(f):
@@ -216,7 +223,7 @@ def _collect_powers(bd):
         if e == 0:
             continue
         factors.append(base if e == 1 else E.pow(base, e))
-    return mul_of(factors)
+    return mul_of(factors, canonical=True)
 
 
 def _merge_exps(bd):
@@ -227,8 +234,8 @@ def _merge_exps(bd):
     if len(exps) < 2 or any(i.dtype != out.dtype for i in exps):
         return None
     rest = [i for i in ins if inputs_if(i, E.exp) is None]
-    merged = E.exp(add_of([inputs_if(i, E.exp)[0] for i in exps]))
-    return mul_of(rest + [merged])
+    merged = E.exp(add_of([inputs_if(i, E.exp)[0] for i in exps], canonical=True))
+    return mul_of(rest + [merged], canonical=True)
 
 
 def _pull_neg(bd):
@@ -239,7 +246,7 @@ def _pull_neg(bd):
     if not negs:
         return None
     factors = [inputs_if(i, E.neg)[0] if inputs_if(i, E.neg) is not None else i for i in ins]
-    prod = mul_of(factors)
+    prod = mul_of(factors, canonical=True)
     return E.neg(prod) if len(negs) % 2 else prod
 
 
@@ -250,7 +257,7 @@ def _minus_one(bd):
     ones = [i for i in ins if i.ndim == 0 and _is_value(i, -1)]
     if len(ones) != 1 or len(ins) < 2:
         return None
-    return E.neg(mul_of([i for i in ins if i is not ones[0]]))
+    return E.neg(mul_of([i for i in ins if i is not ones[0]], canonical=True))
 
 
 def _neg_into_constant(bd):
@@ -260,14 +267,14 @@ def _neg_into_constant(bd):
     c = scalar_constant(ins[0])
     if c is None or isinstance(c, bool) or c == -1:
         return None
-    return E.mul(constant(-ins[0].data), *ins[1:])
+    return mul_of([constant(-ins[0].data), *ins[1:]], canonical=True)
 
 
 def _div_to_mul(bd):
     out = bd.term
     if not (is_float(out) and bd[x].dtype == out.dtype == bd[y].dtype):
         return None
-    return E.mul(bd[x], E.pow(bd[y], -1))
+    return mul_of([bd[x], E.pow(bd[y], -1)], canonical=True)
 
 
 def _pow_pow(bd):
@@ -280,13 +287,14 @@ def _pow_pow(bd):
 
 
 def _sum_scalar_factors(bd):
-    out, prod = bd.term, bd[x]
+    prod = bd[x]
     ins = inputs_if(prod, E.mul)
     scalars = [f for f in ins if f.ndim == 0]
     rest = [f for f in ins if f.ndim != 0]
     if not scalars or not rest or any(f.dtype != prod.dtype for f in rest):
         return None
-    return mul_of(scalars + [Reduce("sum", bd[axis], bd[keepdims])(mul_of(rest))])
+    inner = Reduce("sum", bd[axis], bd[keepdims])(mul_of(rest, canonical=True))
+    return mul_of(scalars + [inner], canonical=True)
 
 
 def _compose_dimshuffles(bd):
@@ -321,7 +329,8 @@ def _alloc_dim(bd):
 
 
 sub_to_add = rule(
-    etuple(E.sub, x, y), etuple(E.add, x, etuple(E.neg, y)), name="sub_to_add",
+    etuple(E.sub, x, y), lambda bd: add_of([bd[x], E.neg(bd[y])], canonical=True),
+    name="sub_to_add",
     doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).",
 )
 neg_neg = rule(

@@ -47,8 +47,9 @@ def shapes(ndim: int | None = None, min_dims: int = 0, max_dims: int = 3,
                             max_side=max_side)
 
 
-def broadcastable_shapes(ndims: tuple[int, ...], min_side: int = 0,
-                         max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+def broadcastable_shapes(
+    ndims: tuple[int, ...], min_side: int = 0, max_side: int = MAX_SIDE
+) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
     """Shapes of exactly ``ndims`` dimensions that broadcast together (NumPy rules).
 
     Lengths of 1 are drawn often, so both broadcasting directions are exercised.

@@ -319,3 +319,20 @@ def test_stabilized_before_differentiating():
     g = ac.grad(at.log(1 - at.exp(x)), x)
     np.testing.assert_allclose(float(ac.function([x], g, mode="numpy")(-1e-20)), -1e20,
                                rtol=1e-12)
+
+
+def test_gradient_descent_with_a_shared_variable(rng):
+    Xv = rng.normal(size=(100, 3))
+    yv = np.sign(Xv @ np.array([1.0, -2.0, 0.5]))
+    w = ac.shared(np.zeros(3), name="w")
+    X, y = at.dmatrix("X"), at.dvector("y")
+    loss = at.mean(at.softplus(-y * (X @ w)))
+    g = ac.grad(loss, w)
+    assert g.type == w.type
+    step = ac.function([X, y], loss, updates={w: w - 0.5 * g}, mode="numpy")
+    first = step(Xv, yv)
+    for _ in range(50):
+        last = step(Xv, yv)
+    assert last < 0.5 * first
+    wv = w.get_value()
+    assert wv[1] < 0 < wv[0]

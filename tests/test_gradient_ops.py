@@ -287,3 +287,17 @@ def test_gemm(rng):
     check(gemm, [C, alpha, A, B, beta], rng, static_shapes=True)
     # The same variable in two positions gets both contributions.
     check(lambda c, a: gemm(c, 2.0, a, a.T, 0.5), [C, A], rng)
+
+
+def test_piecewise_constant_ops_have_zero_gradient(rng):
+    # Points away from the jumps, so finite differences see a flat function too.
+    x = rng.integers(-3, 3, size=(3, 4)) + rng.uniform(0.2, 0.8, size=(3, 4))
+
+    def fn(v):
+        flat = at.floor(v) + at.ceil(v) + at.sign(v) + at.int_div(v, 1.0)
+        return flat * 2.0 + at.cast(v > 0, "float64") + at.switch(at.eq(v, 0.0), 1.0, 0.0)
+
+    check(fn, [x], rng)
+    v = at.dmatrix("v")
+    g = ac.grad(at.sum(fn(v)), v)
+    np.testing.assert_array_equal(g.eval({v: x}), np.zeros((3, 4)))

@@ -8,6 +8,7 @@ merging throughout.  See ``docs/rules.md`` for writing rules.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,6 +85,11 @@ def rewrite_graph(
     excluded = set(_names(exclude or (), "exclude"))
     builtins = [] if "constant_folding" in excluded else [ConstantFolder()]
     driver = Driver(fgraph, trace=trace, merge="merge" not in excluded)
+    # Graphs are full of reference cycles (nodes <-> variables); the cyclic garbage
+    # collector would rescan the whole graph again and again while rewriting adds
+    # nodes, so it is paused (and restored) around the rewrite.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         with rewriting(fgraph):
             driver.merge_all()
@@ -91,6 +97,8 @@ def rewrite_graph(
                 driver.run_phase(name, builtins + rewriters, max_steps)
     finally:
         driver.close()
+        if gc_was_enabled:
+            gc.enable()
     return driver.events
 
 

@@ -264,6 +264,7 @@ class Driver:
         changed()
         new_nodes, _ = self._listener.take()
         moved += self._merge(new_nodes + moved)
+        changed()
         if self.trace is not False:
             event = RewriteEvent(phase, name, before, describe(new))
             self.events.append(event)

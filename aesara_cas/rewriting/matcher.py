@@ -106,12 +106,54 @@ def _compile(p: Any) -> PNode:
     raise _Unsupported
 
 
+_COMPILED: dict[Any, PNode | None] = {}
+
+
 def compile_pattern(pattern: Any) -> PNode | None:
-    """The compiled form of ``pattern``, or ``None`` if it uses unsupported terms."""
+    """The compiled form of ``pattern``, or ``None`` if it uses unsupported terms.
+
+    Equal patterns share one compiled object, so the engine can match a node once
+    for all the rules that use the same input pattern.
+    """
     try:
-        return _compile(pattern)
+        return _COMPILED[pattern]
+    except (KeyError, TypeError):
+        pass
+    try:
+        compiled = _compile(pattern)
     except _Unsupported:
-        return None
+        compiled = None
+    try:
+        _COMPILED[pattern] = compiled
+    except TypeError:  # an unhashable pattern
+        pass
+    return compiled
+
+
+class _MatchMemo:
+    """The matches of the node being looked at, shared by its candidate rules."""
+
+    node: Any = None
+    generation: int = -1
+    results: dict[int, dict | None] = {}
+
+
+_memo = _MatchMemo()
+
+
+def match_node(p: PNode, node: Any, generation: int) -> dict | None:
+    """:func:`match` of ``node``'s output, reusing the result of an identical pattern
+    already matched against the same node (while the graph has not changed)."""
+    memo = _memo
+    if memo.node is not node or memo.generation != generation:
+        memo.node, memo.generation, memo.results = node, generation, {}
+    key = id(p)
+    if key in memo.results:
+        b = memo.results[key]
+        return None if b is None else dict(b)
+    b = match(p, node.outputs[0])
+    memo.results[key] = b
+    return None if b is None else dict(b)
 
 
 def index_key(p: PNode | None) -> Any:

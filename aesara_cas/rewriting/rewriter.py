@@ -28,7 +28,8 @@ from unification.variable import isvar, var
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.mirror import TermError, build
-from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match
+from aesara_cas.rewriting.context import generation
+from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match, match_node
 from aesara_cas.rewriting.rule import Rule
 from aesara_cas.tensor.elemwise import cast
 from aesara_cas.tensor.shape import Alloc, Shape, alloc
@@ -174,7 +175,12 @@ class RuleRewriter(NodeRewriter):
         if len(node.outputs) != 1:
             return None
         old = node.outputs[0]
-        term = self.rule.apply(old)
+        r = self.rule
+        if r.pattern is not None:
+            s = match_node(r.pattern, node, generation())
+            term = None if s is None else r.output(s, old)
+        else:
+            term = r.apply(old)
         if term is None:
             return None
         return materialize(term, old)

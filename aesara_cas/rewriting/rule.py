@@ -115,6 +115,10 @@ class Rule:
     def __repr__(self) -> str:
         return f"Rule({self.name})"
 
+    def output(self, s: Mapping, term: Any) -> Any:
+        """The output term for a match ``s`` of ``term`` (``None``: the rule declines)."""
+        return self._output(s, term)
+
     def _output(self, s: Mapping, term: Any) -> Any:
         b = Bindings(s, term)
         if self.where is not None and not self.where(b):

@@ -80,24 +80,44 @@ def is_float(v: Any) -> bool:
     return isinstance(v, Variable) and np.dtype(v.dtype).kind == "f"
 
 
-def add_of(terms: Sequence[Any]) -> Any:
-    """``terms[0] + terms[1] + ...`` as one n-ary ``add``; one term is itself; none is 0."""
+def add_of(terms: Sequence[Any], canonical: bool = False) -> Any:
+    """``terms[0] + terms[1] + ...`` as one n-ary ``add``; one term is itself; none is 0.
+
+    ``canonical=True`` puts the terms in canonical order when that cannot change
+    the result (see :func:`reorderable`).
+    """
     terms = list(terms)
     if not terms:
         return 0
     if len(terms) == 1:
         return terms[0]
+    if canonical and reorderable(terms):
+        terms = canonical_order(terms)
     return E.add(*terms)
 
 
-def mul_of(factors: Sequence[Any]) -> Any:
+def mul_of(factors: Sequence[Any], canonical: bool = False) -> Any:
     """``factors[0] * ...`` as one n-ary ``mul``; one factor is itself; none is 1."""
     factors = list(factors)
     if not factors:
         return 1
     if len(factors) == 1:
         return factors[0]
+    if canonical and reorderable(factors):
+        factors = canonical_order(factors)
     return E.mul(*factors)
+
+
+def reorderable(items: Sequence[Any]) -> bool:
+    """Whether the arguments of a commutative n-ary op may be reordered exactly.
+
+    Two arguments always commute.  With more, the left-to-right evaluation decides
+    where dtype promotion happens, so they must share one dtype.
+    """
+    if len(items) <= 2:
+        return True
+    dtypes = {getattr(i, "dtype", None) for i in items}
+    return len(dtypes) == 1 and None not in dtypes
 
 
 def _token(v: Variable) -> str:

@@ -91,7 +91,7 @@ def test_apply_links_outputs():
     assert [o.owner for o in node.outputs] == [node, node]
     assert [o.index for o in node.outputs] == [0, 1]
     with pytest.raises(ValueError):
-        node.out  # two outputs
+        _ = node.out  # two outputs
     outs = Pair()(x)
     assert isinstance(outs, list) and len(outs) == 2
     single = Scale(2.0).make_node(x)

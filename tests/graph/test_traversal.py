@@ -10,7 +10,11 @@ from hypothesis import strategies as st
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Apply, Constant
 from aesara_cas.graph.traversal import (
-    ancestors, clone_graph, clone_replace, graph_inputs, toposort,
+    ancestors,
+    clone_graph,
+    clone_replace,
+    graph_inputs,
+    toposort,
 )
 
 DEEP = 10_000

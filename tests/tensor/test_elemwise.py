@@ -20,7 +20,13 @@ from aesara_cas.tensor.elemwise import Elemwise
 from aesara_cas.tensor.scalar import SCALAR_OPS, Cast
 from tests.strategies import PROMOTION_DTYPES, arrays, broadcastable_shapes
 from tests.tensor.elemwise_cases import (
-    ALL_CASES, BINARY, CASES, CONTRACT_NAMES, TERNARY, UNARY, Case, expected_dtype,
+    ALL_CASES,
+    BINARY,
+    CASES,
+    CONTRACT_NAMES,
+    UNARY,
+    Case,
+    expected_dtype,
 )
 
 F64_SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0,
@@ -426,9 +432,9 @@ def test_boolean_logic(mode):
     for g, w in zip(f(pv, qv), want):
         assert_matches(g, w)
     with pytest.raises(TypeError):
-        p - q  # NumPy refuses boolean subtraction
+        _ = p - q  # NumPy refuses boolean subtraction
     with pytest.raises(TypeError):
-        -p
+        _ = -p
 
 
 # -- broadcasting and static shapes ---------------------------------------------------------

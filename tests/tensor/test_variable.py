@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-import aesara_cas as ac
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Apply, Constant
 from aesara_cas.tensor.type import TensorType
