@@ -104,3 +104,18 @@ def test_module_entry_point_runs():
     )
     assert done.returncode == 0, done.stderr
     assert "result = " in done.stdout
+
+
+def test_simplify_and_grad_are_printed(capsys):
+    code, out, err = run(
+        capsys, "log(1 + exp(x)) * y", "--var", "x:dscalar", "--var", "y:dscalar", "--grad", "x"
+    )
+    assert code == 0, err
+    assert "simplified: y * softplus(x)" in out
+    assert "softplus_from_log1p" in out.split("rules fired:", 1)[1].splitlines()[0]
+    assert "gradient d/dx: y * sigmoid(x)" in out
+
+
+def test_grad_of_undeclared_variable(capsys):
+    code, _, err = run(capsys, "x * 2", "--var", "x:dscalar", "--grad", "q")
+    assert code == 2 and "--grad 'q'" in err
