@@ -41,7 +41,7 @@ def build_graph(n_nodes: int, seed: int = 0) -> tuple[list, list]:
         lambda: at.exp(pick() * 0.001),
         lambda: at.log(1 + at.exp(pick())),
         lambda: at.sin(pick()) * 2 + 3 * at.sin(pick()),
-        lambda: -(-pick()),
+        lambda: at.neg(-pick()),
         lambda: pick() ** 2,
         lambda: at.sqrt(at.sqr(pick()) + 1.0),
         lambda: pick() * 1 + 0,

@@ -46,7 +46,7 @@ from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.elemwise import as_operands
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import Alloc, DimShuffle, Reshape, Shape
-from aesara_cas.tensor.subtensor import Subtensor
+from aesara_cas.tensor.subtensor import Subtensor, getitem
 from aesara_cas.tensor.variable import constant
 
 #: Flattening stops when a sum or product would get more arguments than this.
@@ -316,16 +316,25 @@ def _reshape_noop(bd):
     return None
 
 
-def _alloc_dim(bd):
+def _shape_entry(bd):
+    """shape(y)[i] from what computes y: alloc dims, a unary elemwise's input, static shape."""
     idx = bd[a]
     if len(idx) != 1 or idx[0][0] != "int" or not isinstance(idx[0][1], int):
         return None
-    node = bd[x].owner
-    if node is None or not isinstance(node.op, Alloc):
+    y, i = bd[x], idx[0][1]
+    if not -y.ndim <= i < y.ndim:
         return None
-    dims = node.inputs[1:]
-    i = idx[0][1]
-    return dims[i] if -len(dims) <= i < len(dims) else None
+    static = y.type.shape[i]
+    if static is not None:
+        return constant(np.int64(static))
+    node = y.owner
+    if node is None:
+        return None
+    if isinstance(node.op, Alloc):
+        return node.inputs[1:][i]
+    if isinstance(node.op, E.Elemwise) and len(node.inputs) == 1 and node.inputs[0].ndim == y.ndim:
+        return getitem(Shape()(node.inputs[0]), i)
+    return None
 
 
 sub_to_add = rule(
@@ -367,11 +376,13 @@ mul_zero = rule(
 )
 add_order = rule(
     cons(E.add, args), _order(E.add), name="add_order",
-    doc="Arguments of + in canonical order (constants, inputs by name, expressions).",
+    doc="y + x -> x + y: arguments of + in canonical order (constants, inputs by name, "
+        "then expressions), for all x, y.",
 )
 mul_order = rule(
     cons(E.mul, args), _order(E.mul), name="mul_order",
-    doc="Arguments of * in canonical order (constants, inputs by name, expressions).",
+    doc="y * x -> x * y: arguments of * in canonical order (constants, inputs by name, "
+        "then expressions), for all x, y.",
 )
 add_collect = rule(
     cons(E.add, args), _collect_terms, name="add_collect",
@@ -445,10 +456,15 @@ reshape_noop = rule(
     etuple(etuple(Reshape, var()), x, y), _reshape_noop, name="reshape_noop",
     doc="reshape(x, s) -> x when s is x's own shape.",
 )
-shape_of_alloc = rule(
-    etuple(etuple(Subtensor, a), etuple(Shape(), x)), _alloc_dim, name="shape_of_alloc",
-    doc="alloc(v, *dims).shape[i] -> dims[i].",
+shape_entry = rule(
+    etuple(etuple(Subtensor, a), etuple(Shape(), x)), _shape_entry, name="shape_entry",
+    doc="y.shape[i] -> dims[i] for y = alloc(v, *dims); f(x).shape[i] -> x.shape[i] for a "
+        "unary element-wise f; the length itself when it is known statically.",
 )
+maximum_same = rule(etuple(E.maximum, x, x), x, name="maximum_same",
+                    doc="maximum(x, x) -> x, for all x.")
+minimum_same = rule(etuple(E.minimum, x, x), x, name="minimum_same",
+                    doc="minimum(x, x) -> x, for all x.")
 
 #: The ``canonicalize`` set, in its default order (the result does not depend on it).
 RULES = [
@@ -456,5 +472,5 @@ RULES = [
     mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
     mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
     log_exp, exp_log, sum_neg, sum_scalar_mul, dimshuffle_dimshuffle, reshape_reshape,
-    reshape_noop, shape_of_alloc,
+    reshape_noop, shape_entry, maximum_same, minimum_same,
 ]

@@ -29,7 +29,7 @@ from etuples import etuple
 from etuples.core import ExpressionTuple, KwdPair
 from etuples.dispatch import rands, rator
 from unification.core import _unify
-from unification.variable import LVarType, Var, isvar
+from unification.variable import LVarType, Var
 
 from aesara_cas.graph.basic import Apply, Constant, Op, Variable
 from aesara_cas.tensor.scalar import Cast
@@ -364,7 +364,8 @@ def build(term: Any, leaf: Callable[[Any], Any] | None = None) -> Any:
             for item in t:
                 if isinstance(item, KwdPair):
                     item = item.value
-                if (isinstance(item, ExpressionTuple) or _is_cons(item)) and id(item) not in results:
+                nested = isinstance(item, ExpressionTuple) or _is_cons(item)
+                if nested and id(item) not in results:
                     stack.append((item, False))
             continue
         vals = []

@@ -110,7 +110,9 @@ def _copy_nodes(outputs: list[Variable]) -> list[Variable]:
         new_node = node.clone_with_new_inputs(args)
         for old, new in zip(node.outputs, new_node.outputs):
             if old.type != new.type:
-                raise TypeError(f"{node.op} rebuilt with a different type: {old.type} vs {new.type}")
+                raise TypeError(
+                    f"{node.op} rebuilt with a different type: {old.type} vs {new.type}"
+                )
             new.name = old.name
             memo[id(old)] = new
     return [memo.get(id(o), o) for o in outputs]

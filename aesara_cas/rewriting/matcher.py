@@ -15,6 +15,7 @@ Patterns the compiler does not understand make :func:`compile_pattern` return
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Number
 from typing import Any
 
@@ -123,10 +124,8 @@ def compile_pattern(pattern: Any) -> PNode | None:
         compiled = _compile(pattern)
     except _Unsupported:
         compiled = None
-    try:
+    with contextlib.suppress(TypeError):  # an unhashable pattern is not cached
         _COMPILED[pattern] = compiled
-    except TypeError:  # an unhashable pattern
-        pass
     return compiled
 
 

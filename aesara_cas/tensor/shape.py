@@ -188,12 +188,29 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
     return op(x)
 
 
+def _axes_in_range(axis: Any, ndim: int, what: str) -> list[int]:
+    """``axis`` (an int or ints, negative counting from the end) as distinct
+    non-negative axes below ``ndim``; out-of-range or repeated axes are a ValueError
+    (as in NumPy), never wrapped around silently."""
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{what}: axes must be ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: axis {a} is out of bounds for {ndim} dimension(s)")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: repeated axis in {axis!r}")
+    return out
+
+
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     """Permute the axes (reverse them by default), like ``np.transpose``."""
     x = as_tensor_variable(x)
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
-    axes = tuple(int(a) % x.ndim if x.ndim else int(a) for a in axes)
+    axes = tuple(_axes_in_range(axes, x.ndim, "transpose"))
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"axes {axes} are not a permutation of {x.ndim} dimension(s)")
     return dimshuffle(x, axes)
@@ -202,9 +219,9 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
     """Insert length-1 axes at ``axis`` (positions in the result), like ``np.expand_dims``."""
     x = as_tensor_variable(x)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out_ndim = x.ndim + len(axes)
-    axes = sorted(int(a) % out_ndim for a in axes)
+    n_new = 1 if isinstance(axis, (int, np.integer)) else len(tuple(axis))
+    out_ndim = x.ndim + n_new
+    axes = sorted(_axes_in_range(axis, out_ndim, "expand_dims"))
     it = iter(range(x.ndim))
     pattern = ["x" if i in axes else next(it) for i in range(out_ndim)]
     return dimshuffle(x, pattern)
@@ -216,7 +233,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     if axis is None:
         drop = [i for i, s in enumerate(x.type.shape) if s == 1]
     else:
-        drop = [int(a) % x.ndim for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)]
+        drop = _axes_in_range(axis, x.ndim, "squeeze")
         for a in drop:
             if x.type.shape[a] not in (1, None):
                 raise ValueError(f"cannot squeeze axis {a} of length {x.type.shape[a]}")

@@ -33,6 +33,14 @@ def _entries(root):
     return sorted(p.parent for p in root.glob("??/*/meta.json"))
 
 
+def _replace_file(path, data):
+    """Put new bytes at ``path`` without touching the old inode: this process has the
+    old module mapped, and rewriting a mapped file in place crashes it (SIGBUS)."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def test_cache_dir_is_private_and_reused(fresh_cache):
     f = _make_function()
     np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.tanh([0.0, 1.0]) * 7.25 - 0.125)
@@ -73,7 +81,7 @@ def test_truncated_module_is_rebuilt(fresh_cache):
     (entry,) = _entries(fresh_cache)
     meta = json.loads((entry / "meta.json").read_text())
     so = entry / meta["file"]
-    so.write_bytes(so.read_bytes()[: meta["size"] // 2])
+    _replace_file(so, so.read_bytes()[: meta["size"] // 2])
     cache._loaded.clear()
     f = _make_function()
     np.testing.assert_allclose(f(np.array([2.0])), np.tanh([2.0]) * 7.25 - 0.125)
@@ -85,7 +93,7 @@ def test_garbage_module_with_matching_checksum_is_rebuilt(fresh_cache):
     (entry,) = _entries(fresh_cache)
     meta = json.loads((entry / "meta.json").read_text())
     so = entry / meta["file"]
-    so.write_bytes(b"this is not a shared object")
+    _replace_file(so, b"this is not a shared object")
     meta.update(size=so.stat().st_size, sha256=cache._file_digest(so))
     (entry / "meta.json").write_text(json.dumps(meta))
     cache._loaded.clear()

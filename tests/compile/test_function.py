@@ -258,12 +258,17 @@ def test_values_over_many_calls(mode):
 
 
 def test_ten_thousand_op_chain_evaluates(mode):
+    """Two 10,000-op chains: a mixed one and an affine one (which rewrites can collapse)."""
     s = at.dscalar("s")
-    out = s
+    mixed = affine = s
     for k in range(10_000):
-        out = at.sin(out) + 0.5 if k % 2 else out * 0.999
-    want = 0.25
+        mixed = at.sin(mixed) + 0.5 if k % 2 else mixed * 0.999
+        affine = affine * 0.5 + 0.5 if k % 2 else affine + 1e-4
+    want_mixed = want_affine = 0.25
     for k in range(10_000):
-        want = np.sin(want) + 0.5 if k % 2 else want * 0.999
-    f = ac.function([s], out, mode=mode)
-    np.testing.assert_allclose(f(0.25), want, rtol=1e-10)
+        want_mixed = np.sin(want_mixed) + 0.5 if k % 2 else want_mixed * 0.999
+        want_affine = want_affine * 0.5 + 0.5 if k % 2 else want_affine + 1e-4
+    f = ac.function([s], [mixed, affine], mode=mode)
+    got_mixed, got_affine = f(0.25)
+    np.testing.assert_allclose(got_mixed, want_mixed, rtol=1e-10)
+    np.testing.assert_allclose(got_affine, want_affine, rtol=1e-10)

@@ -11,7 +11,12 @@ from aesara_cas.compile.vm import NumPyProgram
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import graph_inputs
 from aesara_cas.rewriting import (
-    RewriteCycleError, RuleDatabase, rewrite_graph, rule, simplify, standard_database,
+    RewriteCycleError,
+    RuleDatabase,
+    rewrite_graph,
+    rule,
+    simplify,
+    standard_database,
 )
 from aesara_cas.rewriting.driver import Driver
 
@@ -54,7 +59,7 @@ def test_constants_of_equal_value_merge():
 
 EXPRESSIONS = [
     lambda x, y, v: x * y / x,
-    lambda x, y, v: -(-x) + (at.constant(2) + at.constant(3)) * y,
+    lambda x, y, v: at.neg(-x) + (at.constant(2) + at.constant(3)) * y,
     lambda x, y, v: at.exp(x) + at.exp(x) + 2 * at.exp(x) - y * x / y,
     lambda x, y, v: at.log(1 + at.exp(x)) - at.log1p(-at.exp(y)) + at.log1p(-1 * at.exp(x)),
     lambda x, y, v: at.log(at.sum(at.exp(v))) + at.log(1 - at.sigmoid(x)),

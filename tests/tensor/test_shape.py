@@ -142,6 +142,25 @@ def test_dimshuffle_types_and_errors(mode):
         f(np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("build", [
+    lambda v, m, r: at.expand_dims(v, 2),
+    lambda v, m, r: at.expand_dims(v, -3),
+    lambda v, m, r: at.expand_dims(v, (0, 0)),
+    lambda v, m, r: at.squeeze(r, 3),
+    lambda v, m, r: at.squeeze(r, (0, -3)),
+    lambda v, m, r: at.transpose(m, (0, 2)),
+    lambda v, m, r: at.transpose(m, (1, 1)),
+    lambda v, m, r: at.transpose(m, (0,)),
+], ids=["expand-2", "expand--3", "expand-dup", "squeeze-3", "squeeze-dup", "transpose-2",
+        "transpose-dup", "transpose-short"])
+def test_out_of_range_or_repeated_axes_are_errors(build):
+    """NumPy raises for these; wrapping the axis around would be a silent wrong answer."""
+    v, m = at.dvector(), at.dmatrix()
+    r = at.tensor("float64", shape=(1, 1, 3))
+    with pytest.raises(ValueError):
+        build(v, m, r)
+
+
 def test_dimshuffle_props():
     a = DimShuffle(2, (1, "x", 0))
     b = DimShuffle(2, [1, "x", 0])

@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <stddef.h>
 #include <structmember.h>
+#include <stdlib.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -106,13 +108,11 @@ static inline T ac_mod_##SUF(T a, T b) {                                        
     else mod = COPYSIGN((T)0, b);                                               \
     return mod;                                                                 \
 }                                                                               \
-/* np.logaddexp(0, x) */                                                        \
+/* np.logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)), branch-free so loops vectorise */ \
 static inline T ac_softplus_##SUF(T x) {                                        \
-    if (x == 0) return (T)0.6931471805599453;                                   \
-    T t = -x;                                                                   \
-    if (t > 0) return LOG1P(EXP(-t));                                           \
-    if (t <= 0) return x + LOG1P(EXP(t));                                       \
-    return t;                                                                   \
+    T pos = x > 0 ? x : (T)0;                                                   \
+    T neg = x > 0 ? -x : x;                                                     \
+    return pos + LOG1P(EXP(neg));                                               \
 }                                                                               \
 static inline T ac_log1mexp_##SUF(T x) {                                        \
     return (x > (T)-0.6931471805599453) ? LOG(-EXPM1(x)) : LOG1P(-EXP(x));      \
@@ -196,6 +196,36 @@ bad_ndim:
     return NULL;
 }
 
+
+/* Threads for a parallel loop: OpenMP's maximum, less the cores other processes keep
+ * busy (from the load average, which counts this thread too; re-read every half
+ * second).  A parallel region waits at its end for every thread, so on a busy
+ * machine a thread that gets no CPU time would stall the whole call. */
+static int ac_threads(void) {
+#ifdef _OPENMP
+    static double last = -1.0;
+    static int cached = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    if (last < 0 || now - last > 0.5) {
+        int max = omp_get_max_threads();
+        double load[1];
+        int avail = max;
+        if (getloadavg(load, 1) == 1) {
+            double idle = (double)omp_get_num_procs() - load[0] + 1.0;
+            avail = idle < 1.0 ? 1 : (int)(idle + 0.25);
+            if (avail > max) avail = max;
+        }
+        cached = avail;
+        last = now;
+    }
+    return cached;
+#else
+    return 1;
+#endif
+}
+
 typedef void (*ac_inner_fn)(npy_intp n, char **p, const npy_intp *s, void *ctx);
 
 /* Drop length-1 dimensions and merge dimensions that are contiguous for every
@@ -264,14 +294,19 @@ static void ac_drive(int nd, npy_intp *shape, int nops, char **base, npy_intp *s
     for (int d = 0; d < m; d++) total *= shape[d];
     if (total == 0) return;
 #ifdef _OPENMP
-    if ((double)total * cost > AC_PAR_WORK && omp_get_max_threads() > 1) {
-        #pragma omp parallel
-        {
-            npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
-            npy_intp chunk = (total + T - 1) / T;
-            chunk = (chunk + 63) & ~(npy_intp)63;  /* whole cache lines per thread */
-            npy_intp lo = t * chunk, hi = lo + chunk < total ? lo + chunk : total;
-            if (lo < hi) ac_run_range(m, shape, nops, base, st, w, lo, hi, fn, ctx);
+    int nthreads = (double)total * cost > AC_PAR_WORK ? ac_threads() : 1;
+    if (nthreads > 1) {
+        /* Many chunks handed out dynamically: on a busy machine a thread that gets
+         * no CPU time must not hold up the others (static halves would). */
+        npy_intp nchunks = (npy_intp)nthreads * 8;
+        npy_intp chunk = (total + nchunks - 1) / nchunks;
+        if (chunk < 4096) chunk = 4096;
+        chunk = (chunk + 63) & ~(npy_intp)63;  /* whole cache lines per chunk */
+        nchunks = (total + chunk - 1) / chunk;
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (npy_intp c = 0; c < nchunks; c++) {
+            npy_intp lo = c * chunk, hi = lo + chunk < total ? lo + chunk : total;
+            ac_run_range(m, shape, nops, base, st, w, lo, hi, fn, ctx);
         }
         return;
     }
@@ -431,14 +466,14 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
         int mr = ac_collapse(nr, rshape, nops1, rst, w);
         int par = 0;
 #ifdef _OPENMP
-        par = (double)total * R->cost > AC_PAR_WORK && nout > 1 && omp_get_max_threads() > 1;
+        par = (double)total * R->cost > AC_PAR_WORK && nout > 1 ? ac_threads() : 1;
 #endif
         Py_BEGIN_ALLOW_THREADS
-        #pragma omp parallel if (par)
+        #pragma omp parallel if (par > 1) num_threads(par > 1 ? par : 1)
         {
             char state[R->state_size > 0 ? R->state_size : 1];
             char *pb[nops > 0 ? nops : 1];
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(dynamic, 8)
             for (npy_intp o = 0; o < nout; o++) {
                 npy_intp q = o;
                 char *op = out;
@@ -930,6 +965,77 @@ done:
 fail:
     Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(a0); Py_XDECREF(b0); Py_XDECREF(out);
     return NULL;
+}
+
+/* alpha * dot(A, B) + beta * C (a new array; C is read, never written unless it is
+ * `donor`, a dying intermediate of the output's shape).  BLAS skips A*B when
+ * alpha == 0 and ignores C when beta == 0, which would drop NaN/inf; those cases
+ * (and C broadcasting to a larger shape) take the plain NumPy route. */
+static PyObject *ac_gemm(PyObject *Co, double alpha, PyObject *Ao, PyObject *Bo, double beta,
+                         int typenum, PyObject *donor) {
+    PyArrayObject *A = NULL, *B = NULL, *C = NULL, *a = NULL, *b = NULL, *out = NULL;
+    PyObject *tmp = NULL, *res = NULL;
+    A = ac_operand(Ao, typenum, 2);
+    B = ac_operand(Bo, typenum, 2);
+    C = ac_operand(Co, typenum, 2);
+    if (!A || !B || !C) goto done;
+    if (PyArray_NDIM(A) != 2 || PyArray_NDIM(B) != 2) {
+        PyErr_SetString(PyExc_ValueError, "gemm: A and B must be matrices");
+        goto done;
+    }
+    npy_intp m = PyArray_DIMS(A)[0], k = PyArray_DIMS(A)[1];
+    npy_intp k2 = PyArray_DIMS(B)[0], n = PyArray_DIMS(B)[1];
+    if (k != k2) {
+        PyErr_Format(PyExc_ValueError, "shapes not aligned for dot: %ld (dim 1) != %ld (dim 0)",
+                     (long)k, (long)k2);
+        goto done;
+    }
+    int cn = PyArray_NDIM(C);
+    npy_intp c0 = cn == 2 ? PyArray_DIMS(C)[0] : 1, c1 = cn >= 1 ? PyArray_DIMS(C)[cn - 1] : 1;
+    int fits = (c0 == m || c0 == 1) && (c1 == n || c1 == 1);
+    if (alpha == 0.0 || beta == 0.0 || !fits || m > INT_MAX || n > INT_MAX || k > INT_MAX ||
+        m == 0 || n == 0 || k == 0) {
+        PyObject *d = ac_dot((PyObject *)A, (PyObject *)B, typenum), *t1 = NULL, *t2 = NULL;
+        PyObject *fa = PyFloat_FromDouble(alpha), *fb = PyFloat_FromDouble(beta);
+        if (d && fa && fb) t1 = PyNumber_Multiply(fa, d);
+        if (t1) t2 = PyNumber_Multiply(fb, (PyObject *)C);
+        if (t2) tmp = PyNumber_Add(t1, t2);
+        Py_XDECREF(d); Py_XDECREF(t1); Py_XDECREF(t2); Py_XDECREF(fa); Py_XDECREF(fb);
+        if (tmp) res = ac_result(tmp, typenum, 2);
+        goto done;
+    }
+    npy_intp oshape[2] = {m, n};
+    if (donor == Co && ac_can_donate(donor, 2, oshape, typenum)) {
+        Py_INCREF(donor);
+        out = (PyArrayObject *)donor;
+    } else {
+        out = (PyArrayObject *)PyArray_SimpleNew(2, oshape, typenum);
+        if (out == NULL || PyArray_CopyInto(out, C) < 0) goto done;
+    }
+    {
+        int ra, rb, im = (int)m, in = (int)n, ik = (int)k;
+        a = ac_blas_matrix(A, &ra);
+        b = ac_blas_matrix(B, &rb);
+        if (a == NULL || b == NULL) goto done;
+        char ta = ra ? 'N' : 'T', tb = rb ? 'N' : 'T';
+        int lda = ra ? ik : im, ldb = rb ? in : ik;
+        double da = alpha, db = beta;
+        float fa = (float)alpha, fb = (float)beta;
+        Py_BEGIN_ALLOW_THREADS
+        if (typenum == NPY_FLOAT64)
+            ac_dgemm(&tb, &ta, &in, &im, &ik, &da, (double *)PyArray_DATA(b), &ldb,
+                     (double *)PyArray_DATA(a), &lda, &db, (double *)PyArray_DATA(out), &in);
+        else
+            ac_sgemm(&tb, &ta, &in, &im, &ik, &fa, (float *)PyArray_DATA(b), &ldb,
+                     (float *)PyArray_DATA(a), &lda, &fb, (float *)PyArray_DATA(out), &in);
+        Py_END_ALLOW_THREADS
+    }
+    res = (PyObject *)out;
+    out = NULL;
+done:
+    Py_XDECREF(A); Py_XDECREF(B); Py_XDECREF(C); Py_XDECREF(a); Py_XDECREF(b);
+    Py_XDECREF(out); Py_XDECREF(tmp);
+    return res;
 }
 #endif  /* AC_USE_BLAS */
 

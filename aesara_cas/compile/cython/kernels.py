@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.compile.cython.lower import Group, Plan, Step, fold_steps
 from aesara_cas.graph.basic import Apply, Variable
-from aesara_cas.tensor.blas import Dot, MatMul
+from aesara_cas.tensor.blas import Dot, Gemm, MatMul
 from aesara_cas.tensor.elemwise import Elemwise
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
@@ -209,21 +209,32 @@ def _identity(kind: str, dtype: str) -> str:
     return f"(({ct})NPY_{info}_{bits})"
 
 
-def _reduce_parts(kind: str, dtype: str, fname: str) -> str:
-    """rstart/rrow/rmid/rend and init/arow/amid/aend for ``kind`` on ``dtype``."""
+def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
+    """rstart/rrow/rmid/rend and init/arow/amid/aend for ``kind`` on ``dtype``.
+
+    ``direct``: the values are the single operand itself (same dtype), so a
+    contiguous row is read in place instead of being copied to a buffer first.
+    """
     T = scalar_c.CTYPES[dtype]
     is_float = dtype in scalar_c.FLOATS
     f = "f" if dtype == "float32" else ""
     ident = _identity(kind, dtype)
-    block = f"""    {T} buf[256];
+    fill = f"""        {fname}_fill(m, q, qs, ctx);
+        const {T} *buf = bufm;
+"""
+    if direct:
+        fill = f"""        const {T} *buf = bufm;
+        if (s[0] == sizeof({T})) buf = (const {T} *)q[1];
+        else {fname}_fill(m, q, qs, ctx);
+"""
+    block = f"""    {T} bufm[256];
     char *q[nops + 1]; npy_intp qs[nops + 1];
-    q[0] = (char *)buf; qs[0] = sizeof({T});
+    q[0] = (char *)bufm; qs[0] = sizeof({T});
     for (int k = 0; k < nops; k++) qs[k + 1] = s[k];
     for (npy_intp i0 = 0; i0 < n; i0 += 256) {{
         npy_intp m = n - i0 < 256 ? n - i0 : 256;
         for (int k = 0; k < nops; k++) q[k + 1] = p[k] + i0 * s[k];
-        {fname}_fill(m, q, qs, ctx);
-"""
+{fill}"""
     # R mode: fold a block into the state.
     if kind in ("sum", "mean") and is_float:
         rrow = f"""    S->acc += {fname}_pw(n, p, s, ctx);\n"""
@@ -381,7 +392,8 @@ def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
         fake = Group("ew", node, g.nd, g.loop_shape, [], [x])
         fill, arrays = _inner_fn(ctx, fake, f"{fname}_fill", x, acc)
     n = len(arrays)
-    parts = _reduce_parts(op.kind, acc, fname)
+    direct = not g.members and len(arrays) == 1 and x.dtype == acc
+    parts = _reduce_parts(op.kind, acc, fname, direct)
     pw = _pairwise(acc, fname) if op.kind in ("sum", "mean") and acc in scalar_c.FLOATS else ""
     axes = set(op.reduced_axes(g.nd))
     red = ", ".join("1" if d in axes else "0" for d in range(g.nd))
@@ -427,6 +439,19 @@ def emit_view(ctx: KernelContext, step: Step, k: int) -> Kernel:
     return Kernel(code, f"object {fname}(object x)")
 
 
+def emit_gemm(ctx: KernelContext, step: Step, k: int) -> Kernel:
+    C, alpha, A, B, beta = step.node.inputs
+    out = step.node.outputs[0]
+    fname = f"ac_k{k}"
+    code = (
+        f"static PyObject *{fname}(ac_frame *F, PyObject *c, PyObject *a, PyObject *b, "
+        f"PyObject *donor) {{\n"
+        f"    return ac_gemm(c, (double){ctx.frame(alpha)}, a, b, (double){ctx.frame(beta)}, "
+        f"{scalar_c.typenum(out.dtype)}, donor);\n}}\n"
+    )
+    return Kernel(code, f"object {fname}(ac_frame *F, object c, object a, object b, object donor)")
+
+
 def emit_blas(ctx: KernelContext, step: Step, k: int) -> Kernel:
     out = step.node.outputs[0]
     fname = f"ac_k{k}"
@@ -444,6 +469,7 @@ KERNEL_EMITTERS = {
     DimShuffle: emit_view,
     Dot: emit_blas,
     MatMul: emit_blas,
+    Gemm: emit_gemm,
 }
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.tensor.blas import Dot, MatMul
+from aesara_cas.tensor.blas import Dot, Gemm, MatMul
 from aesara_cas.tensor.elemwise import Elemwise, output_dtype
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
@@ -135,6 +135,15 @@ def _reduce_ok(node: Apply) -> bool:
 
 
 def _blas_ok(node: Apply) -> bool:
+    if isinstance(node.op, Gemm):
+        C, alpha, A, B, beta = node.inputs
+        out = node.outputs[0]
+        return (
+            out.dtype in scalar_c.FLOATS
+            and A.dtype == B.dtype == C.dtype == out.dtype
+            and is_scalar_class(alpha) and is_scalar_class(beta)
+            and alpha.dtype != "bool" and beta.dtype != "bool"
+        )
     if not isinstance(node.op, (Dot, MatMul)):
         return False
     a, b = node.inputs

@@ -1,0 +1,132 @@
+"""Property: ``simplify`` never makes a finite result less accurate, nor non-finite.
+
+Hypothesis builds random expressions (depth <= 6) over a scalar, a vector and a
+matrix (so broadcasting is everywhere), from the floating-point element-wise ops,
+reductions, and the shapes the stability rules look for.  For each, the original
+graph and its simplified form are both evaluated exactly as built (no further
+rewriting) and compared with an mpmath evaluation of the *original* graph
+(``aesara_cas.testing.reference_eval``): wherever the original gives a finite
+number and the exact value is a resolved finite number, the simplified graph must
+give a finite number whose error is at most ``SLACK_BITS`` bits more than the
+original's, or within ``OK_BITS`` bits anyway (ordinary rounding differences).
+
+Discontinuous ops (floor, comparisons, ...) are left out: near a jump, a
+different (equally good) rounding legitimately lands on the other side.
+"""
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from aesara_cas import tensor as at
+from aesara_cas.compile.vm import NumPyProgram
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.traversal import graph_inputs
+from aesara_cas.rewriting import simplify
+from aesara_cas.testing import bits_of_error, reference_eval
+from tests.strategies import arrays
+
+MAX_DEPTH = 6
+#: Extra error a rewrite may add (rounding in a different order).
+SLACK_BITS = 4
+#: Errors up to this many bits (a few thousand ulps) always count as accurate.
+OK_BITS = 12
+
+# Static shapes: an expression whose shapes cannot broadcast is refused when built.
+X = at.dscalar("x")
+Y = at.tensor("float64", (3,), name="y")
+Z = at.tensor("float64", (2, 3), name="z")
+LEAVES = [X, Y, Z]
+CONSTANTS = [0.0, 1.0, -1.0, 2.0, 0.5, 3.0, 1e-3]
+
+UNARY = [at.neg, at.abs, at.exp, at.expm1, at.exp2, at.log, at.log1p, at.log2, at.log10,
+         at.sqrt, at.sqr, at.sin, at.cos, at.tan, at.arctan, at.sinh, at.cosh, at.tanh,
+         at.arcsinh, at.sigmoid, at.softplus, at.log1mexp, at.erf, at.erfc]
+BINARY = [at.add, at.sub, at.mul, at.true_div, at.maximum, at.minimum, at.arctan2, at.hypot]
+# Shapes the rules rewrite, so that rewrites happen often.
+PATTERNS = [
+    lambda a, b: at.log(1 + at.exp(a)),
+    lambda a, b: at.log1p(-at.exp(-at.abs(a) - 0.1)),
+    lambda a, b: at.log(1 - at.exp(-at.abs(a) - 0.1)),
+    lambda a, b: at.exp(a) - 1,
+    lambda a, b: 1 - at.cos(a),
+    lambda a, b: a * b / a,
+    lambda a, b: a - a + b,
+    lambda a, b: a * a,
+    lambda a, b: a ** 2 + b ** 0.5,
+    lambda a, b: 1 / (1 + at.exp(-a)),
+    lambda a, b: at.log(at.sigmoid(a)),
+    lambda a, b: at.exp(a) * at.exp(b),
+    lambda a, b: -(-a) + 0 * b,
+    lambda a, b: at.sqrt(at.abs(a) + 1) - at.sqrt(at.abs(a)),
+    lambda a, b: at.log(at.abs(a) + 1) - at.log(at.abs(a) + 0.5),
+    lambda a, b: a / b / a,
+    lambda a, b: at.exp(b) / at.sum(at.exp(b)),
+]
+
+
+def _reduce(kind, e, axis):
+    if e.ndim == 0:
+        return e
+    return getattr(at, kind)(e, axis=None if axis is None else axis % e.ndim)
+
+
+@st.composite
+def expressions(draw, depth=MAX_DEPTH):
+    if depth == 0 or draw(st.integers(0, 4)) == 0:
+        if draw(st.booleans()):
+            return draw(st.sampled_from(LEAVES))
+        return at.constant(draw(st.sampled_from(CONSTANTS)))
+    kind = draw(st.sampled_from(["unary", "binary", "pattern", "reduce"]))
+    a = draw(expressions(depth - 1))
+    if kind == "unary":
+        return draw(st.sampled_from(UNARY))(a)
+    if kind == "reduce":
+        red = draw(st.sampled_from(["sum", "max", "mean", "logsumexp"]))
+        return _reduce(red, a, draw(st.sampled_from([None, 0, -1])))
+    b = draw(expressions(depth - 1))
+    op = draw(st.sampled_from(BINARY)) if kind == "binary" else draw(st.sampled_from(PATTERNS))
+    try:
+        return op(a, b)
+    except ValueError:  # shapes that do not broadcast, e.g. (2, 3) and (2,)
+        return a
+
+
+VALUES = {X: arrays("float64", (), -4, 4), Y: arrays("float64", (3,), -4, 4),
+          Z: arrays("float64", (2, 3), -4, 4)}
+
+
+def run_as_built(inputs, output, values):
+    with np.errstate(all="ignore"):
+        return NumPyProgram(FunctionGraph(inputs, [output], clone=True)).run(values)[0]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                HealthCheck.filter_too_much])
+@given(expr=expressions(), data=st.data())
+def test_simplify_never_loses_accuracy(expr, data):
+    inputs = [v for v in LEAVES if any(v is g for g in graph_inputs([expr]))]
+    out = simplify(expr)
+    assert out.type == expr.type
+    values = [data.draw(VALUES[v]) for v in inputs]
+    before = np.asarray(run_as_built(inputs, expr, values), dtype="float64")
+    after = np.asarray(run_as_built(inputs, out, values), dtype="float64")
+    finite = np.isfinite(before)
+    assume(finite.any())
+    exact, resolved = reference_eval(expr, dict(zip(inputs, values)), max_dps=300,
+                                     return_resolved=True)
+    exact = np.broadcast_to(exact, before.shape)
+    resolved = np.broadcast_to(resolved, before.shape)
+    exact_finite = np.vectorize(lambda v: bool(v == v) and abs(v) != float("inf"),
+                                otypes=[bool])(exact)
+    check = finite & resolved & exact_finite
+    assume(check.any())
+    assert np.all(np.isfinite(after[check])), (
+        f"simplify turned a finite result into {after[check]}:\n"
+        f"  {expr}\n  -> {out}\n  inputs {values}")
+    err_before = bits_of_error(before, exact)[check]
+    err_after = bits_of_error(after, exact)[check]
+    worse = err_after > np.maximum(err_before + SLACK_BITS, OK_BITS)
+    assert not worse.any(), (
+        f"simplify lost accuracy ({err_before[worse]} -> {err_after[worse]} bits):\n"
+        f"  {expr}\n  -> {out}\n  inputs {values}")

@@ -1,0 +1,82 @@
+"""Every rule of ``rules/specialize.py``: it fires on an example and both sides agree."""
+
+import numpy as np
+import pytest
+from aesara_cas.rules import specialize
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.tensor.blas import Gemm
+from tests.rewriting.rulecheck import Case, check_case, check_coverage
+
+V = ("dvector", -3.0, 3.0)
+POS = ("dvector", 0.5, 3.0)
+M = ("dmatrix", -3.0, 3.0)
+S = ("dscalar", -3.0, 3.0)
+
+CASES = [
+    Case("pow_to_sqr", lambda x: x ** 2, [V], expect="sqr(x)"),
+    Case("pow_to_sqrt", lambda x: x ** 0.5, [POS], expect="sqrt(x)"),
+    Case("pow_to_reciprocal", lambda x: x ** -1, [POS], expect="1 / x"),
+    Case("pow_to_rsqrt", lambda x: x ** -0.5, [POS], expect="1 / sqrt(x)", rtol=1e-15),
+    Case("mul_to_div", lambda x, y: at.mul(x, at.pow(y, -1)), [V, POS], expect="x / y",
+         rtol=1e-15),
+    Case("mul_to_div", lambda x, y: at.mul(x, at.true_div(1, y)), [V, POS], expect="x / y",
+         rtol=1e-15),
+    Case("mul_to_div", lambda x, y, z: at.mul(x, at.pow(y, -2), at.pow(z, -1)),
+         [V, POS, POS], expect="x / (y ** 2 * z)"),
+    Case("mul_to_div", lambda x: at.pow(x, -1) * at.pow(x + 1, -1), [POS],
+         expect="1 / (x * (x + 1))"),
+    Case("add_to_sub", lambda x, y: at.add(x, -y), [V, V], expect="x - y"),
+    Case("add_to_sub", lambda x, y: at.add(-x, -y), [V, V], expect="-(x + y)"),
+    Case("add_to_sub", lambda x, y, z: at.add(x, -y, z), [V, V, V], expect="x + z - y"),
+    Case("sum_to_dot", lambda x, y: at.sum(x * y), [V, V], expect="dot(x, y)"),
+    Case("sum_sqr_to_dot", lambda x: at.sum(at.sqr(x)), [V], expect="dot(x, x)"),
+    Case("gemm_from_add", lambda a, b, c: 2.0 * at.dot(a, b) + 3.0 * c, [M, M, M],
+         expect="gemm(z, 2.0, x, y, 3.0)"),
+    Case("gemm_from_add", lambda a, b, c, s: at.add(c, at.mul(s, a @ b)), [M, M, M, S],
+         expect="gemm(z, u, x, y, 1.0)"),
+    Case("gemm_from_add", lambda a, b, c: at.add(-c, at.dot(a, b)), [M, M, M],
+         expect="gemm(z, 1.0, x, y, -1.0)"),
+    Case("gemm_from_sub", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
+         expect="gemm(z, 1.0, x, y, -1.0)"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_rule(case, rng):
+    check_case(case, {r.name: r for r in specialize.RULES}, rng)
+
+
+def test_every_rule_has_a_case():
+    check_coverage(specialize, CASES)
+
+
+def test_every_rule_states_its_identity():
+    for r in specialize.RULES:
+        assert r.__doc__ and "->" in r.__doc__, r.name
+
+
+def test_gemm_reaches_the_compiled_graph(mode):
+    A, B, C = at.dmatrix("A"), at.dmatrix("B"), at.dmatrix("C")
+    f = ac.function([A, B, C], 2 * at.dot(A, B) + 3 * C, mode=mode)
+    assert [type(n.op) for n in f.fgraph.toposort()] == [Gemm]
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    np.testing.assert_allclose(f(a, b, c), 2 * a @ b + 3 * c)
+
+
+def test_gemm_is_not_built_for_vectors_or_mixed_dtypes():
+    v, A = at.dvector("v"), at.dmatrix("A")
+    assert "gemm" not in ac.pprint(ac.simplify(at.dot(A, v) + v))
+    Af = at.fmatrix("Af")
+    assert "gemm" not in ac.pprint(ac.simplify(at.dot(Af, Af) + A))
+
+
+def test_specialised_forms(mode):
+    x, y = at.dscalar("x"), at.dscalar("y")
+    assert ac.pprint(ac.simplify(x * x)) == "sqr(x)"
+    assert ac.pprint(ac.simplify(x / y)) == "x / y"
+    assert ac.pprint(ac.simplify(x - y)) == "x - y"
+    f = ac.function([x, y], x / y - x * x, mode=mode)
+    assert float(f(3.0, 2.0)) == 1.5 - 9.0

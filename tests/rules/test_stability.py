@@ -1,0 +1,94 @@
+"""Every rule of ``rules/stability.py`` (the ``stabilize`` set): it fires on an example,
+both sides agree on random inputs where the original is accurate, and the new form is
+right where the original overflows or cancels."""
+
+import numpy as np
+import pytest
+from aesara_cas.rules import stability
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from tests.rewriting.rulecheck import Case, check_case, check_coverage
+
+V = ("dvector", -3.0, 3.0)
+NEG = ("dvector", -5.0, -0.1)
+M = ("dmatrix", -3.0, 3.0)
+
+
+def softmax_canonical(x):
+    return at.mul(at.exp(x), at.pow(at.sum(at.exp(x)), -1))
+
+
+CASES = [
+    Case("log_to_log1p", lambda x: at.log(1 + x), [("dvector", -0.5, 3.0)], expect="log1p(x)",
+         extremes=[([np.array([1e-20])], [1e-20])]),
+    Case("log_to_log1p", lambda x, y: at.log(at.add(x, 1, y)),
+         [("dvector", 0.0, 1.0), ("dvector", 0.0, 1.0)], expect="log1p(x + y)"),
+    Case("softplus_from_log1p", lambda x: at.log1p(at.exp(x)), [V], expect="softplus(x)",
+         extremes=[([np.array([800.0])], [800.0])]),
+    Case("softplus_from_log", lambda x: at.log(1 + at.exp(x)), [V], expect="softplus(x)",
+         extremes=[([np.array([800.0])], [800.0])]),
+    Case("expm1_from_exp", lambda x: at.add(at.exp(x), -1.0), [V], expect="expm1(x)",
+         rtol=1e-9, extremes=[([np.array([1e-20])], [1e-20])]),
+    Case("expm1_from_exp", lambda x, y: at.add(-1.0, y, at.exp(x)), [V, V],
+         expect="expm1(x) + y", rtol=1e-9, atol=1e-12),
+    Case("expm1_from_sub", lambda x: at.exp(x) - 1, [V], expect="expm1(x)", rtol=1e-9,
+         extremes=[([np.array([1e-20])], [1e-20])]),
+    Case("log1p_neg_exp", lambda x: at.log1p(-at.exp(x)), [NEG], expect="log1mexp(x)",
+         rtol=1e-9, extremes=[([np.array([-1e-20])], [np.log(1e-20)])]),
+    Case("log1p_neg_exp", lambda x: at.log1p(at.mul(-1, at.exp(x))), [NEG],
+         expect="log1mexp(x)", rtol=1e-9),
+    Case("sigmoid_from_pow", lambda x: (1 + at.exp(-x)) ** -1, [V], expect="sigmoid(x)"),
+    Case("sigmoid_from_pow", lambda x: at.pow(at.add(at.exp(x), 1), -1), [V],
+         expect="sigmoid(-x)"),
+    Case("sigmoid_from_div", lambda x: 1 / (1 + at.exp(-x)), [V], expect="sigmoid(x)"),
+    Case("log_sigmoid", lambda x: at.log(at.sigmoid(x)), [V], expect="-softplus(-x)",
+         extremes=[([np.array([-800.0])], [-800.0])]),
+    Case("log1p_neg_sigmoid", lambda x: at.log1p(-at.sigmoid(x)), [V], expect="-softplus(x)",
+         extremes=[([np.array([800.0])], [-800.0])]),
+    Case("log_one_minus_exp", lambda x: at.log(1 - at.exp(x)), [NEG], expect="log1mexp(x)",
+         rtol=1e-9, extremes=[([np.array([-1e-20])], [np.log(1e-20)])]),
+    Case("logsumexp", lambda x: at.log(at.sum(at.exp(x), axis=1)), [M],
+         expect="logsumexp(x, axis=1)",
+         extremes=[([np.array([[1000.0, 1000.0]])], [1000 + np.log(2)])]),
+    Case("logsumexp", lambda x: at.log(at.sum(at.exp(x))), [V], expect="logsumexp(x)"),
+    Case("softmax", softmax_canonical, [V], expect="exp(x + -logsumexp(x))",
+         extremes=[([np.array([1000.0, 1000.0])], [0.5, 0.5])]),
+    Case("softmax", lambda x: at.mul(at.exp(x),
+                                     at.pow(at.sum(at.exp(x), axis=1, keepdims=True), -1)),
+         [M]),
+    Case("softmax", lambda x: at.mul(at.exp(x),
+                                     at.pow(at.sum(at.exp(x), axis=1).dimshuffle(0, "x"), -1)),
+         [M], extremes=[([np.array([[1000.0, 1000.0]])], [[0.5, 0.5]])]),
+    Case("softmax_div", lambda x: at.exp(x) / at.sum(at.exp(x)), [V],
+         expect="exp(x - logsumexp(x))"),
+    Case("one_minus_cos", lambda x: at.add(1, -at.cos(x)), [V],
+         expect="2 * sqr(sin(0.5 * x))", rtol=1e-9, atol=1e-15,
+         extremes=[([np.array([1e-10])], [5e-21])]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_rule(case, rng):
+    from aesara_cas.rewriting.rewriter import rule_name
+
+    check_case(case, {rule_name(r): r for r in stability.RULES}, rng)
+
+
+def test_every_rule_has_a_case():
+    check_coverage(stability, CASES)
+
+
+def test_every_rule_states_its_identity():
+    for r in stability.RULES:
+        assert r.__doc__ and "->" in r.__doc__, r
+
+
+def test_stable_forms_through_the_whole_pipeline(mode):
+    x, v = at.dscalar("x"), at.dvector("v")
+    f = ac.function([x, v], [at.log(1 + at.exp(x)), at.exp(v) / at.sum(at.exp(v)),
+                             at.log(at.sigmoid(x))], mode=mode)
+    sp, sm, ls = f(800.0, np.array([1000.0, 1000.0, 0.0]))
+    assert float(sp) == 800.0
+    np.testing.assert_allclose(sm, [0.5, 0.5, 0.0], atol=1e-300)
+    assert float(f(-800.0, np.zeros(1))[2]) == -800.0
