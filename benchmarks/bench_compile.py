@@ -189,11 +189,21 @@ BUILD_SCRIPT = textwrap.dedent("""
     import time
     import aesara_cas as ac
     from aesara_cas import tensor as at
+    import sys
+    fmod = sys.modules["aesara_cas.compile.function"]
+    link, spent = fmod.link, []
+    def timed_link(fgraph, m):
+        t0 = time.perf_counter()
+        try:
+            return link(fgraph, m)
+        finally:
+            spent.append(time.perf_counter() - t0)
+    fmod.link = timed_link
     x, y, z = at.dvector("x"), at.dvector("y"), at.dvector("z")
     e = at.exp(-x**2 / 2) * at.sin(y) + at.log1p(at.exp(z))
     t = time.perf_counter()
     f = ac.function([x, y, z], e)
-    print(time.perf_counter() - t)
+    print(time.perf_counter() - t, spent[0])
 """)
 
 
@@ -204,12 +214,15 @@ def bench_build(repeat: int) -> None:
             env = dict(os.environ, AESARA_CAS_CACHE_DIR=d)
             run = [sys.executable, "-c", BUILD_SCRIPT]
             out = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
-            cold.append(float(out.stdout.split()[-1]))
+            cold.append([float(v) for v in out.stdout.split()[-2:]])
             out = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
-            warm.append(float(out.stdout.split()[-1]))
-    print("\nbuilding the fused function (new process each time; the ac.function call only)")
-    print(f"  {'cold (empty cache)':<28}{fmt(statistics.median(cold))}")
-    print(f"  {'warm (cached module)':<28}{fmt(statistics.median(warm))}")
+            warm.append([float(v) for v in out.stdout.split()[-2:]])
+    print("\nbuilding the fused function (new process each time; the ac.function call only;")
+    print("  in brackets the backend's share: lowering, codegen, cache, build or load)")
+    for name, runs in (("cold (empty cache)", cold), ("warm (cached module)", warm)):
+        total = statistics.median(r[0] for r in runs)
+        backend = statistics.median(r[1] for r in runs)
+        print(f"  {name:<28}{fmt(total)}   [{fmt(backend).strip()}]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 5 if args.quick else REPEATS
     os.environ.setdefault("AESARA_CAS_CACHE_DIR", tempfile.mkdtemp(prefix="ac-bench-"))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"aesara_cas compiled-mode benchmarks (load average {load:.1f}; "
+    ncpu = os.cpu_count() or 1
+    threads = os.environ.get("AESARA_CAS_THREADS") or max(1, min(ncpu, round(ncpu - load + 1)))
+    print(f"aesara_cas compiled-mode benchmarks (load average {load:.1f} on {ncpu} cores, so "
+          f"big loops use ~{threads} thread(s): AESARA_CAS_THREADS=N forces N; "
           f"medians of {repeat} repeats)")
     bench_fused(10**6, repeat)
     if not args.quick:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from aesara_cas.compile.mode import link, rewrite
 from aesara_cas.compile.shared import SharedVariable
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
@@ -208,8 +209,6 @@ def function(
     ]
     shared_inputs.sort(key=lambda v: v.id)
     fgraph = FunctionGraph(inputs + shared_inputs, all_outs, clone=True)
-    from aesara_cas.compile.mode import link, rewrite
-
     rewrite(fgraph)
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aesara_cas.compile.cython import CythonProgram
+from aesara_cas.compile.vm import NumPyProgram
 from aesara_cas.graph.fg import FunctionGraph
 
 
@@ -15,9 +17,5 @@ def rewrite(fgraph: FunctionGraph) -> None:
 def link(fgraph: FunctionGraph, mode: str | None):
     """A runnable program for ``fgraph``: ``program.run(values) -> outputs``."""
     if mode == "numpy":
-        from aesara_cas.compile.vm import NumPyProgram
-
         return NumPyProgram(fgraph)
-    from aesara_cas.compile.cython import CythonProgram
-
     return CythonProgram(fgraph)

@@ -4,9 +4,8 @@ Importing this package registers the ``cons``/``etuples``/``unification``
 dispatch for graph objects (see :mod:`aesara_cas.logic.mirror`).
 """
 
+from aesara_cas.logic.build import TermError, build, is_lvar, substitute
 from aesara_cas.logic.mirror import (
-    TermError,
-    build,
     constant_equals,
     etuplize,
     normalize_head,
@@ -15,6 +14,6 @@ from aesara_cas.logic.mirror import (
 )
 
 __all__ = [
-    "TermError", "build", "constant_equals", "etuplize", "normalize_head", "op_params",
-    "uniform_value",
+    "TermError", "build", "constant_equals", "etuplize", "is_lvar", "normalize_head",
+    "op_params", "substitute", "uniform_value",
 ]

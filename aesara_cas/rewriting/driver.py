@@ -77,18 +77,15 @@ class _Listener:
 
     def __init__(self) -> None:
         self.new_nodes: list[Apply] = []
-        self.touched: list[Variable] = []
 
     def on_replace(self, fgraph, old, new, new_nodes, reason) -> None:
         self.new_nodes.extend(new_nodes)
-        self.touched.append(new)
 
     def on_prune(self, fgraph, node) -> None:
         pass
 
-    def take(self) -> tuple[list[Apply], list[Variable]]:
-        out = (self.new_nodes, self.touched)
-        self.new_nodes, self.touched = [], []
+    def take(self) -> list[Apply]:
+        out, self.new_nodes = self.new_nodes, []
         return out
 
 
@@ -171,11 +168,6 @@ class Driver:
         if node not in self._queued and node in self.fgraph.apply_nodes:
             self._queued.add(node)
             self._stack.append(node)
-
-    def _push_clients(self, var: Variable) -> None:
-        for client, _ in self.fgraph.clients.get(var, ()):
-            if client != "output":
-                self._push(client)
 
     def run_phase(self, phase: str, rewriters: Sequence[NodeRewriter],
                   max_steps: int | None = None) -> int:
@@ -262,7 +254,7 @@ class Driver:
         moved = _users(fg, old)
         fg.replace(old, new, reason=name)
         changed()
-        new_nodes, _ = self._listener.take()
+        new_nodes = self._listener.take()
         moved += self._merge(new_nodes + moved)
         changed()
         if self.trace is not False:

@@ -27,7 +27,7 @@ from kanren import run
 from unification.variable import isvar, var
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
-from aesara_cas.logic.mirror import TermError, build
+from aesara_cas.logic.build import TermError, build
 from aesara_cas.rewriting.context import generation
 from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match, match_node
 from aesara_cas.rewriting.rule import Rule

@@ -18,7 +18,7 @@ from unification.utils import transitive_get as walk
 from unification.variable import Var, isvar, var
 
 from aesara_cas.graph.basic import Op, Variable
-from aesara_cas.logic.mirror import substitute
+from aesara_cas.logic.build import substitute
 from aesara_cas.rewriting.matcher import PNode, compile_pattern, match
 
 

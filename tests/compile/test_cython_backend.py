@@ -4,6 +4,10 @@ Each test builds few functions with many outputs: a build costs about a second,
 a call microseconds.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -355,3 +359,29 @@ def test_long_chain_compiles_and_runs():
     np.testing.assert_allclose(rx, ref, rtol=1e-12)
     assert rs.shape == ()
     np.testing.assert_allclose(rs, ref_s, rtol=1e-12)
+
+
+PARALLEL_SCRIPT = """
+import numpy as np
+import aesara_cas as ac
+from aesara_cas import tensor as at
+x = at.dmatrix("x")
+outs = [at.exp(x) * at.sin(x) + 1.0, at.logsumexp(x, axis=1), at.sum(at.exp(x), axis=1),
+        at.max(x * 2.0, axis=1), at.sum(x, axis=0)]
+fc = ac.function([x], outs, mode="cython")
+fn = ac.function([x], outs, mode="numpy")
+v = np.random.default_rng(0).normal(size=(700, 900))
+v[3, 5] = np.nan
+for a, b in zip(fc(v), fn(v)):
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13, equal_nan=True)
+print("ok")
+"""
+
+
+def test_parallel_loops_match_numpy():
+    """Big loops on two threads (forced, whatever the machine's load) give NumPy's values."""
+    env = dict(os.environ, AESARA_CAS_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", PARALLEL_SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "ok"

@@ -85,7 +85,8 @@ def test_special_values_keep_ieee_semantics():
 def test_loops_call_libmvec():
     x = at.dvector("x")
     f = ac.function([x], at.exp(x) * at.sin(x) + 0.375, mode="cython")
-    data = open(f._cython_program.module.__file__, "rb").read()
+    with open(f._cython_program.module.__file__, "rb") as fh:
+        data = fh.read()
     assert b"_ZGV" in data  # a vector variant such as _ZGVdN4v_exp is linked
     v = np.linspace(-3, 3, 1001)
     np.testing.assert_allclose(f(v), np.exp(v) * np.sin(v) + 0.375, rtol=1e-14, atol=1e-15)

@@ -15,8 +15,10 @@ different (equally good) rounding legitimately lands on the other side.
 """
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from aesara_cas import tensor as at
 from aesara_cas.compile.vm import NumPyProgram
@@ -24,7 +26,6 @@ from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import graph_inputs
 from aesara_cas.rewriting import simplify
 from aesara_cas.testing import bits_of_error, reference_eval
-from tests.strategies import arrays
 
 MAX_DEPTH = 6
 #: Extra error a rewrite may add (rounding in a different order).
@@ -57,7 +58,8 @@ PATTERNS = [
     lambda a, b: 1 / (1 + at.exp(-a)),
     lambda a, b: at.log(at.sigmoid(a)),
     lambda a, b: at.exp(a) * at.exp(b),
-    lambda a, b: -(-a) + 0 * b,
+    lambda a, b: at.neg(-a) + 0 * b,
+    lambda a, b: at.log1p(a) + at.expm1(b),
     lambda a, b: at.sqrt(at.abs(a) + 1) - at.sqrt(at.abs(a)),
     lambda a, b: at.log(at.abs(a) + 1) - at.log(at.abs(a) + 0.5),
     lambda a, b: a / b / a,
@@ -73,7 +75,8 @@ def _reduce(kind, e, axis):
 
 @st.composite
 def expressions(draw, depth=MAX_DEPTH):
-    if depth == 0 or draw(st.integers(0, 4)) == 0:
+    # Leaves get likelier deeper down, so most expressions are several levels deep.
+    if depth == 0 or draw(st.integers(0, depth + 1)) == 0:
         if draw(st.booleans()):
             return draw(st.sampled_from(LEAVES))
         return at.constant(draw(st.sampled_from(CONSTANTS)))
@@ -92,8 +95,16 @@ def expressions(draw, depth=MAX_DEPTH):
         return a
 
 
-VALUES = {X: arrays("float64", (), -4, 4), Y: arrays("float64", (3,), -4, 4),
-          Z: arrays("float64", (2, 3), -4, 4)}
+# Values of every scale: the rules are about tiny and large arguments.
+ELEMENTS = st.one_of(
+    st.floats(-4, 4),
+    st.builds(lambda s, e: s * 10.0 ** e, st.sampled_from([-1.0, 1.0]), st.floats(-15, -3)),
+    st.builds(lambda s, e: s * 10.0 ** e, st.sampled_from([-1.0, 1.0]), st.floats(-15, -3)),
+    st.builds(lambda s, e: s * 10.0 ** e, st.sampled_from([-1.0, 1.0]), st.floats(1, 2.8)),
+)
+VALUES = {X: hnp.arrays("float64", (), elements=ELEMENTS),
+          Y: hnp.arrays("float64", (3,), elements=ELEMENTS),
+          Z: hnp.arrays("float64", (2, 3), elements=ELEMENTS)}
 
 
 def run_as_built(inputs, output, values):
@@ -101,18 +112,17 @@ def run_as_built(inputs, output, values):
         return NumPyProgram(FunctionGraph(inputs, [output], clone=True)).run(values)[0]
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                HealthCheck.filter_too_much])
-@given(expr=expressions(), data=st.data())
-def test_simplify_never_loses_accuracy(expr, data):
-    inputs = [v for v in LEAVES if any(v is g for g in graph_inputs([expr]))]
-    out = simplify(expr)
-    assert out.type == expr.type
-    values = [data.draw(VALUES[v]) for v in inputs]
+#: Input points tried per expression (simplifying costs more than evaluating).
+POINTS = 4
+
+
+def check_point(expr, out, inputs, values) -> bool:
+    """Compare at one point; returns whether anything was checked."""
     before = np.asarray(run_as_built(inputs, expr, values), dtype="float64")
     after = np.asarray(run_as_built(inputs, out, values), dtype="float64")
     finite = np.isfinite(before)
-    assume(finite.any())
+    if not finite.any():
+        return False
     exact, resolved = reference_eval(expr, dict(zip(inputs, values)), max_dps=300,
                                      return_resolved=True)
     exact = np.broadcast_to(exact, before.shape)
@@ -120,7 +130,8 @@ def test_simplify_never_loses_accuracy(expr, data):
     exact_finite = np.vectorize(lambda v: bool(v == v) and abs(v) != float("inf"),
                                 otypes=[bool])(exact)
     check = finite & resolved & exact_finite
-    assume(check.any())
+    if not check.any():
+        return False
     assert np.all(np.isfinite(after[check])), (
         f"simplify turned a finite result into {after[check]}:\n"
         f"  {expr}\n  -> {out}\n  inputs {values}")
@@ -130,3 +141,30 @@ def test_simplify_never_loses_accuracy(expr, data):
     assert not worse.any(), (
         f"simplify lost accuracy ({err_before[worse]} -> {err_after[worse]} bits):\n"
         f"  {expr}\n  -> {out}\n  inputs {values}")
+    return True
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                HealthCheck.filter_too_much])
+@given(expr=expressions(), data=st.data())
+def test_simplify_never_loses_accuracy(expr, data):
+    inputs = [v for v in LEAVES if any(v is g for g in graph_inputs([expr]))]
+    out = simplify(expr)
+    assert out.type == expr.type
+    checked = False
+    for _ in range(POINTS):
+        values = [data.draw(VALUES[v]) for v in inputs]
+        checked |= check_point(expr, out, inputs, values)
+    assume(checked)
+
+
+def test_the_check_catches_a_bad_rewrite():
+    # log1p(x) rewritten back to log(1 + x) loses ~30 bits at x = 1e-10.
+    expr = at.log1p(X)
+    bad = at.log(1 + X)
+    with pytest.raises(AssertionError, match="lost accuracy"):
+        check_point(expr, bad, [X], [np.array(1e-10)])
+    # ... and a rewrite that overflows where the original does not.
+    with pytest.raises(AssertionError, match="finite result"):
+        check_point(at.softplus(X), at.log(1 + at.exp(X)), [X], [np.array(800.0)])
+    assert check_point(at.log(1 + at.exp(X)), at.softplus(X), [X], [np.array(30.0)])

@@ -19,6 +19,7 @@
 #include <structmember.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -197,27 +198,73 @@ bad_ndim:
 }
 
 
-/* Threads for a parallel loop: OpenMP's maximum, less the cores other processes keep
- * busy (from the load average, which counts this thread too; re-read every half
- * second).  A parallel region waits at its end for every thread, so on a busy
- * machine a thread that gets no CPU time would stall the whole call. */
+/* Cores other processes kept busy since the last call (from /proc/stat, minus this
+ * process's own CPU time from /proc/self/stat), or -1 when unknown. */
+static double ac_others_busy(void) {
+    static unsigned long long prev_total = 0, prev_idle = 0, prev_self = 0;
+    unsigned long long v[10] = {0}, self_u = 0, self_s = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (f == NULL) return -1.0;
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                     &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    f = fopen("/proc/self/stat", "r");
+    if (f == NULL || got < 5) { if (f) fclose(f); return -1.0; }
+    /* Skip pid and (comm), which may contain spaces: resume after the last ')'. */
+    char buf[1024];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *q = strrchr(buf, ')');
+    if (q == NULL || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                            &self_u, &self_s) != 2)
+        return -1.0;
+    unsigned long long total = 0;
+    for (int i = 0; i < 8; i++) total += v[i];
+    unsigned long long idle = v[3] + v[4], self = self_u + self_s;
+    double busy = -1.0;
+    if (prev_total && total > prev_total) {
+        double dt = (double)(total - prev_total);
+        double others = dt - (double)(idle - prev_idle) - (double)(self - prev_self);
+        busy = (double)omp_get_num_procs() * (others < 0 ? 0 : others) / dt;
+    }
+    prev_total = total; prev_idle = idle; prev_self = self;
+    return busy;
+}
+
+/* Threads for a parallel loop: OpenMP's maximum, less the cores other processes
+ * keep busy (measured over the last interval, re-read every half second; the
+ * 1-minute load average before the first interval).  A parallel region waits at
+ * its end for every thread, so on a busy machine a thread that gets no CPU time
+ * would stall the whole call for a scheduler time slice. */
 static int ac_threads(void) {
 #ifdef _OPENMP
     static double last = -1.0;
     static int cached = 1;
+    static pid_t pid = 0;
+    static int fixed = -1;
+    /* libgomp's thread pool does not survive fork(): a forked child stays serial. */
+    if (pid == 0) pid = getpid();
+    else if (pid != getpid()) return 1;
+    if (fixed < 0) {  /* AESARA_CAS_THREADS=N: exactly N threads, whatever the load */
+        const char *env = getenv("AESARA_CAS_THREADS");
+        fixed = env ? atoi(env) : 0;
+        if (fixed < 0) fixed = 0;
+    }
+    if (fixed > 0) return fixed;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     if (last < 0 || now - last > 0.5) {
         int max = omp_get_max_threads();
-        double load[1];
-        int avail = max;
-        if (getloadavg(load, 1) == 1) {
-            double idle = (double)omp_get_num_procs() - load[0] + 1.0;
-            avail = idle < 1.0 ? 1 : (int)(idle + 0.25);
-            if (avail > max) avail = max;
+        double others = ac_others_busy();
+        if (others < 0) {
+            double load[1];
+            others = getloadavg(load, 1) == 1 ? load[0] - 1.0 : 0.0;
         }
-        cached = avail;
+        double free_cores = (double)omp_get_num_procs() - others;
+        int avail = free_cores < 1.0 ? 1 : (int)(free_cores + 0.1);
+        cached = avail > max ? max : avail;
         last = now;
     }
     return cached;
@@ -361,221 +408,6 @@ static PyObject *ac_elemwise(int nd, int nin, PyObject **ins, const int *types, 
             ac_drive(nd, shape, nin + 1, base, st, fn, ctx, cost);
         }
     }
-    for (k = 0; k < made; k++) Py_DECREF(ops[k]);
-    return (PyObject *)out;
-fail:
-    for (k = 0; k < made; k++) Py_DECREF(ops[k]);
-    Py_XDECREF(out);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Reductions.  The loop space is the broadcast shape of the operands; `red`
- * marks the reduced dimensions.  Kind-specific code comes from the kernel:
- *   init(out)                 identity into one output element
- *   row(out, aux, n, p, s, ctx, pass)   fold n values (p[1..], strides s) into it
- *     (R mode: out/aux point at per-output state; A mode: at output rows)
- * R mode (innermost dimension reduced): one output at a time, rows of its
- * reduced sub-space.  A mode (innermost dimension kept): whole rows of outputs
- * are updated element-wise, which is what memory order favours.              */
-
-typedef struct {
-    int passes;
-    size_t itemsize;         /* output element */
-    void (*init)(char *out, char *aux, npy_intp n);               /* n outputs, contiguous */
-    void (*rrow)(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass);
-    void (*rstart)(char *state);
-    void (*rmid)(char *state);
-    void (*rend)(char *state, char *out, npy_intp rcount);
-    size_t state_size;
-    void (*arow)(char *out, char *aux, npy_intp n, npy_intp os, char **p, const npy_intp *s,
-                 void *ctx, int pass);
-    void (*amid)(char *out, char *aux, npy_intp n);
-    void (*aend)(char *out, char *aux, npy_intp n, npy_intp rcount);
-    size_t aux_itemsize;     /* A mode: a second accumulator per output (0: none) */
-    double cost;
-} ac_reducer;
-
-/* Loop over the sub-space (shape/strides of nops operands, width w, nd dims), calling
- * rrow for each row of its last dimension. */
-static void ac_red_rows(const ac_reducer *R, char *state, int nd, const npy_intp *shape,
-                        int nops, char **base, const npy_intp *st, int w, void *ctx, int pass) {
-    npy_intp rows = 1;
-    for (int d = 0; d < nd - 1; d++) rows *= shape[d];
-    npy_intp n = shape[nd - 1];
-    char *p[nops];
-    npy_intp s[nops];
-    for (int k = 0; k < nops; k++) s[k] = st[k * w + nd - 1];
-    for (npy_intp r = 0; r < rows; r++) {
-        npy_intp q = r;
-        for (int k = 0; k < nops; k++) p[k] = base[k];
-        for (int d = nd - 2; d >= 0; d--) {
-            npy_intp i = q % shape[d];
-            q /= shape[d];
-            for (int k = 0; k < nops; k++) p[k] += i * st[k * w + d];
-        }
-        R->rrow(state, n, p, s, ctx, pass);
-    }
-}
-
-/* ops: value operands (already broadcast-checked); out: contiguous output of the
- * kept shape.  Returns 0. */
-static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const unsigned char *red,
-                         int nops, char **base, npy_intp *st, char *out, void *ctx) {
-    /* Output strides in the loop space: contiguous over the kept dims, 0 on reduced. */
-    int w = nd > 0 ? nd : 1;
-    npy_intp ost[AC_MAXD];
-    npy_intp nout = 1;
-    for (int d = nd - 1; d >= 0; d--) {
-        if (red[d]) { ost[d] = 0; continue; }
-        ost[d] = shape[d] == 1 ? 0 : (npy_intp)R->itemsize * nout;
-        nout *= shape[d];
-    }
-    npy_intp rcount = 1;
-    for (int d = 0; d < nd; d++) if (red[d]) rcount *= shape[d];
-    npy_intp total = nout * rcount;
-    char *aux = NULL;
-    if (R->aux_itemsize) {
-        aux = (char *)PyMem_RawCalloc(nout > 0 ? (size_t)nout : 1, R->aux_itemsize);
-        if (aux == NULL) { PyErr_NoMemory(); return -1; }
-    }
-    /* Split the space: kept dims then reduced dims, each collapsed separately. */
-    npy_intp kshape[AC_MAXD], rshape[AC_MAXD];
-    int nk = 0, nr = 0;
-    int nops1 = nops + 1;  /* row 0: the output */
-    npy_intp kst[nops1 * w], rst[nops1 * w];
-    unsigned char inner_red = 0;
-    for (int d = nd - 1; d >= 0; d--) if (shape[d] != 1) { inner_red = red[d]; break; }
-    for (int d = 0; d < nd; d++) {
-        if (red[d]) {
-            rshape[nr] = shape[d];
-            rst[nr] = 0;
-            for (int k = 0; k < nops; k++) rst[(k + 1) * w + nr] = st[k * nd + d];
-            nr++;
-        } else {
-            kshape[nk] = shape[d];
-            kst[nk] = ost[d];
-            for (int k = 0; k < nops; k++) kst[(k + 1) * w + nk] = st[k * nd + d];
-            nk++;
-        }
-    }
-    if (total == 0 || nout == 0) goto finish;
-    if (inner_red) {
-        /* R mode. */
-        int mk = ac_collapse(nk, kshape, nops1, kst, w);
-        int mr = ac_collapse(nr, rshape, nops1, rst, w);
-        int par = 0;
-#ifdef _OPENMP
-        par = (double)total * R->cost > AC_PAR_WORK && nout > 1 ? ac_threads() : 1;
-#endif
-        Py_BEGIN_ALLOW_THREADS
-        #pragma omp parallel if (par > 1) num_threads(par > 1 ? par : 1)
-        {
-            char state[R->state_size > 0 ? R->state_size : 1];
-            char *pb[nops > 0 ? nops : 1];
-            #pragma omp for schedule(dynamic, 8)
-            for (npy_intp o = 0; o < nout; o++) {
-                npy_intp q = o;
-                char *op = out;
-                for (int k = 0; k < nops; k++) pb[k] = base[k];
-                for (int d = mk - 1; d >= 0; d--) {
-                    npy_intp i = q % kshape[d];
-                    q /= kshape[d];
-                    for (int k = 0; k < nops; k++) pb[k] += i * kst[(k + 1) * w + d];
-                }
-                op = out + o * (npy_intp)R->itemsize;
-                R->rstart(state);
-                for (int pass = 0; pass < R->passes; pass++) {
-                    if (pass) R->rmid(state);
-                    ac_red_rows(R, state, mr, rshape, nops, pb, rst + w, w, ctx, pass);
-                }
-                R->rend(state, op, rcount);
-            }
-        }
-        Py_END_ALLOW_THREADS
-    } else {
-        /* A mode: walk the whole space in memory order, outputs updated row-wise. */
-        npy_intp fshape[AC_MAXD];
-        npy_intp fst[nops1 * w];
-        for (int d = 0; d < nd; d++) {
-            fshape[d] = shape[d];
-            fst[d] = ost[d];
-            for (int k = 0; k < nops; k++) fst[(k + 1) * w + d] = st[k * nd + d];
-        }
-        int m = ac_collapse(nd, fshape, nops1, fst, w);
-        npy_intp rows = 1;
-        for (int d = 0; d < m - 1; d++) rows *= fshape[d];
-        npy_intp n = fshape[m - 1];
-        npy_intp s[nops > 0 ? nops : 1];
-        char *p[nops > 0 ? nops : 1];
-        for (int k = 0; k < nops; k++) s[k] = fst[(k + 1) * w + m - 1];
-        npy_intp os = fst[m - 1];
-        R->init(out, aux, nout);
-        Py_BEGIN_ALLOW_THREADS
-        for (int pass = 0; pass < R->passes; pass++) {
-            if (pass) R->amid(out, aux, nout);
-            for (npy_intp r = 0; r < rows; r++) {
-                npy_intp q = r, off = 0;
-                for (int k = 0; k < nops; k++) p[k] = base[k];
-                for (int d = m - 2; d >= 0; d--) {
-                    npy_intp i = q % fshape[d];
-                    q /= fshape[d];
-                    off += i * fst[d];
-                    for (int k = 0; k < nops; k++) p[k] += i * fst[(k + 1) * w + d];
-                }
-                R->arow(out + off, aux ? aux + off / (npy_intp)R->itemsize * (npy_intp)R->aux_itemsize : NULL,
-                        n, os, p, s, ctx, pass);
-            }
-        }
-        Py_END_ALLOW_THREADS
-    }
-    if (!inner_red) R->aend(out, aux, nout, rcount);
-    PyMem_RawFree(aux);
-    return 0;
-finish:
-    /* Nothing to loop over: finish the identities. */
-    if (nout > 0) {
-        R->init(out, aux, nout);
-        if (R->passes > 1) R->amid(out, aux, nout);
-        R->aend(out, aux, nout, rcount);
-    }
-    PyMem_RawFree(aux);
-    return 0;
-}
-
-/* Output shape of a reduction and the broadcast loop space of its operands. */
-static PyObject *ac_reduce(int nd, int nin, PyObject **ins, const int *types, int out_type,
-                           const unsigned char *red, int keepdims, int needs_items,
-                           const char *opname, const ac_reducer *R, void *ctx) {
-    PyArrayObject *ops[nin > 0 ? nin : 1];
-    npy_intp shape[AC_MAXD], oshape[AC_MAXD];
-    npy_intp st[(nin > 0 ? nin : 1) * (nd > 0 ? nd : 1)];
-    char *base[nin > 0 ? nin : 1];
-    PyArrayObject *out = NULL;
-    int k, made = 0, ond = 0;
-    for (k = 0; k < nin; k++) {
-        ops[k] = ac_operand(ins[k], types[k], nd);
-        if (ops[k] == NULL) goto fail;
-        made++;
-    }
-    if (ac_broadcast(nd, nin, ops, shape, st) < 0) goto fail;
-    for (int d = 0; d < nd; d++) {
-        if (red[d]) {
-            if (needs_items && shape[d] == 0) {
-                PyErr_Format(PyExc_ValueError,
-                             "zero-size array to reduction operation %s which has no identity",
-                             opname);
-                goto fail;
-            }
-            if (keepdims) oshape[ond++] = 1;
-        } else {
-            oshape[ond++] = shape[d];
-        }
-    }
-    out = (PyArrayObject *)PyArray_SimpleNew(ond, oshape, out_type);
-    if (out == NULL) goto fail;
-    for (k = 0; k < nin; k++) base[k] = PyArray_BYTES(ops[k]);
-    if (ac_reduce_run(R, nd, shape, red, nin, base, st, PyArray_BYTES(out), ctx) < 0) goto fail;
     for (k = 0; k < made; k++) Py_DECREF(ops[k]);
     return (PyObject *)out;
 fail:
@@ -742,7 +574,7 @@ static void ac_add_note(PyObject *self) {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    PyObject *prog = self ? PyObject_GetAttrString(self, "_program") : NULL;
+    PyObject *prog = self ? PyObject_GetAttrString(self, "_ac_state") : NULL;
     PyObject *labels = prog && PyList_Check(prog) && PyList_GET_SIZE(prog) > 0 ?
                        PyList_GET_ITEM(prog, 0) : NULL;
     if (labels && PyList_Check(labels) && step < PyList_GET_SIZE(labels) && value) {
@@ -817,226 +649,7 @@ static PyObject *ac_copy(PyObject *obj) {
 }
 
 
-/* ------------------------------------------------------------------------- */
-/* BLAS (scipy.linalg.cython_blas, pointers taken from its capsules).         */
-#ifdef AC_USE_BLAS
-typedef void (*ac_dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *,
-                           double *, int *, double *, double *, int *);
-typedef void (*ac_sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *,
-                           float *, int *, float *, float *, int *);
-typedef void (*ac_dgemv_t)(char *, int *, int *, double *, double *, int *, double *, int *,
-                           double *, double *, int *);
-typedef void (*ac_sgemv_t)(char *, int *, int *, float *, float *, int *, float *, int *,
-                           float *, float *, int *);
-typedef double (*ac_ddot_t)(int *, double *, int *, double *, int *);
-typedef float (*ac_sdot_t)(int *, float *, int *, float *, int *);
-static ac_dgemm_t ac_dgemm;
-static ac_sgemm_t ac_sgemm;
-static ac_dgemv_t ac_dgemv;
-static ac_sgemv_t ac_sgemv;
-static ac_ddot_t ac_ddot;
-static ac_sdot_t ac_sdot;
-
-static void *ac_capsule(PyObject *capi, const char *name) {
-    PyObject *cap = PyDict_GetItemString(capi, name);
-    if (cap == NULL) {
-        PyErr_Format(PyExc_ImportError, "scipy.linalg.cython_blas does not export %s", name);
-        return NULL;
-    }
-    return PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
-}
-
-static int ac_blas_init(PyObject *capi) {
-    if (!PyDict_Check(capi)) {
-        PyErr_SetString(PyExc_ImportError, "scipy.linalg.cython_blas.__pyx_capi__ is not a dict");
-        return -1;
-    }
-    if (!(ac_dgemm = (ac_dgemm_t)ac_capsule(capi, "dgemm"))) return -1;
-    if (!(ac_sgemm = (ac_sgemm_t)ac_capsule(capi, "sgemm"))) return -1;
-    if (!(ac_dgemv = (ac_dgemv_t)ac_capsule(capi, "dgemv"))) return -1;
-    if (!(ac_sgemv = (ac_sgemv_t)ac_capsule(capi, "sgemv"))) return -1;
-    if (!(ac_ddot = (ac_ddot_t)ac_capsule(capi, "ddot"))) return -1;
-    if (!(ac_sdot = (ac_sdot_t)ac_capsule(capi, "sdot"))) return -1;
-    return 0;
-}
-
-/* A 2-D operand BLAS can read: C- or F-contiguous (else a C copy).  *rowmajor says which. */
-static PyArrayObject *ac_blas_matrix(PyArrayObject *a, int *rowmajor) {
-    if (PyArray_IS_C_CONTIGUOUS(a)) { *rowmajor = 1; Py_INCREF(a); return a; }
-    if (PyArray_IS_F_CONTIGUOUS(a)) { *rowmajor = 0; Py_INCREF(a); return a; }
-    *rowmajor = 1;
-    return (PyArrayObject *)PyArray_NewCopy(a, NPY_CORDER);
-}
-
-/* A 1-D operand with a positive stride (else a contiguous copy); *inc in elements. */
-static PyArrayObject *ac_blas_vector(PyArrayObject *a, int *inc) {
-    npy_intp st = PyArray_STRIDES(a)[0], it = PyArray_ITEMSIZE(a);
-    if (PyArray_DIMS(a)[0] <= 1) { *inc = 1; Py_INCREF(a); return a; }
-    if (st > 0 && st % it == 0 && st / it < INT_MAX) { *inc = (int)(st / it); Py_INCREF(a); return a; }
-    *inc = 1;
-    return (PyArrayObject *)PyArray_NewCopy(a, NPY_CORDER);
-}
-
-/* np.dot for 1-D and 2-D float32/float64 operands of one dtype. */
-static PyObject *ac_dot(PyObject *ao, PyObject *bo, int typenum) {
-    PyArrayObject *a0 = ac_operand(ao, typenum, 2), *b0 = NULL, *a = NULL, *b = NULL;
-    PyArrayObject *out = NULL;
-    if (a0 == NULL) return NULL;
-    b0 = ac_operand(bo, typenum, 2);
-    if (b0 == NULL) { Py_DECREF(a0); return NULL; }
-    int na = PyArray_NDIM(a0), nb = PyArray_NDIM(b0);
-    if (na == 0 || nb == 0) { PyErr_SetString(PyExc_ValueError, "dot: expected 1-D or 2-D operands"); goto fail; }
-    {
-    npy_intp m = na == 2 ? PyArray_DIMS(a0)[0] : 1, k = PyArray_DIMS(a0)[na - 1];
-    npy_intp k2 = PyArray_DIMS(b0)[0], n = nb == 2 ? PyArray_DIMS(b0)[1] : 1;
-    if (k != k2) {
-        PyErr_Format(PyExc_ValueError, "shapes not aligned for dot: %ld (dim %d) != %ld (dim 0)",
-                     (long)k, na - 1, (long)k2);
-        goto fail;
-    }
-    npy_intp oshape[2];
-    int ond = 0;
-    if (na == 2) oshape[ond++] = m;
-    if (nb == 2) oshape[ond++] = n;
-    if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
-        Py_DECREF(a0); Py_DECREF(b0);
-        return PyArray_MatrixProduct2(ao, bo, NULL);
-    }
-    out = (PyArrayObject *)PyArray_SimpleNew(ond, oshape, typenum);
-    if (out == NULL) goto fail;
-    if (m == 0 || n == 0) goto done;
-    if (k == 0) { memset(PyArray_DATA(out), 0, (size_t)PyArray_NBYTES(out)); goto done; }
-    int im = (int)m, in = (int)n, ik = (int)k, one = 1;
-    int dbl = typenum == NPY_FLOAT64;
-    double d1 = 1.0, d0 = 0.0;
-    float f1 = 1.0f, f0 = 0.0f;
-    char *C = PyArray_BYTES(out);
-    if (na == 2 && nb == 2) {
-        int ra, rb;
-        a = ac_blas_matrix(a0, &ra);
-        b = ac_blas_matrix(b0, &rb);
-        if (a == NULL || b == NULL) goto fail;
-        char ta = ra ? 'N' : 'T', tb = rb ? 'N' : 'T';
-        int lda = ra ? ik : im, ldb = rb ? in : ik;
-        Py_BEGIN_ALLOW_THREADS
-        if (dbl) ac_dgemm(&tb, &ta, &in, &im, &ik, &d1, (double *)PyArray_DATA(b), &ldb,
-                          (double *)PyArray_DATA(a), &lda, &d0, (double *)C, &in);
-        else ac_sgemm(&tb, &ta, &in, &im, &ik, &f1, (float *)PyArray_DATA(b), &ldb,
-                      (float *)PyArray_DATA(a), &lda, &f0, (float *)C, &in);
-        Py_END_ALLOW_THREADS
-    } else if (na == 2) {
-        int ra, inc;
-        a = ac_blas_matrix(a0, &ra);
-        b = ac_blas_vector(b0, &inc);
-        if (a == NULL || b == NULL) goto fail;
-        char t = ra ? 'T' : 'N';
-        int rows = ra ? ik : im, cols = ra ? im : ik;
-        Py_BEGIN_ALLOW_THREADS
-        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(a), &rows,
-                          (double *)PyArray_DATA(b), &inc, &d0, (double *)C, &one);
-        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(a), &rows,
-                      (float *)PyArray_DATA(b), &inc, &f0, (float *)C, &one);
-        Py_END_ALLOW_THREADS
-    } else if (nb == 2) {
-        int rb, inc;
-        a = ac_blas_vector(a0, &inc);
-        b = ac_blas_matrix(b0, &rb);
-        if (a == NULL || b == NULL) goto fail;
-        char t = rb ? 'N' : 'T';
-        int rows = rb ? in : ik, cols = rb ? ik : in;
-        Py_BEGIN_ALLOW_THREADS
-        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(b), &rows,
-                          (double *)PyArray_DATA(a), &inc, &d0, (double *)C, &one);
-        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(b), &rows,
-                      (float *)PyArray_DATA(a), &inc, &f0, (float *)C, &one);
-        Py_END_ALLOW_THREADS
-    } else {
-        int ia, ib;
-        a = ac_blas_vector(a0, &ia);
-        b = ac_blas_vector(b0, &ib);
-        if (a == NULL || b == NULL) goto fail;
-        if (dbl) *(double *)C = ac_ddot(&ik, (double *)PyArray_DATA(a), &ia, (double *)PyArray_DATA(b), &ib);
-        else *(float *)C = ac_sdot(&ik, (float *)PyArray_DATA(a), &ia, (float *)PyArray_DATA(b), &ib);
-    }
-    }
-done:
-    Py_XDECREF(a); Py_XDECREF(b); Py_DECREF(a0); Py_DECREF(b0);
-    return (PyObject *)out;
-fail:
-    Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(a0); Py_XDECREF(b0); Py_XDECREF(out);
-    return NULL;
-}
-
-/* alpha * dot(A, B) + beta * C (a new array; C is read, never written unless it is
- * `donor`, a dying intermediate of the output's shape).  BLAS skips A*B when
- * alpha == 0 and ignores C when beta == 0, which would drop NaN/inf; those cases
- * (and C broadcasting to a larger shape) take the plain NumPy route. */
-static PyObject *ac_gemm(PyObject *Co, double alpha, PyObject *Ao, PyObject *Bo, double beta,
-                         int typenum, PyObject *donor) {
-    PyArrayObject *A = NULL, *B = NULL, *C = NULL, *a = NULL, *b = NULL, *out = NULL;
-    PyObject *tmp = NULL, *res = NULL;
-    A = ac_operand(Ao, typenum, 2);
-    B = ac_operand(Bo, typenum, 2);
-    C = ac_operand(Co, typenum, 2);
-    if (!A || !B || !C) goto done;
-    if (PyArray_NDIM(A) != 2 || PyArray_NDIM(B) != 2) {
-        PyErr_SetString(PyExc_ValueError, "gemm: A and B must be matrices");
-        goto done;
-    }
-    npy_intp m = PyArray_DIMS(A)[0], k = PyArray_DIMS(A)[1];
-    npy_intp k2 = PyArray_DIMS(B)[0], n = PyArray_DIMS(B)[1];
-    if (k != k2) {
-        PyErr_Format(PyExc_ValueError, "shapes not aligned for dot: %ld (dim 1) != %ld (dim 0)",
-                     (long)k, (long)k2);
-        goto done;
-    }
-    int cn = PyArray_NDIM(C);
-    npy_intp c0 = cn == 2 ? PyArray_DIMS(C)[0] : 1, c1 = cn >= 1 ? PyArray_DIMS(C)[cn - 1] : 1;
-    int fits = (c0 == m || c0 == 1) && (c1 == n || c1 == 1);
-    if (alpha == 0.0 || beta == 0.0 || !fits || m > INT_MAX || n > INT_MAX || k > INT_MAX ||
-        m == 0 || n == 0 || k == 0) {
-        PyObject *d = ac_dot((PyObject *)A, (PyObject *)B, typenum), *t1 = NULL, *t2 = NULL;
-        PyObject *fa = PyFloat_FromDouble(alpha), *fb = PyFloat_FromDouble(beta);
-        if (d && fa && fb) t1 = PyNumber_Multiply(fa, d);
-        if (t1) t2 = PyNumber_Multiply(fb, (PyObject *)C);
-        if (t2) tmp = PyNumber_Add(t1, t2);
-        Py_XDECREF(d); Py_XDECREF(t1); Py_XDECREF(t2); Py_XDECREF(fa); Py_XDECREF(fb);
-        if (tmp) res = ac_result(tmp, typenum, 2);
-        goto done;
-    }
-    npy_intp oshape[2] = {m, n};
-    if (donor == Co && ac_can_donate(donor, 2, oshape, typenum)) {
-        Py_INCREF(donor);
-        out = (PyArrayObject *)donor;
-    } else {
-        out = (PyArrayObject *)PyArray_SimpleNew(2, oshape, typenum);
-        if (out == NULL || PyArray_CopyInto(out, C) < 0) goto done;
-    }
-    {
-        int ra, rb, im = (int)m, in = (int)n, ik = (int)k;
-        a = ac_blas_matrix(A, &ra);
-        b = ac_blas_matrix(B, &rb);
-        if (a == NULL || b == NULL) goto done;
-        char ta = ra ? 'N' : 'T', tb = rb ? 'N' : 'T';
-        int lda = ra ? ik : im, ldb = rb ? in : ik;
-        double da = alpha, db = beta;
-        float fa = (float)alpha, fb = (float)beta;
-        Py_BEGIN_ALLOW_THREADS
-        if (typenum == NPY_FLOAT64)
-            ac_dgemm(&tb, &ta, &in, &im, &ik, &da, (double *)PyArray_DATA(b), &ldb,
-                     (double *)PyArray_DATA(a), &lda, &db, (double *)PyArray_DATA(out), &in);
-        else
-            ac_sgemm(&tb, &ta, &in, &im, &ik, &fa, (float *)PyArray_DATA(b), &ldb,
-                     (float *)PyArray_DATA(a), &lda, &fb, (float *)PyArray_DATA(out), &in);
-        Py_END_ALLOW_THREADS
-    }
-    res = (PyObject *)out;
-    out = NULL;
-done:
-    Py_XDECREF(A); Py_XDECREF(B); Py_XDECREF(C); Py_XDECREF(a); Py_XDECREF(b);
-    Py_XDECREF(out); Py_XDECREF(tmp);
-    return res;
-}
-#endif  /* AC_USE_BLAS */
+#include "ac_reduce.h"
+#include "ac_blas.h"
 
 #endif  /* AC_RUNTIME_H */

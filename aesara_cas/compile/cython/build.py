@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 
 RUNTIME_DIR = Path(__file__).resolve().parent
-RUNTIME_HEADER = RUNTIME_DIR / "ac_runtime.h"
+RUNTIME_HEADERS = ("ac_runtime.h", "ac_reduce.h", "ac_blas.h")
+
+
+def runtime_text() -> str:
+    """The C runtime every module includes (part of the cache key)."""
+    return "".join((RUNTIME_DIR / name).read_text() for name in RUNTIME_HEADERS)
 
 CFLAGS = [
     "-O1", "-fPIC", "-shared",
@@ -110,7 +115,8 @@ def compile_c(c_file: Path, out: Path) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
     except OSError as err:
-        raise CompilerUnavailable(f"Could not run the C compiler {cc[0]}: {err}. " + _hint()) from err
+        raise CompilerUnavailable(
+            f"Could not run the C compiler {cc[0]}: {err}. " + _hint()) from err
     if proc.returncode != 0:
         raise RuntimeError(
             f"internal error: the C compiler failed on {c_file} (exit {proc.returncode}):\n"

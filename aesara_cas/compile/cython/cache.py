@@ -27,7 +27,6 @@ import logging
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -75,11 +74,14 @@ def _cpu_features() -> str:
 
 
 def _compiler_version(cc: list[str]) -> str:
-    try:
-        out = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=30)
-        return out.stdout.splitlines()[0] if out.stdout else ""
-    except (OSError, subprocess.SubprocessError):
+    """The compiler binary's identity (path, size, mtime): an upgrade changes it.
+    Cheaper than running ``cc --version`` on every warm load."""
+    path = shutil.which(cc[0])
+    if path is None:
         return ""
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return f"{real} {st.st_size} {st.st_mtime_ns}"
 
 
 def build_identity() -> str:
@@ -92,7 +94,7 @@ def build_identity() -> str:
         _identity = "\n".join([
             " ".join(cc), _compiler_version(cc), " ".join(build.flags()), _cpu_features(),
             build.python_identity(), np.__version__, Cython.__version__, platform.machine(),
-            build.RUNTIME_HEADER.read_text(),
+            build.runtime_text(),
         ])
     return _identity
 

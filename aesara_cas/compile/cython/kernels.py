@@ -227,12 +227,16 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
         if (s[0] == sizeof({T})) buf = (const {T} *)q[1];
         else {fname}_fill(m, q, qs, ctx);
 """
+    # Blocks of 256 values go through a buffer; a contiguous operand read in place
+    # is taken whole.
+    bs = f"s[0] == sizeof({T}) ? (n > 0 ? n : 1) : 256" if direct else "256"
     block = f"""    {T} bufm[256];
     char *q[nops + 1]; npy_intp qs[nops + 1];
     q[0] = (char *)bufm; qs[0] = sizeof({T});
     for (int k = 0; k < nops; k++) qs[k + 1] = s[k];
-    for (npy_intp i0 = 0; i0 < n; i0 += 256) {{
-        npy_intp m = n - i0 < 256 ? n - i0 : 256;
+    const npy_intp bs = {bs};
+    for (npy_intp i0 = 0; i0 < n; i0 += bs) {{
+        npy_intp m = n - i0 < bs ? n - i0 : bs;
         for (int k = 0; k < nops; k++) q[k + 1] = p[k] + i0 * s[k];
 {fill}"""
     # R mode: fold a block into the state.
@@ -256,7 +260,9 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
             red = "max" if cmp == ">" else "min"
             fold = f"""        {T} a = S->acc; int nan = 0;
         #pragma omp simd reduction({red}:a) reduction(|:nan)
-        for (npy_intp i = 0; i < m; i++) {{ {T} v = buf[i]; a = v {cmp} a ? v : a; nan |= (v != v); }}
+        for (npy_intp i = 0; i < m; i++) {{
+            {T} v = buf[i]; a = v {cmp} a ? v : a; nan |= (v != v);
+        }}
         S->acc = a; S->nan |= nan;"""
             if kind == "logsumexp":
                 fold = f"""        if (pass == 0) {{
@@ -321,7 +327,8 @@ static void {fname}_rmid(char *state) {{
     {fname}_st *S = ({fname}_st *)state; (void)S;
 {rmid}
 }}
-static void {fname}_rrow(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass) {{
+static void {fname}_rrow(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx,
+                         int pass) {{
     {fname}_st *S = ({fname}_st *)state; (void)pass;
     const int nops = {fname}_nops;
 {rrow}}}
@@ -333,7 +340,8 @@ static void {fname}_init(char *out, char *aux, npy_intp n) {{
     for (npy_intp i = 0; i < n; i++) (({T} *)out)[i] = {ident};
     (void)aux;
 }}
-static void {fname}_arow(char *out, char *aux, npy_intp n, npy_intp os, char **p, const npy_intp *s, void *ctx, int pass) {{
+static void {fname}_arow(char *out, char *aux, npy_intp n, npy_intp os, char **p,
+                         const npy_intp *s, void *ctx, int pass) {{
     const int nops = {fname}_nops; (void)pass;
 {arow}}}
 static void {fname}_amid(char *out, char *aux, npy_intp n) {{ (void)out; (void)aux; (void)n; }}
@@ -344,18 +352,22 @@ static void {fname}_aend(char *out, char *aux, npy_intp n, npy_intp rcount) {{
 """
 
 
-def _pairwise(dtype: str, fname: str) -> str:
+def _pairwise(dtype: str, fname: str, direct: bool) -> str:
     """NumPy's pairwise summation (8 accumulators, blocks of 128), on values the
     fused loop computes on the fly, so float sums match NumPy's rounding."""
     T = scalar_c.CTYPES[dtype]
+    leaf = f"{fname}_fill(n, q, qs, ctx);"
+    if direct:
+        leaf = f"if (s[0] == sizeof({T})) a = (const {T} *)p[0]; else {leaf}"
     return f"""static {T} {fname}_pw(npy_intp n, char **p, const npy_intp *s, void *ctx) {{
     const int nops = {fname}_nops;
     if (n <= 128) {{
-        {T} a[128];
+        {T} ab[128];
+        const {T} *a = ab;
         char *q[nops + 1]; npy_intp qs[nops + 1];
-        q[0] = (char *)a; qs[0] = sizeof({T});
+        q[0] = (char *)ab; qs[0] = sizeof({T});
         for (int k = 0; k < nops; k++) {{ q[k + 1] = p[k]; qs[k + 1] = s[k]; }}
-        {fname}_fill(n, q, qs, ctx);
+        {leaf}
         if (n < 8) {{
             {T} res = 0;
             for (npy_intp i = 0; i < n; i++) res += a[i];
@@ -394,7 +406,8 @@ def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
     n = len(arrays)
     direct = not g.members and len(arrays) == 1 and x.dtype == acc
     parts = _reduce_parts(op.kind, acc, fname, direct)
-    pw = _pairwise(acc, fname) if op.kind in ("sum", "mean") and acc in scalar_c.FLOATS else ""
+    pairwise = op.kind in ("sum", "mean") and acc in scalar_c.FLOATS
+    pw = _pairwise(acc, fname, direct) if pairwise else ""
     axes = set(op.reduced_axes(g.nd))
     red = ", ".join("1" if d in axes else "0" for d in range(g.nd))
     cost = _cost(g) + (10.0 if op.kind == "logsumexp" else 1.0)

@@ -14,7 +14,13 @@ from aesara_cas.compile.cython import scalar_c
 from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
 from aesara_cas.compile.cython.wrapper import (
-    HEADER, P_NAMES, P_SHARED, P_SINGLE, P_TYPES, P_UPDATES, RUNTIME_DECLS,
+    HEADER,
+    P_NAMES,
+    P_SHARED,
+    P_SINGLE,
+    P_TYPES,
+    P_UPDATES,
+    RUNTIME_DECLS,
     WrapperWriter,
 )
 from aesara_cas.graph.basic import Variable
@@ -25,7 +31,7 @@ STEPS_PER_FUNCTION = 150
 
 @dataclass
 class ModuleSource:
-    """The generated text and the run-time data its ``Program`` needs."""
+    """The generated text and the run-time data its state list ``P`` needs."""
 
     text: str
     consts: list
@@ -106,7 +112,7 @@ def _load_fast(plan: Plan, n_args: int) -> list[str]:
                     lines += [
                         "if v is True:", f"    F.s{where[1]} = 1",
                         "elif v is False:", f"    F.s{where[1]} = 0",
-                        f"else:", f"    ac_read({slow}, {dst}, {tn})",
+                        "else:", f"    ac_read({slow}, {dst}, {tn})",
                     ]
                 else:
                     lines += [
@@ -127,9 +133,7 @@ def _output_exprs(plan: Plan, writer: WrapperWriter) -> list[str]:
     used: set[Variable] = set()
     for var in plan.fgraph.outputs:
         where = plan.storage[var]
-        if where[0] == "scalar":
-            exprs.append(writer.obj(var))
-        elif where[0] == "array" and var in writer.fresh and var not in used:
+        if where[0] == "scalar" or where[0] == "array" and var in writer.fresh and var not in used:
             exprs.append(writer.obj(var))
         else:
             exprs.append(f"ac_copy({writer.obj(var)})")
@@ -208,7 +212,7 @@ def generate(plan: Plan) -> ModuleSource:
         )
     parts.append(
         "\ndef call(self, *args, **kwargs):\n"
-        "    cdef list P = self._program\n"
+        "    cdef list P = self._ac_state\n"
         "    cdef ac_frame F\n"
         "    F.err = 0\n"
         "    ac_set_step(-1)\n"

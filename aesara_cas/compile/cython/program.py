@@ -9,7 +9,12 @@ from aesara_cas.compile.cython import cache
 from aesara_cas.compile.cython.lower import lower
 from aesara_cas.compile.cython.module import generate
 from aesara_cas.compile.cython.wrapper import (
-    P_LABELS, P_NAMES, P_SHARED, P_SINGLE, P_TYPES, P_UPDATES,
+    P_LABELS,
+    P_NAMES,
+    P_SHARED,
+    P_SINGLE,
+    P_TYPES,
+    P_UPDATES,
 )
 from aesara_cas.graph.fg import FunctionGraph
 
@@ -50,14 +55,14 @@ class CythonProgram:
         self.function_class = function_class(self.module)
 
     def attach(self, fn: Any) -> None:
-        """Bind the Function object: its compiled ``__call__`` reads ``fn._program``."""
+        """Bind the Function object: its compiled ``__call__`` reads ``fn._ac_state``."""
         state = self.state
         state[P_TYPES] = list(fn._types)
         state[P_NAMES] = list(fn._labels)
         state[P_SHARED] = [s.container for s in fn._shared]
         state[P_UPDATES] = [t.container for t, _ in fn._updates]
         state[P_SINGLE] = bool(fn._single)
-        fn._program = state
+        fn._ac_state = state
         fn._cython_program = self
 
     def run(self, values: list) -> list:

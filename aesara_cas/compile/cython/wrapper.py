@@ -11,7 +11,7 @@ The module defines
 
 Per-function data that is not in the source (non-scalar constants, the nodes that
 run ``perform``, input types and labels, shared containers) lives in a list ``P``
-(``self._program``).  Nothing user-controlled (variable names, constant arrays)
+(``self._ac_state``).  Nothing user-controlled (variable names, constant arrays)
 reaches this source: names stay in ``P``, scalars become numeric literals.  The
 module has no cdef class and no binding functions: Cython's support code for those
 doubles the C the compiler has to chew through.
@@ -93,7 +93,6 @@ class WrapperWriter:
     def step_lines(self) -> list[list[str]]:
         plan = self.plan
         outputs = set(plan.fgraph.outputs)
-        fresh_producers = {"ew", "reduce", "blas"}
         clients_kind: dict[Variable, set[str]] = {}
         for step in plan.steps:
             ins = step.group.leaves if step.group is not None else step.node.inputs
@@ -117,15 +116,7 @@ class WrapperWriter:
                 else:
                     donor = "None"
                     for v in leaves:
-                        if (
-                            plan.storage[v][0] == "array"
-                            and v in self.fresh
-                            and plan.last_use.get(v) == i
-                            and v not in outputs
-                            and v.dtype == out.dtype
-                            and v.ndim == out.ndim
-                            and clients_kind.get(v, set()) <= fresh_producers
-                        ):
+                        if self._donor_ok(v, i, out, outputs, clients_kind):
                             donor = self.obj(v)
                             break
                     args = "".join(f", {self.obj(v)}" for v in leaves)
@@ -135,6 +126,13 @@ class WrapperWriter:
                 leaves = [v for v in step.group.leaves if self.ctx.is_array(v)]
                 args = "".join(f", {self.obj(v)}" for v in leaves)
                 lines += self._store(out, f"{fname}(F{args})")
+                self.fresh.add(out)
+            elif step.kind == "blas" and len(node.inputs) == 5:  # Gemm(C, alpha, A, B, beta)
+                self.uses_blas = True
+                c, _, a, b, _ = node.inputs
+                donor = self.obj(c) if self._donor_ok(c, i, out, outputs, clients_kind) else "None"
+                lines += self._store(out, f"{fname}(F, {self.obj(c)}, {self.obj(a)}, "
+                                          f"{self.obj(b)}, {donor})")
                 self.fresh.add(out)
             elif step.kind == "blas":
                 self.uses_blas = True
@@ -164,6 +162,22 @@ class WrapperWriter:
                     lines.append(f"S[{plan.storage[v][1]}] = None")
             result.append(lines)
         return result
+
+    def _donor_ok(self, v: Variable, i: int, out: Variable, outputs: set,
+                  clients_kind: dict) -> bool:
+        """Whether step ``i`` may write its output into ``v``'s buffer: ``v`` is an
+        array this program made, dies at step ``i``, is no output, and only kernels
+        (which keep no reference to it, unlike views) ever read it.  The kernel still
+        checks shape, dtype and layout at run time."""
+        return (
+            self.plan.storage[v][0] == "array"
+            and v in self.fresh
+            and self.plan.last_use.get(v) == i
+            and v not in outputs
+            and v.dtype == out.dtype
+            and v.ndim == out.ndim
+            and clients_kind.get(v, set()) <= {"ew", "reduce", "blas"}
+        )
 
     def _store(self, var: Variable, expr: str) -> list[str]:
         if self.plan.storage[var][0] == "scalar":
