@@ -79,7 +79,8 @@ def test_unary_float_ops_with_special_values(dtype):
     x = at.tensor(dtype=dtype, shape=(None,), name="x")
     outs = [getattr(at, name)(x) for name in UNARY_F]
     fc, fn = both([x], outs)
-    vals = SPECIAL.astype(dtype)
+    with np.errstate(over="ignore"):  # 1e300 becomes inf in float32
+        vals = SPECIAL.astype(dtype)
     rtol = 1e-13 if dtype == "float64" else 2e-6
     check_same(fc, fn, vals, rtol=rtol)
 
@@ -90,7 +91,8 @@ def test_binary_float_ops(dtype):
     y = at.tensor(dtype=dtype, shape=(None,), name="y")
     outs = [getattr(at, name)(x, y) for name in BINARY]
     fc, fn = both([x, y], outs)
-    vals = SPECIAL.astype(dtype)
+    with np.errstate(over="ignore"):
+        vals = SPECIAL.astype(dtype)
     rtol = 1e-13 if dtype == "float64" else 2e-6
     check_same(fc, fn, vals[:, None], vals, rtol=rtol)
 
