@@ -38,6 +38,7 @@ from aesara_cas.rewriting.terms import (
     inputs_if,
     is_float,
     mul_of,
+    reorderable,
     scalar_constant,
     split_coefficient,
     uniform_constant,
@@ -96,7 +97,7 @@ def _combine_constants(op):
         out, ins = bd.term, bd[args]
         consts = [i for i in ins if _is_const(i)]
         rest = [i for i in ins if not _is_const(i)]
-        if len(consts) < 2 or not rest or not _numeric(out):
+        if len(consts) < 2 or not rest or not _numeric(out) or not reorderable(ins):
             return None
         value = op.scalar_op.compute(*[c.data for c in consts])
         return _build(op, [constant(value), *rest])

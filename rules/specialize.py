@@ -151,12 +151,6 @@ sum_to_dot = rule(
     etuple(full_sum, etuple(E.mul, x, y)), _sum_to_dot, name="sum_to_dot",
     doc="sum(x * y) -> dot(x, y) for float vectors x, y of one dtype.",
 )
-sum_sqr_to_dot = rule(
-    etuple(full_sum, etuple(E.sqr, x)),
-    lambda bd: dot(bd[x], bd[x]) if bd[x].ndim == 1 and bd[x].dtype == bd.term.dtype
-    and is_float(bd.term) else None,
-    name="sum_sqr_to_dot", doc="sum(sqr(x)) -> dot(x, x) for a float vector x.",
-)
 gemm_from_add = rule(
     cons(E.add, args), _gemm, name="gemm_from_add",
     doc="alpha * dot(A, B) + beta * C -> gemm(C, alpha, A, B, beta), float matrices.",
@@ -169,5 +163,5 @@ gemm_from_sub = rule(
 #: The ``specialize`` set.
 RULES = [
     pow_to_sqr, pow_to_sqrt, pow_to_reciprocal, pow_to_rsqrt, mul_to_div, add_to_sub,
-    sum_to_dot, sum_sqr_to_dot, gemm_from_add, gemm_from_sub,
+    sum_to_dot, gemm_from_add, gemm_from_sub,
 ]

@@ -113,8 +113,15 @@ def _lower_precision(new: Variable, old: Variable) -> bool:
     return a.kind == "f" and b.kind == "f" and a.itemsize < b.itemsize
 
 
-def materialize(term: Any, old: Variable) -> Variable | None:
-    """Build ``term`` (a rule's reified output) as a replacement for ``old``, or ``None``."""
+def materialize(term: Any, old: Variable,
+                rebuild: Callable[[Callable], Any] | None = None) -> Variable | None:
+    """Build ``term`` (a rule's reified output) as a replacement for ``old``, or ``None``.
+
+    If the result would be computed in a narrower float type than ``old`` (an
+    input was float32 but a float64 constant promoted the original), the term is
+    built again from inputs cast to ``old``'s dtype: ``rebuild(upcast)`` gives the
+    term for upcast inputs (by default the same term, its leaves cast).
+    """
     if isvar(term) or term is None:
         return None
     try:
@@ -123,16 +130,19 @@ def materialize(term: Any, old: Variable) -> Variable | None:
         else:
             new = build(term)
             if isinstance(new, Variable) and _lower_precision(new, old):
-                # The original computed in higher precision: compute the rewrite there too.
                 target = old.dtype
 
                 def upcast(v: Variable) -> Variable:
-                    if np.dtype(v.dtype).kind == "f" and v.dtype != target:
+                    if isinstance(v, Variable) and np.dtype(v.dtype).kind == "f" \
+                            and np.dtype(v.dtype).itemsize < np.dtype(target).itemsize:
                         return cast(v, target)
                     return v
 
-                new = build(term, leaf=upcast)
-                if _lower_precision(new, old):
+                if rebuild is not None:
+                    new = build(rebuild(upcast))
+                else:
+                    new = build(term, leaf=upcast)
+                if not isinstance(new, Variable) or _lower_precision(new, old):
                     return None
     except _BUILD_ERRORS as err:
         log.debug("could not build %s: %s", term, err)
@@ -178,12 +188,27 @@ class RuleRewriter(NodeRewriter):
         r = self.rule
         if r.pattern is not None:
             s = match_node(r.pattern, node, generation())
-            term = None if s is None else r.output(s, old)
         else:
-            term = r.apply(old)
+            s = r.bindings(old)
+        if s is None:
+            return None
+        term = r.output(s, old)
         if term is None:
             return None
-        return materialize(term, old)
+        return materialize(term, old, lambda leaf: r.output(_map_bindings(s, leaf), old))
+
+
+def _map_bindings(s: dict, leaf: Callable) -> dict:
+    """The bindings with ``leaf`` applied to every graph variable (also inside cons tails)."""
+    out = {}
+    for k, v in s.items():
+        if isinstance(v, Variable):
+            out[k] = leaf(v)
+        elif isinstance(v, ExpressionTuple) and v._evaled_obj is ExpressionTuple.null:
+            out[k] = ExpressionTuple([leaf(i) if isinstance(i, Variable) else i for i in v])
+        else:
+            out[k] = v
+    return out
 
 
 def learn_patterns(relation: Callable) -> list | None:

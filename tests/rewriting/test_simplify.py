@@ -239,3 +239,14 @@ def test_elemwise_ops_in_output_are_op_instances(xy):
     x, _ = xy
     out = ac.simplify(x * x)
     assert isinstance(out.owner.op, Elemwise) and out.owner.op == at.sqr
+
+
+def test_a_rewrite_keeps_the_precision_of_the_original():
+    x = at.fvector("x")
+    expr = at.log(at.constant(np.float64(1.0)) + x)  # a float64 constant promotes x
+    out = ac.simplify(expr)
+    assert ac.pprint(out) == "log1p(cast(x, 'float64'))"
+    f = ac.function([x], out, mode="numpy")
+    value = np.float32(0.3)
+    assert float(f(np.array([value]))[0]) == pytest.approx(np.log1p(np.float64(value)),
+                                                            rel=1e-15)
