@@ -416,6 +416,70 @@ fail:
     return NULL;
 }
 
+/* A multi-output element-wise kernel: like ac_elemwise, but fn writes nout values
+ * (p[0..nout-1]) per element.  Output j has the broadcast shape of the operands
+ * its value depends on (deps[j * nin + k] != 0); where that is 1 but the loop is
+ * longer, its stride is 0 (the loop recomputes the same value there).  Only
+ * output 0 may reuse `donor`, and only when it has the loop's shape.  New references go to outs[0..nout-1]. */
+static int ac_elemwise_multi(int nd, int nin, PyObject **ins, const int *types, int nout,
+                             const int *out_types, const unsigned char *deps, PyObject *donor,
+                             PyObject **outs, ac_inner_fn fn, void *ctx, double cost) {
+    PyArrayObject *ops[nin > 0 ? nin : 1];
+    npy_intp shape[AC_MAXD], oshape[AC_MAXD];
+    npy_intp st[(nin + nout) * (nd > 0 ? nd : 1)];
+    char *base[nin + nout];
+    int k, j, made = 0, nouts = 0;
+    for (k = 0; k < nin; k++) {
+        ops[k] = ac_operand(ins[k], types[k], nd);
+        if (ops[k] == NULL) goto fail;
+        made++;
+    }
+    if (ac_broadcast(nd, nin, ops, shape, st + nout * nd) < 0) goto fail;
+    for (j = 0; j < nout; j++) {
+        PyArrayObject *out;
+        for (int d = 0; d < nd; d++) oshape[d] = 1;
+        for (k = 0; k < nin; k++) {
+            if (!deps[j * nin + k]) continue;
+            int kn = PyArray_NDIM(ops[k]);
+            for (int i = 0; i < kn; i++)
+                if (PyArray_DIMS(ops[k])[i] != 1) oshape[nd - kn + i] = PyArray_DIMS(ops[k])[i];
+        }
+        /* A donor is read by the loop: it may only take an output written once per
+         * element, i.e. one with the loop's full shape. */
+        int full = 1;
+        for (int d = 0; d < nd; d++) full &= oshape[d] == shape[d];
+        if (j == 0 && full && ac_can_donate(donor, nd, oshape, out_types[0])) {
+            Py_INCREF(donor);
+            out = (PyArrayObject *)donor;
+        } else {
+            out = (PyArrayObject *)PyArray_SimpleNew(nd, oshape, out_types[j]);
+            if (out == NULL) goto fail;
+        }
+        outs[nouts++] = (PyObject *)out;
+        for (int d = 0; d < nd; d++)
+            st[j * nd + d] = oshape[d] == 1 ? 0 : PyArray_STRIDES(out)[d];
+        base[j] = PyArray_BYTES(out);
+    }
+    for (k = 0; k < nin; k++) base[nout + k] = PyArray_BYTES(ops[k]);
+    {
+        npy_intp size = 1;
+        for (int d = 0; d < nd; d++) size *= shape[d];
+        if (size > AC_NOGIL_ELEMS) {
+            Py_BEGIN_ALLOW_THREADS
+            ac_drive(nd, shape, nin + nout, base, st, fn, ctx, cost);
+            Py_END_ALLOW_THREADS
+        } else if (size > 0) {
+            ac_drive(nd, shape, nin + nout, base, st, fn, ctx, cost);
+        }
+    }
+    for (k = 0; k < made; k++) Py_DECREF(ops[k]);
+    return 0;
+fail:
+    for (k = 0; k < made; k++) Py_DECREF(ops[k]);
+    for (j = 0; j < nouts; j++) Py_DECREF(outs[j]);
+    return -1;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Views, scalars, results.                                                   */
 

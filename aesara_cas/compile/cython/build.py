@@ -3,9 +3,10 @@
 Cython runs in this process (its command-line tool costs about a second per call;
 in-process it is tens of milliseconds after the first); the C compiler runs once
 per module.  Flags: ``-O1`` for Cython's glue, ``O3`` (a pragma in the source) for
-the runtime and kernels, ``-fno-math-errno`` and OpenMP so
-loops call glibc's vector math (libmvec) and run on several cores, ``-fwrapv`` for
-NumPy's wrap-around integer arithmetic and ``-ffp-contract=off`` so ``a*b + c`` rounds
+the runtime and kernels (``-O0`` and ``O1`` for huge modules, see
+``BIG_MODULE_MARK``), ``-fno-math-errno`` and OpenMP so loops call glibc's vector
+math (libmvec) and run on several cores, ``-fwrapv`` for NumPy's wrap-around integer
+arithmetic and ``-ffp-contract=off`` so ``a*b + c`` rounds
 like NumPy.  Never ``-ffast-math``: it breaks NaN and infinity.
 """
 
@@ -104,11 +105,19 @@ def cythonize(pyx: Path, module_name: str) -> Path:
     return Path(result.c_file)
 
 
-def compile_c(c_file: Path, out: Path) -> None:
-    """Compile and link ``c_file`` into the extension module ``out``."""
+#: First line of a module too big to optimise fully (written by ``module.py``): its
+#: Cython glue is built at -O0 and its kernels at O1, which cuts gcc's time about
+#: threefold on graphs of thousands of nodes.
+BIG_MODULE_MARK = "# aesara_cas: big module\n"
+
+
+def compile_c(c_file: Path, out: Path, big: bool = False) -> None:
+    """Compile and link ``c_file`` into the extension module ``out`` (``big``: see
+    ``BIG_MODULE_MARK``)."""
     cc = find_compiler()
+    cflags = ["-O0" if f == "-O1" else f for f in CFLAGS] if big else CFLAGS
     cmd = [
-        *cc, *CFLAGS, *march_flags(),
+        *cc, *cflags, *march_flags(),
         f"-I{sysconfig.get_paths()['include']}", f"-I{np.get_include()}", f"-I{RUNTIME_DIR}",
         str(c_file), "-o", str(out), *libraries(),
     ]
@@ -130,7 +139,7 @@ def build(text: str, module_name: str, workdir: Path) -> Path:
     pyx.write_text(text)
     c_file = cythonize(pyx, module_name)
     out = workdir / f"{module_name}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
-    compile_c(c_file, out)
+    compile_c(c_file, out, big=text.startswith(BIG_MODULE_MARK))
     return out
 
 

@@ -89,11 +89,13 @@ def _cost(g: Group) -> float:
     return cost
 
 
-def _inner_fn(ctx: KernelContext, g: Group, fname: str, out_var: Variable,
-              out_dtype: str) -> tuple[str, list[Variable]]:
-    """A row function ``fname(n, p, s, F)``: p[0] receives ``out_var`` (cast to
-    ``out_dtype``), p[1..] are the group's array leaves.  Returns (C, array leaves)."""
+def _inner_fn(ctx: KernelContext, g: Group, fname: str,
+              outs: list[tuple[Variable, str]]) -> tuple[str, list[Variable]]:
+    """A row function ``fname(n, p, s, F)``: p[0..m-1] receive the ``m`` values of
+    ``outs`` (each cast to its dtype), p[m..] are the group's array leaves.
+    Returns (C, array leaves)."""
     arrays = [v for v in g.leaves if ctx.is_array(v)]
+    m = len(outs)
     names: dict[Variable, str] = {}
     pre = []
     for i, v in enumerate(g.leaves):
@@ -103,28 +105,31 @@ def _inner_fn(ctx: KernelContext, g: Group, fname: str, out_var: Variable,
     for k, v in enumerate(arrays):
         names[v] = f"x{k + 1}"
     body, uses_err = _body(ctx, g, names)
-    result = scalar_c.cast(names[out_var], out_var.dtype, out_dtype)
-    oct_ = scalar_c.CTYPES[out_dtype]
+    results = [scalar_c.cast(names[v], v.dtype, dt) for v, dt in outs]
+    octs = [scalar_c.CTYPES[dt] for _, dt in outs]
     loads_c, loads_s = [], []
-    conds = [f"s[0] == sizeof({oct_})"]
+    conds = [f"s[{j}] == sizeof({ct})" for j, ct in enumerate(octs)]
     for k, v in enumerate(arrays):
         ct = scalar_c.CTYPES[v.dtype]
-        conds.append(f"s[{k + 1}] == sizeof({ct})")
+        conds.append(f"s[{m + k}] == sizeof({ct})")
         loads_c.append(f"const {ct} x{k + 1} = a{k + 1}[i];")
-        loads_s.append(f"const {ct} x{k + 1} = *(const {ct} *)(p[{k + 1}] + i * s[{k + 1}]);")
-    ptrs = [f"{oct_} *o = ({oct_} *)p[0];"] + [
+        loads_s.append(f"const {ct} x{k + 1} = *(const {ct} *)(p[{m + k}] + i * s[{m + k}]);")
+    ptrs = [f"{ct} *o{j} = ({ct} *)p[{j}];" for j, ct in enumerate(octs)] + [
         f"const {scalar_c.CTYPES[v.dtype]} *a{k + 1} = "
-        f"(const {scalar_c.CTYPES[v.dtype]} *)p[{k + 1}];"
+        f"(const {scalar_c.CTYPES[v.dtype]} *)p[{m + k}];"
         for k, v in enumerate(arrays)
     ]
+    stores_c = [f"o{j}[i] = {r};" for j, r in enumerate(results)]
+    stores_s = [f"*({ct} *)(p[{j}] + i * s[{j}]) = {r};"
+                for j, (ct, r) in enumerate(zip(octs, results))]
     ind = "            "
     simd = "" if uses_err else "        #pragma omp simd\n"
     contig = (
         f"    if ({' && '.join(conds)}) {{\n"
         + "".join(f"        {x}\n" for x in ptrs)
         + f"{simd}        for (npy_intp i = 0; i < n; i++) {{\n"
-        + "".join(f"{ind}{x}\n" for x in loads_c + body)
-        + f"{ind}o[i] = {result};\n        }}\n    }} else "
+        + "".join(f"{ind}{x}\n" for x in loads_c + body + stores_c)
+        + "        }\n    } else "
     )
     if len(g.members) > 64:
         contig = "    "  # huge bodies: one (general) loop keeps the build fast
@@ -134,11 +139,27 @@ def _inner_fn(ctx: KernelContext, g: Group, fname: str, out_var: Variable,
         + "".join(x + "\n" for x in pre)
         + contig
         + "{\n        for (npy_intp i = 0; i < n; i++) {\n"
-        + "".join(f"{ind}{x}\n" for x in loads_s + body)
-        + f"{ind}*({oct_} *)(p[0] + i * s[0]) = {result};\n        }}\n    }}\n"
+        + "".join(f"{ind}{x}\n" for x in loads_s + body + stores_s)
+        + "        }\n    }\n"
         + "    if (ac_err) F->err = 1;\n}\n"
     )
     return code, arrays
+
+
+def _deps(g: Group, arrays: list[Variable]) -> list[list[int]]:
+    """For each output of ``g``, which array leaves (0/1 per leaf) its value depends
+    on: its NumPy shape is their broadcast, which may be smaller than the loop's."""
+    col = {v: k for k, v in enumerate(arrays)}
+    dep: dict[Variable, set] = {}
+    for node in g.members:
+        acc: set = set()
+        for inp in node.inputs:
+            if inp in dep:
+                acc |= dep[inp]
+            elif inp in col:
+                acc.add(col[inp])
+        dep[node.outputs[0]] = acc
+    return [[1 if k in dep[v] else 0 for k in range(len(arrays))] for v in g.outputs]
 
 
 def _err_check(call: str) -> str:
@@ -153,37 +174,47 @@ def _err_check(call: str) -> str:
 
 def emit_elemwise(ctx: KernelContext, step: Step, k: int) -> Kernel:
     g = step.group
-    out = g.output
+    outs = g.outputs
     fname = f"ac_k{k}"
-    if not ctx.is_array(out):
+    if not ctx.is_array(outs[0]):
         # Every operand is a frame scalar: straight-line C, no loop.
         names = {v: ctx.frame(v) for v in g.leaves}
         body, _ = _body(ctx, g, names)
         code = (
             f"static int {fname}(ac_frame *F) {{\n    int ac_err = 0;\n"
             + "".join(f"    {x}\n" for x in body)
-            + f"    {ctx.frame(out)} = {names[out]};\n"
+            + "".join(f"    {ctx.frame(v)} = {names[v]};\n" for v in outs)
             + "    if (ac_err) {\n"
             + f"        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
             + "        return -1;\n    }\n    return 0;\n}\n"
         )
         return Kernel(code, f"int {fname}(ac_frame *F) except -1")
-    inner, arrays = _inner_fn(ctx, g, f"{fname}_inner", out, out.dtype)
-    n = len(arrays)
+    inner, arrays = _inner_fn(ctx, g, f"{fname}_inner", [(v, v.dtype) for v in outs])
+    n, m = len(arrays), len(outs)
+    deps = _deps(g, arrays)
     params = "".join(f", PyObject *a{i}" for i in range(n))
     types = ", ".join(scalar_c.typenum(v.dtype) for v in arrays)
+    otypes = ", ".join(scalar_c.typenum(v.dtype) for v in outs)
+    mask = ", ".join(str(b) for row in deps for b in row) or "0"
+    slots = [ctx.plan.storage[v][1] for v in outs]
     code = inner + (
-        f"static PyObject *{fname}(ac_frame *F{params}, PyObject *donor) {{\n"
-        f"    PyObject *ins[{n}] = {{{', '.join(f'a{i}' for i in range(n))}}};\n"
-        f"    static const int types[{n}] = {{{types}}};\n"
-        + _err_check(
-            f"ac_elemwise({g.nd}, {n}, ins, types, {scalar_c.typenum(out.dtype)}, donor, "
-            f"{fname}_inner, F, {_cost(g)})"
-        )
-        + "}\n"
+        f"static int {fname}(ac_frame *F, PyObject *S{params}, PyObject *donor) {{\n"
+        f"    PyObject *ins[{max(n, 1)}] = {{{', '.join(f'a{i}' for i in range(n)) or 'NULL'}}};\n"
+        f"    static const int types[{max(n, 1)}] = {{{types or '0'}}};\n"
+        f"    static const int otypes[{m}] = {{{otypes}}};\n"
+        f"    static const unsigned char deps[{max(n * m, 1)}] = {{{mask}}};\n"
+        f"    PyObject *outs[{m}];\n"
+        f"    if (ac_elemwise_multi({g.nd}, {n}, ins, types, {m}, otypes, deps, donor, outs, "
+        f"{fname}_inner, F, {_cost(g)}) < 0) return -1;\n"
+        f"    if (F->err) {{\n        F->err = 0;\n"
+        f"        for (int j = 0; j < {m}; j++) Py_DECREF(outs[j]);\n"
+        f"        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
+        f"        return -1;\n    }}\n"
+        + "".join(f"    PyList_SetItem(S, {s_}, outs[{j}]);\n" for j, s_ in enumerate(slots))
+        + "    return 0;\n}\n"
     )
     decl_params = "".join(", object" for _ in range(n))
-    return Kernel(code, f"object {fname}(ac_frame *F{decl_params}, object donor)")
+    return Kernel(code, f"int {fname}(ac_frame *F, object S{decl_params}, object donor) except -1")
 
 
 # --------------------------------------------------------------------------- #
@@ -399,10 +430,10 @@ def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
     acc = out.dtype
     fname = f"ac_k{k}"
     if g.members:
-        fill, arrays = _inner_fn(ctx, g, f"{fname}_fill", x, acc)
+        fill, arrays = _inner_fn(ctx, g, f"{fname}_fill", [(x, acc)])
     else:
         fake = Group("ew", node, g.nd, g.loop_shape, [], [x])
-        fill, arrays = _inner_fn(ctx, fake, f"{fname}_fill", x, acc)
+        fill, arrays = _inner_fn(ctx, fake, f"{fname}_fill", [(x, acc)])
     n = len(arrays)
     direct = not g.members and len(arrays) == 1 and x.dtype == acc
     parts = _reduce_parts(op.kind, acc, fname, direct)

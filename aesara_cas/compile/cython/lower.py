@@ -1,9 +1,9 @@
 """Lowering: a rewritten graph becomes a kernel plan.
 
 The plan is a list of steps in execution order.  Element-wise nodes are fused
-into groups (one loop each, no temporaries); a reduction absorbs the element-wise
-group that feeds it; ``dot``/``matmul`` go to BLAS; ``DimShuffle`` becomes a
-strided view; every other node runs its NumPy ``perform``.
+into groups (one loop each, storing every value read outside it; see ``fuse.py``);
+a reduction absorbs the element-wise tree that feeds it; ``dot``/``matmul`` go to
+BLAS; ``DimShuffle`` becomes a strided view; every other node runs its NumPy ``perform``.
 
 Values live in one of three places, decided per variable:
 
@@ -17,48 +17,26 @@ Everything here is iterative (no recursion over graph depth).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.fuse import (  # noqa: F401  (MAX_FUSED: re-exported)
+    MAX_FUSED,
+    Group,
+    group_elemwise,
+    is_scalar_class,
+    split_wide,
+)
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.tensor.blas import Dot, Gemm, MatMul
 from aesara_cas.tensor.elemwise import Elemwise, output_dtype
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
-from aesara_cas.tensor.type import TensorType
 
-#: Most element-wise ops in one loop; longer chains are split so the C compiler
-#: never sees a giant function (and build time stays linear).
-MAX_FUSED = 128
 REDUCE_KINDS = frozenset({"sum", "prod", "max", "min", "mean", "all", "any", "logsumexp"})
-
-
-def is_scalar_class(var: Variable) -> bool:
-    t = var.type
-    return (
-        isinstance(t, TensorType)
-        and scalar_c.supported(t.dtype)
-        and all(s == 1 for s in t.shape)
-    )
-
-
-@dataclass
-class Group:
-    """Fused element-wise nodes, optionally ending in a reduction (``kind="reduce"``)."""
-
-    kind: str
-    root: Apply
-    nd: int
-    loop_shape: tuple
-    members: list[Apply] = field(default_factory=list)
-    leaves: list[Variable] = field(default_factory=list)
-
-    @property
-    def output(self) -> Variable:
-        return self.root.outputs[0]
 
 
 @dataclass
@@ -163,52 +141,14 @@ def classify(node: Apply) -> str:
     return "perform"
 
 
-def _no_recompute(var: Variable, loop_shape: tuple) -> bool:
-    """Fusing ``var`` into a loop over ``loop_shape`` would not evaluate it more often
-    than NumPy does (it is not broadcast along a dimension the loop is long in)."""
-    return all(not (s == 1 and ls != 1) for s, ls in zip(var.type.shape, loop_shape))
-
-
-def _group_ew(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply, Group]:
-    group_of: dict[Apply, Group] = {}
-    outputs = set(fgraph.outputs)
-    for node in reversed(nodes):
-        kind = kinds[node]
-        if kind == "reduce":
-            x = node.inputs[0]
-            group_of[node] = Group("reduce", node, x.ndim, x.type.shape)
-            continue
-        if kind != "ew":
-            continue
-        out = node.outputs[0]
-        target = None
-        clients = [c for c, _ in fgraph.clients.get(out, [])]
-        if out not in outputs and clients and all(c != "output" for c in clients):
-            groups = {id(group_of.get(c)): group_of.get(c) for c in clients}
-            g = next(iter(groups.values())) if len(groups) == 1 else None
-            if (
-                g is not None
-                and g.nd == out.ndim
-                and len(g.members) < MAX_FUSED
-                and is_scalar_class(out) == (g.kind == "ew" and is_scalar_class(g.output))
-                and _no_recompute(out, g.loop_shape)
-            ):
-                target = g
-        if target is None:
-            target = Group("ew", node, out.ndim, out.type.shape)
-            target.members.append(node)
-        else:
-            target.members.append(node)
-        group_of[node] = target
-    return group_of
-
-
 def lower(fgraph: FunctionGraph) -> Plan:
-    """The kernel plan of ``fgraph``."""
+    """The kernel plan of ``fgraph`` (which may get equivalent, narrower n-ary
+    nodes, see ``split_wide``)."""
+    split_wide(fgraph)
     nodes = fgraph.toposort()
     order = {node: i for i, node in enumerate(nodes)}
     kinds = {node: classify(node) for node in nodes}
-    group_of = _group_ew(fgraph, nodes, kinds)
+    group_of = group_elemwise(fgraph, nodes, kinds)
 
     steps: list[Step] = []
     seen_groups: set[int] = set()
@@ -267,7 +207,8 @@ def lower(fgraph: FunctionGraph) -> Plan:
         else:
             for inp in step.node.inputs:
                 place(inp)
-        for out in step.node.outputs:
+        step_outs = step.group.outputs if step.kind == "ew" else step.node.outputs
+        for out in step_outs:
             place(out)
     for out in fgraph.outputs:
         place(out)

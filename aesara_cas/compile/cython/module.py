@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.build import BIG_MODULE_MARK
 from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
 from aesara_cas.compile.cython.wrapper import (
@@ -27,6 +28,8 @@ from aesara_cas.graph.basic import Variable
 
 #: Steps per generated Cython function (long programs are split into several).
 STEPS_PER_FUNCTION = 150
+#: Kernel C above which a module counts as big (built at lower optimisation).
+BIG_KERNEL_CHARS = 400_000
 
 
 @dataclass
@@ -154,8 +157,13 @@ def generate(plan: Plan) -> ModuleSource:
     defines += [f"#define {d} 1" for d in _mvec_defines()]
     # The runtime and the kernels are optimised harder than Cython's glue around
     # them (build.CFLAGS is -O1): most of a module's C is glue.
-    defines += ["#pragma GCC push_options", '#pragma GCC optimize ("O3")']
-    parts = [HEADER]
+    # Huge modules (thousands of nodes) trade kernel speed for build time: gcc's
+    # time grows with the C size, and O3 on megabytes of kernels takes minutes.
+    kernel_chars = sum(len(c) for c in writer.c_parts)
+    big = kernel_chars > BIG_KERNEL_CHARS
+    level = "O1" if big else "O3"
+    defines += ["#pragma GCC push_options", f'#pragma GCC optimize ("{level}")']
+    parts = [BIG_MODULE_MARK + HEADER if big else HEADER]
     parts.append('cdef extern from *:\n    """\n' + "\n".join(defines) + '\n    """\n')
     parts.append(RUNTIME_DECLS)
     if writer.uses_blas:

@@ -111,17 +111,20 @@ class WrapperWriter:
             fname = f"ac_k{i}"
             if step.kind == "ew":
                 leaves = [v for v in step.group.leaves if self.ctx.is_array(v)]
-                if not self.ctx.is_array(out):
+                g_outs = step.group.outputs
+                if not self.ctx.is_array(g_outs[0]):
                     lines.append(f"{fname}(F)")
                 else:
+                    # The kernel stores its outputs into S itself; only the first
+                    # may take over a dying operand's buffer.
                     donor = "None"
                     for v in leaves:
-                        if self._donor_ok(v, i, out, outputs, clients_kind):
+                        if self._donor_ok(v, i, g_outs[0], outputs, clients_kind):
                             donor = self.obj(v)
                             break
                     args = "".join(f", {self.obj(v)}" for v in leaves)
-                    lines.append(f"{self.obj(out)} = {fname}(F{args}, {donor})")
-                    self.fresh.add(out)
+                    lines.append(f"{fname}(F, S{args}, {donor})")
+                    self.fresh.update(g_outs)
             elif step.kind == "reduce":
                 leaves = [v for v in step.group.leaves if self.ctx.is_array(v)]
                 args = "".join(f", {self.obj(v)}" for v in leaves)
