@@ -68,7 +68,7 @@ def as_operands(inputs: tuple) -> list[Variable]:
     A Python ``2`` next to a float32 variable becomes a float32 constant, as in
     ``np.float32 array * 2``.
     """
-    strong = [x for x in inputs if not type(x) in _PYTHON_SCALARS]
+    strong = [x for x in inputs if type(x) not in _PYTHON_SCALARS]
     strong_vars = [as_tensor_variable(x) for x in strong]
     strong_dtypes = [v.dtype for v in strong_vars]
     it = iter(strong_vars)
