@@ -151,10 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.size <= 0:
             raise CLIError("--size must be positive")
         return run_expression(args)
-    except CLIError as err:
-        print(f"aesara-cas: error: {err}", file=sys.stderr)
-        return 2
-    except (TypeError, ValueError) as err:
+    except (CLIError, TypeError, ValueError) as err:
         print(f"aesara-cas: error: {err}", file=sys.stderr)
         return 2
 

@@ -285,8 +285,7 @@ def dprint(
             continue
         inputs = var.owner.inputs
         if depth >= max_indent:
-            child_tail = tail
-            entries = [(i, child_tail + "└─ ", child_tail + "   ", depth + 1) for i in inputs]
+            # Past the limit the indentation stops growing; the line shows its depth.
             entries = [(i, tail, tail, depth + 1) for i in inputs]
         else:
             entries = []

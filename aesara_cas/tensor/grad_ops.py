@@ -35,18 +35,31 @@ def _check_static(g_shape: tuple, ref_shape: tuple, what: str) -> None:
             raise ValueError(f"{what}: shapes {g_shape} and {ref_shape} are incompatible")
 
 
-class SumToLike(Op):
+class _ShapedLikeRef(Op):
+    """An op ``f(g, ref)`` whose output takes ``ref``'s shape; ``ref`` gives only its shape,
+    so no gradient flows to it."""
+
+    print_name = ""
+    #: The output may be (a view of) the first input: no copy when shapes agree.
+    view_map = {0: [0]}
+
+    def __str__(self) -> str:
+        return self.print_name
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        return [input_shapes[1]]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False]]
+
+
+class SumToLike(_ShapedLikeRef):
     """``g`` summed over the axes along which ``ref``'s shape broadcasts to ``g``'s.
 
     The result has ``g``'s dtype and ``ref``'s (run-time and static) shape.
     """
 
     print_name = "sum_to_like"
-    #: The output may be the first input itself (no copy when shapes agree).
-    view_map = {0: [0]}
-
-    def __str__(self) -> str:
-        return self.print_name
 
     def make_node(self, g: Any, ref: Any) -> Apply:
         g, ref = as_tensor_variable(g), as_tensor_variable(ref)
@@ -77,12 +90,6 @@ class SumToLike(Op):
         out = np.sum(g, axis=tuple(axes), keepdims=True).reshape(shape)
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
 
-    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        return [input_shapes[1]]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [False]]
-
     def L_op(self, node, inputs, outputs, output_grads):
         (gz,) = output_grads
         return [broadcast_like(gz, shape_ref(inputs[0])), None]
@@ -92,14 +99,10 @@ class SumToLike(Op):
         return [None if t is None else sum_to_like(t, inputs[1])]
 
 
-class BroadcastLike(Op):
+class BroadcastLike(_ShapedLikeRef):
     """``g`` broadcast to the shape of ``ref`` (``np.broadcast_to``, a read-only view)."""
 
     print_name = "broadcast_like"
-    view_map = {0: [0]}
-
-    def __str__(self) -> str:
-        return self.print_name
 
     def make_node(self, g: Any, ref: Any) -> Apply:
         g, ref = as_tensor_variable(g), as_tensor_variable(ref)
@@ -119,12 +122,6 @@ class BroadcastLike(Op):
             raise ValueError(
                 f"broadcast_like: cannot broadcast shape {np.shape(g)} to {np.shape(ref)}"
             ) from None
-
-    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        return [input_shapes[1]]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [False]]
 
     def L_op(self, node, inputs, outputs, output_grads):
         (gz,) = output_grads
