@@ -8,6 +8,7 @@ any n-ary ``add`` containing ``a``; ``b*b`` as ``sqr(b)``, ``mul(b, b)`` or
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from fractions import Fraction
@@ -233,14 +234,6 @@ def is_float(*vs: Variable) -> bool:
 # ---------------------------------------------------------------- series
 
 
-def bernoulli(n: int) -> list[Fraction]:
-    """The Bernoulli numbers ``B_0 .. B_n`` (``B_1 = -1/2``), exactly."""
-    b = [Fraction(1)]
-    for m in range(1, n + 1):
-        b.append(-sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1))
-    return b
-
-
 def series(coef, threshold: float, tol: float = 2.0 ** -60) -> list[float]:
     """``[c_0, c_1, ...]`` of ``x**3 * sum(c_k x**(2k))``, stopping at the first term
     below ``tol`` times the leading one for every ``|x| < threshold``."""
@@ -264,16 +257,26 @@ def odd_series(x: Variable, coeffs: list[float]) -> Variable:
     return x * x2 * acc
 
 
-_B = bernoulli(120)
+@functools.cache
+def tangent_numbers(n: int) -> tuple[int, ...]:
+    """``(T_1, T_3, ..., T_(2n-1))``, the tangent numbers: ``tan x = sum T_k x**k / k!``.
+
+    Integer-only (Brent & Harvey's recurrence), so it is exact and costs microseconds;
+    Bernoulli numbers as fractions would cost tens of milliseconds at import time.
+    """
+    t = [0, 1] + [0] * (n - 1)
+    for k in range(2, n + 1):
+        t[k] = (k - 1) * t[k - 1]
+    for k in range(2, n + 1):
+        for j in range(k, n + 1):
+            t[j] = (j - k) * t[j - 1] + (j - k + 2) * t[j]
+    return tuple(t[1:])
 
 
 def tan_coefficient(k: int) -> Fraction:
-    """The coefficient of ``x**(2k+3)`` in ``tan x``.
-
-    ``tan x = sum_n (-1)**(n-1) 4**n (4**n - 1) B_2n / (2n)! x**(2n-1)`` with ``n = k + 2``.
-    """
-    n = k + 2
-    return (-1) ** (n - 1) * 4 ** n * (4 ** n - 1) * _B[2 * n] / math.factorial(2 * n)
+    """The coefficient of ``x**(2k+3)`` in ``tan x``: ``T_(2k+3) / (2k+3)!``."""
+    m = k + 2
+    return Fraction(tangent_numbers(max(m, 64))[m - 1], math.factorial(2 * m - 1))
 
 
 # ---------------------------------------------------------------- registering rules

@@ -217,3 +217,14 @@ def test_compiled_default_mode_matches():
     ref = reference_float(expr, {x: xs})
     out = ac.function([x], expr)(xs)
     assert bits_of_error(out, ref).max() <= 3
+
+
+def test_tan_series_coefficients_match_mpmath():
+    import mpmath
+    from aesara_cas.rules.cancellation_util import tan_coefficient
+
+    with mpmath.workdps(60):
+        taylor = mpmath.taylor(mpmath.tan, 0, 2 * 30 + 3)
+    for k in range(30):
+        exact = tan_coefficient(k)
+        assert abs(float(exact) - float(taylor[2 * k + 3])) <= 1e-15 * float(exact)
