@@ -14,7 +14,8 @@
  * are updated element-wise, which is what memory order favours.              */
 
 typedef struct {
-    int passes;
+    int passes;              /* A mode: passes over the data (logsumexp: max, then sum) */
+    int rpasses;             /* R mode: the same (logsumexp folds both into one pass) */
     size_t itemsize;         /* output element */
     void (*init)(char *out, char *aux, npy_intp n);               /* n outputs, contiguous */
     void (*rrow)(char *state, npy_intp n, char **p, const npy_intp *s, void *ctx, int pass);
@@ -119,7 +120,7 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
                 }
                 op = out + o * (npy_intp)R->itemsize;
                 R->rstart(state);
-                for (int pass = 0; pass < R->passes; pass++) {
+                for (int pass = 0; pass < R->rpasses; pass++) {
                     if (pass) R->rmid(state);
                     ac_red_rows(R, state, mr, rshape, nops, pb, rst + w, w, ctx, pass);
                 }
@@ -141,24 +142,42 @@ static int ac_reduce_run(const ac_reducer *R, int nd, npy_intp *shape, const uns
         for (int d = 0; d < m - 1; d++) rows *= fshape[d];
         npy_intp n = fshape[m - 1];
         npy_intp s[nops > 0 ? nops : 1];
-        char *p[nops > 0 ? nops : 1];
         for (int k = 0; k < nops; k++) s[k] = fst[(k + 1) * w + m - 1];
         npy_intp os = fst[m - 1];
+        /* Threads split the output columns: each output element still folds its
+         * values in the same order, so the result does not depend on the threads. */
+        int par = 1;
+#ifdef _OPENMP
+        par = (double)total * R->cost > AC_PAR_WORK && n >= 64 ? ac_threads() : 1;
+#endif
         R->init(out, aux, nout);
         Py_BEGIN_ALLOW_THREADS
         for (int pass = 0; pass < R->passes; pass++) {
             if (pass) R->amid(out, aux, nout);
-            for (npy_intp r = 0; r < rows; r++) {
-                npy_intp q = r, off = 0;
-                for (int k = 0; k < nops; k++) p[k] = base[k];
-                for (int d = m - 2; d >= 0; d--) {
-                    npy_intp i = q % fshape[d];
-                    q /= fshape[d];
-                    off += i * fst[d];
-                    for (int k = 0; k < nops; k++) p[k] += i * fst[(k + 1) * w + d];
+            #pragma omp parallel if (par > 1) num_threads(par > 1 ? par : 1)
+            {
+                int nt = 1, t = 0;
+#ifdef _OPENMP
+                nt = omp_get_num_threads();
+                t = omp_get_thread_num();
+#endif
+                /* column ranges rounded to 8 so vector loops keep their alignment */
+                npy_intp c0 = (n * t / nt) & ~(npy_intp)7;
+                npy_intp c1 = t == nt - 1 ? n : (n * (t + 1) / nt) & ~(npy_intp)7;
+                char *p[nops > 0 ? nops : 1];
+                for (npy_intp r = 0; r < rows && c1 > c0; r++) {
+                    npy_intp q = r, off = 0;
+                    for (int k = 0; k < nops; k++) p[k] = base[k] + c0 * s[k];
+                    for (int d = m - 2; d >= 0; d--) {
+                        npy_intp i = q % fshape[d];
+                        q /= fshape[d];
+                        off += i * fst[d];
+                        for (int k = 0; k < nops; k++) p[k] += i * fst[(k + 1) * w + d];
+                    }
+                    char *xa = aux ? aux + off / (npy_intp)R->itemsize * (npy_intp)R->aux_itemsize
+                                         + c0 * os : NULL;
+                    R->arow(out + off + c0 * os, xa, c1 - c0, os, p, s, ctx, pass);
                 }
-                R->arow(out + off, aux ? aux + off / (npy_intp)R->itemsize * (npy_intp)R->aux_itemsize : NULL,
-                        n, os, p, s, ctx, pass);
             }
         }
         Py_END_ALLOW_THREADS

@@ -259,8 +259,9 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
         else {fname}_fill(m, q, qs, ctx);
 """
     # Blocks of 256 values go through a buffer; a contiguous operand read in place
-    # is taken whole.
-    bs = f"s[0] == sizeof({T}) ? (n > 0 ? n : 1) : 256" if direct else "256"
+    # is taken whole (logsumexp: in L1-sized blocks, each is read twice).
+    whole = "1024" if kind == "logsumexp" else "(n > 0 ? n : 1)"
+    bs = f"s[0] == sizeof({T}) ? {whole} : 256" if direct else "256"
     block = f"""    {T} bufm[256];
     char *q[nops + 1]; npy_intp qs[nops + 1];
     q[0] = (char *)bufm; qs[0] = sizeof({T});
@@ -286,20 +287,26 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
             fold = f"""        int a = S->acc;
         for (npy_intp i = 0; i < m; i++) a {op}= buf[i];
         S->acc = ({T})a;"""
-        elif kind in ("max", "min") or (kind == "logsumexp"):
-            cmp = ">" if kind in ("max", "logsumexp") else "<"
-            red = "max" if cmp == ">" else "min"
+        elif kind in ("max", "min"):
+            cmp = ">" if kind == "max" else "<"
             fold = f"""        {T} a = S->acc; int nan = 0;
-        #pragma omp simd reduction({red}:a) reduction(|:nan)
+        #pragma omp simd reduction({kind}:a) reduction(|:nan)
         for (npy_intp i = 0; i < m; i++) {{
             {T} v = buf[i]; a = v {cmp} a ? v : a; nan |= (v != v);
         }}
         S->acc = a; S->nan |= nan;"""
-            if kind == "logsumexp":
-                fold = f"""        if (pass == 0) {{
-{fold}
-        }} else {{
-            {T} a = 0, sh = S->shift;
+        else:
+            # logsumexp in one pass over the data (online): the running maximum
+            # is the shift, and the sum is rescaled when a block raises it.
+            fold = f"""        {T} bm = -({T})INFINITY; int nan = 0;
+        #pragma omp simd reduction(max:bm) reduction(|:nan)
+        for (npy_intp i = 0; i < m; i++) {{
+            {T} v = buf[i]; bm = v > bm ? v : bm; nan |= (v != v);
+        }}
+        S->nan |= nan;
+        if (bm > S->acc) {{ S->s *= exp{f}(S->acc - bm); S->acc = bm; }}
+        if (isfinite(S->acc)) {{
+            {T} a = 0, sh = S->acc;
             #pragma omp simd reduction(+:a)
             for (npy_intp i = 0; i < m; i++) a += exp{f}(buf[i] - sh);
             S->s += a;
@@ -307,9 +314,8 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
         rrow = block + fold + "\n    }\n"
     rmid = ""
     if kind == "logsumexp":
-        rmid = (f"    {T} mm = S->nan ? ({T})NAN : S->acc;\n"
-                f"    S->shift = isfinite(mm) ? mm : ({T})0;")
-        rend = f"    *({T} *)out = log{f}(S->s) + S->shift;"
+        rend = (f"    *({T} *)out = S->nan ? ({T})NAN : isfinite(S->acc) ? "
+                f"log{f}(S->s) + S->acc : S->acc;")
     elif kind in ("max", "min") and is_float:
         rend = f"    *({T} *)out = S->nan ? ({T})NAN : S->acc;"
     elif kind == "mean":
@@ -329,16 +335,38 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
         cmp = ">" if kind in ("max", "logsumexp") else "<"
         nan = " || v != v" if is_float else ""
         upd = f"O(i) = (v {cmp} O(i){nan}) ? v : O(i);"
-    if kind == "logsumexp":
-        upd = (f"if (pass == 0) {{ {upd} }} else {{ {T} mm = O(i); "
-               f"{T} sh = isfinite(mm) ? mm : ({T})0; A(i) += exp{f}(v - sh); }}")
+    updates = [upd]
+    if kind == "logsumexp":  # pass 0: the maximum; pass 1: the shifted sum in aux
+        updates.append(f"{T} mm = O(i); {T} sh = isfinite(mm) ? mm : ({T})0; "
+                       f"A(i) += exp{f}(v - sh);")
+
+    def loops(simd: str) -> str:
+        code = [f"""            {simd}
+            for (npy_intp i = 0; i < m; i++) {{ {T} v = buf[i]; {u} }}""" for u in updates]
+        if len(code) == 1:
+            return code[0]
+        return f"""            if (pass == 0) {{
+    {code[0]}
+            }} else {{
+    {code[1]}
+            }}"""
+
+    # Contiguous output rows (the usual case) get a vector loop.
     arow = block + f"""        char *ob = out + i0 * os;
         char *xb = aux ? aux + i0 * os : NULL; (void)xb;
-        #define O(i) (*({T} *)(ob + (i) * os))
-        #define A(i) (*({T} *)(xb + (i) * os))
-        for (npy_intp i = 0; i < m; i++) {{ {T} v = buf[i]; {upd} }}
-        #undef O
-        #undef A
+        if (os == (npy_intp)sizeof({T})) {{
+            #define O(i) ((({T} *)ob)[i])
+            #define A(i) ((({T} *)xb)[i])
+{loops("#pragma omp simd")}
+            #undef O
+            #undef A
+        }} else {{
+            #define O(i) (*({T} *)(ob + (i) * os))
+            #define A(i) (*({T} *)(xb + (i) * os))
+{loops("")}
+            #undef O
+            #undef A
+        }}
     }}
 """
     if kind == "logsumexp":
@@ -442,14 +470,14 @@ def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
     axes = set(op.reduced_axes(g.nd))
     red = ", ".join("1" if d in axes else "0" for d in range(g.nd))
     cost = _cost(g) + (10.0 if op.kind == "logsumexp" else 1.0)
-    passes = 2 if op.kind == "logsumexp" else 1
+    passes = 2 if op.kind == "logsumexp" else 1  # A mode; R mode is always one pass
     aux = f"sizeof({scalar_c.CTYPES[acc]})" if op.kind == "logsumexp" else "0"
     needs = 1 if op.kind in ("max", "min") else 0
     params = "".join(f", PyObject *a{i}" for i in range(n))
     types = ", ".join(scalar_c.typenum(v.dtype) for v in arrays)
     code = fill + f"static const int {fname}_nops = {n};\n" + pw + parts + (
         f"static PyObject *{fname}(ac_frame *F{params}) {{\n"
-        f"    static const ac_reducer R = {{{passes}, sizeof({scalar_c.CTYPES[acc]}), "
+        f"    static const ac_reducer R = {{{passes}, 1, sizeof({scalar_c.CTYPES[acc]}), "
         f"{fname}_init, {fname}_rrow, {fname}_rstart, {fname}_rmid, {fname}_rend, "
         f"sizeof({fname}_st), {fname}_arow, {fname}_amid, {fname}_aend, {aux}, {cost}}};\n"
         f"    static const unsigned char red[{g.nd}] = {{{red}}};\n"
