@@ -269,8 +269,10 @@ class Driver:
         # with a single-use condition (flattening); other users are unaffected.
         for inp in old_inputs:
             users = fg.clients.get(inp, ())
-            if len(users) == 1 and users[0][0] != "output":
-                self._push(users[0][0])
+            if len(users) == 1:
+                ((user, _),) = users
+                if user != "output":
+                    self._push(user)
         # The users of the replaced value now see the replacement.
         for n in moved:
             self._push(n)
