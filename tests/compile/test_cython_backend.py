@@ -224,6 +224,64 @@ def test_logsumexp_one_pass_edges():
         np.testing.assert_allclose(got32, want32, rtol=1e-6, equal_nan=True)
 
 
+def _long_body(v, r, n=70):
+    steps = [lambda u: at.sin(u) + r, lambda u: u * 0.5, lambda u: at.cos(u) - 1.0,
+             lambda u: u ** 2]
+    for i in range(n):
+        v = steps[i % 4](v)
+    return v
+
+
+def test_staged_kernels_for_big_fused_groups():
+    """Groups of more than STAGED_MEMBERS ops run in stages over blocks: strided and
+    broadcast inputs, several outputs, a donated input buffer, mixed dtypes and a
+    reduction over such a group all agree with the NumPy mode."""
+    import re
+
+    from aesara_cas.compile.cython.kernels import STAGED_MEMBERS
+
+    x, r, h = at.dmatrix("x"), at.dvector("r"), at.fmatrix("h")
+    a = at.exp(x) * 2.0
+    w = _long_body(a + at.sum(a), r)  # a dies in the staged kernel: its buffer is donated
+    wh = _long_body(h, at.cast(r, "float32"), 60)
+    outs = [w, w * 3.0 > 1.0, at.sum(_long_body(x, r, 60), axis=1), wh]
+    fc, fn = both([x, r, h], outs)
+    src = fc._cython_program.source
+    staged = [m for m in re.finditer(r"static void (ac_k\d+)_(?:inner|fill).*?\n}\n", src, re.S)
+              if "ac_block_in" in m.group(0)]
+    assert len(staged) >= 3, "expected staged kernels"
+    assert all(m.group(0).count("const double t") + m.group(0).count("const float t")
+               > STAGED_MEMBERS for m in staged)
+    donated = [c for c in re.findall(r"(ac_k\d+)\(F, S, (.*)\)", src)
+               if c[1].split(", ")[-1] in c[1].split(", ")[:-1]]
+    assert any(name in {m.group(1) for m in staged} for name, _ in donated)
+    rng = np.random.default_rng(7)
+    xv, rv = rng.normal(size=(5, 301)) * 0.1, rng.normal(size=301) * 0.1
+    hv = rng.normal(size=(5, 301)).astype("float32")
+    xs = rng.normal(size=(5, 602))[:, ::2] * 0.1  # strided
+    for args in [(xv, rv, hv), (xs, rv, np.asfortranarray(hv)), (xv[:1], rv, hv[:1])]:
+        got, want = fc(*args), fn(*args)
+        for g, w_ in zip(got[:3], want[:3]):
+            np.testing.assert_allclose(g, w_, rtol=1e-11)
+        # float32 math (libmvec against NumPy's own SIMD loops) may differ in the last bits
+        assert got[3].dtype == np.float32
+        np.testing.assert_allclose(got[3], want[3], rtol=2e-5, atol=1e-6)
+
+
+def test_staged_kernel_integer_power_error():
+    """Integer powers report negative exponents from a staged kernel too."""
+    i, e = at.lvector("i"), at.lscalar("e")
+    v = i
+    for k in range(60):
+        v = (v * 3 + k) % 1000
+    f = ac.function([i, e], v ** e, mode="cython")
+    fn = ac.function([i, e], v ** e, mode="numpy")
+    iv = np.arange(10, dtype="int64")
+    np.testing.assert_array_equal(f(iv, 2), fn(iv, 2))
+    with pytest.raises(ValueError, match="negative integer powers"):
+        f(iv, -1)
+
+
 THREADS_SCRIPT = """
 import hashlib
 import numpy as np

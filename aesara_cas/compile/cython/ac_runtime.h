@@ -129,6 +129,20 @@ AC_FLOAT_HELPERS(f32, float, fmodf, floorf, copysignf, log1pf, expf, logf, expm1
 /* ------------------------------------------------------------------------- */
 /* Arrays.                                                                    */
 
+/* Block transfers of staged kernels (see kernels.py): one call per operand instead
+ * of a loop each keeps modules with thousands of operands quick to build. */
+static const char *ac_block_in(const char *src, npy_intp stride, char *buf, npy_intp n,
+                               size_t itemsize) {
+    if (stride == (npy_intp)itemsize) return src;
+    for (npy_intp j = 0; j < n; j++) memcpy(buf + j * itemsize, src + j * stride, itemsize);
+    return buf;
+}
+static void ac_block_out(char *dst, npy_intp stride, const char *buf, npy_intp n,
+                         size_t itemsize) {
+    if (stride == (npy_intp)itemsize) { memcpy(dst, buf, (size_t)n * itemsize); return; }
+    for (npy_intp j = 0; j < n; j++) memcpy(dst + j * stride, buf + j * itemsize, itemsize);
+}
+
 static int ac_fail_shapes(int n, PyArrayObject **ops, const char *what) {
     char buf[1024];
     size_t pos = 0;
