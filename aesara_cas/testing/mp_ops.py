@@ -24,6 +24,7 @@ from aesara_cas.testing.mp_scalar import (
     EXACT_OPS,
     MP_SCALAR,
     MPF,
+    difference,
     from_fraction,
     is_finite,
     result_is_exact,
@@ -128,7 +129,7 @@ def apply_scalar(ctx, name: str, triples: list[Triple]) -> Triple:
     if name in _COMPARISONS and not exact_in.all():
         def tie(a, b):
             return is_finite(a) and is_finite(b) and (
-                a == b or _cancelled(ctx, ctx.fsub(a, b, exact=True), a, b))
+                a == b or _cancelled(ctx, difference(ctx, a, b), a, b))
         ties = np.asarray(_vectorize(tie, 2)(*vals), bool).reshape(out.shape)
         bad = bad | (ties & ~exact_in)
     return out, np.broadcast_to(exact, out.shape), np.broadcast_to(bad, out.shape)

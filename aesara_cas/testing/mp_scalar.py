@@ -93,6 +93,11 @@ def _sub(ctx, a, b):
     return _cap(ctx, ctx.fsub(a, b, exact=True))
 
 
+def difference(ctx, a, b):
+    """``a - b``, exact unless the magnitudes are too far apart for any cancellation."""
+    return _sub(ctx, a, b)
+
+
 def _mul(ctx, a, b):
     return _cap(ctx, ctx.fmul(a, b, exact=True))
 
@@ -162,7 +167,7 @@ def _domain(fn: Callable, name: str, lo=None, hi=None, lo_val=None, hi_val=None,
 
 
 def _sigmoid(ctx, x):
-    return ctx.fdiv(1, ctx.fadd(1, ctx.exp(-x), exact=True))
+    return ctx.fdiv(1, _add(ctx, ctx.mpf(1), ctx.exp(-x)))
 
 
 def _softplus(ctx, x):

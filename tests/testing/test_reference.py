@@ -156,6 +156,18 @@ def test_fixed_precision_is_fooled_where_adaptive_is_not():
     assert reference_float(expr, {x: np.array([1e-100])})[0] == 1e-100
 
 
+def test_astronomical_intermediates_do_not_exhaust_memory():
+    """exp(1e300) is a fine mpmath number, but an *exact* sum with it is not: sums and
+    ties of far-apart magnitudes are rounded (no cancellation is possible there)."""
+    x = at.dvector("x")
+    big = np.array([1e300, -1e300, 1e5, -745.0, 0.5])
+    # sigmoid(-745) = 2.8e-324 rounds up to the smallest subnormal (NumPy's form gives 0)
+    np.testing.assert_array_equal(reference_float(at.sigmoid(x), {x: big}),
+                                  [1.0, 0.0, 1.0, 5e-324, float(1 / (1 + mpmath.exp(-0.5)))])
+    np.testing.assert_array_equal(reference_float(at.exp(x) > 1.0, {x: big}),
+                                  [True, False, True, False, True])
+
+
 def test_unresolvable_points_are_reported():
     x = at.dvector("x")
     zero = at.sqr(at.sin(x)) + at.sqr(at.cos(x)) - 1  # identically 0, never confirmed
