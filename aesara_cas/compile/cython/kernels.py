@@ -98,13 +98,10 @@ def _cost(g: Group) -> float:
     return cost
 
 
-def _inner_fn(ctx: KernelContext, g: Group, fname: str,
-              outs: list[tuple[Variable, str]]) -> tuple[str, list[Variable]]:
-    """A row function ``fname(n, p, s, F)``: p[0..m-1] receive the ``m`` values of
-    ``outs`` (each cast to its dtype), p[m..] are the group's array leaves.
-    Returns (C, array leaves)."""
-    arrays = [v for v in g.leaves if ctx.is_array(v)]
-    m = len(outs)
+def _leaf_names(ctx: KernelContext, g: Group,
+                arrays: list[Variable]) -> tuple[dict[Variable, str], list[str]]:
+    """C names of a group's leaves (``x<k>`` arrays, ``f<i>`` frame scalars) and the
+    declarations of the scalars."""
     names: dict[Variable, str] = {}
     pre = []
     for i, v in enumerate(g.leaves):
@@ -113,6 +110,19 @@ def _inner_fn(ctx: KernelContext, g: Group, fname: str,
             pre.append(f"    const {scalar_c.CTYPES[v.dtype]} f{i} = {ctx.frame(v)};")
     for k, v in enumerate(arrays):
         names[v] = f"x{k + 1}"
+    return names, pre
+
+
+def _inner_fn(ctx: KernelContext, g: Group, fname: str,
+              outs: list[tuple[Variable, str]]) -> tuple[str, list[Variable]]:
+    """A row function ``fname(n, p, s, F)``: p[0..m-1] receive the ``m`` values of
+    ``outs`` (each cast to its dtype), p[m..] are the group's array leaves.
+    Returns (C, array leaves)."""
+    arrays = [v for v in g.leaves if ctx.is_array(v)]
+    names, pre = _leaf_names(ctx, g, arrays)
+    if len(g.members) > STAGED_MEMBERS and all(v.owner in g.members for v, _ in outs):
+        return _staged_inner_fn(ctx, g, fname, outs, arrays, names, pre), arrays
+    m = len(outs)
     body, uses_err = _body(ctx, g, names)
     results = [scalar_c.cast(names[v], v.dtype, dt) for v, dt in outs]
     octs = [scalar_c.CTYPES[dt] for _, dt in outs]
@@ -140,8 +150,6 @@ def _inner_fn(ctx: KernelContext, g: Group, fname: str,
         + "".join(f"{ind}{x}\n" for x in loads_c + body + stores_c)
         + "        }\n    } else "
     )
-    if len(g.members) > STAGED_MEMBERS and all(v.owner in g.members for v, _ in outs):
-        return _staged_inner_fn(ctx, g, fname, outs, arrays), arrays
     code = (
         f"static void {fname}(npy_intp n, char **p, const npy_intp *s, void *ctx) {{\n"
         f"    ac_frame *F = (ac_frame *)ctx;\n    int ac_err = 0;\n    (void)F;\n"
@@ -164,7 +172,8 @@ STAGE_POOL_BYTES = 64 * 1024
 
 
 def _staged_inner_fn(ctx: KernelContext, g: Group, fname: str,
-                     outs: list[tuple[Variable, str]], arrays: list[Variable]) -> str:
+                     outs: list[tuple[Variable, str]], arrays: list[Variable],
+                     names: dict[Variable, str], pre: list[str]) -> str:
     """The row function of a big group, strip-mined: blocks of ``B`` elements, and
     within a block one vector loop per stage of :data:`STAGE_SIZE` members.
 
@@ -176,14 +185,6 @@ def _staged_inner_fn(ctx: KernelContext, g: Group, fname: str,
     once every stage has read the block.
     """
     m = len(outs)
-    names: dict[Variable, str] = {}
-    pre = []
-    for i, v in enumerate(g.leaves):
-        if not ctx.is_array(v):
-            names[v] = f"f{i}"
-            pre.append(f"    const {scalar_c.CTYPES[v.dtype]} f{i} = {ctx.frame(v)};")
-    for k, v in enumerate(arrays):
-        names[v] = f"x{k + 1}"
     per_member, uses_err = _member_lines(ctx, g, names)
     stages = [range(i, min(i + STAGE_SIZE, len(g.members)))
               for i in range(0, len(g.members), STAGE_SIZE)]
