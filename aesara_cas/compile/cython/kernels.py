@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.compile.cython.lower import Group, Plan, Step, fold_steps
 from aesara_cas.graph.basic import Apply, Variable
@@ -209,9 +211,7 @@ def _staged_inner_fn(ctx: KernelContext, g: Group, fname: str,
     for v in out_vars:
         handed.setdefault(v, stage_of[v])
     buffered = list(handed)
-    itemsize = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2,
-                "int32": 4, "uint32": 4, "float32": 4}
-    per_elem = sum(itemsize.get(v.dtype, 8) for v in arrays + buffered)
+    per_elem = sum(np.dtype(v.dtype).itemsize for v in arrays + buffered)
     block = max(8, min(256, STAGE_POOL_BYTES // max(per_elem, 1)) // 8 * 8)
 
     def ct(dtype: str) -> str:
