@@ -238,7 +238,7 @@ def test_staged_kernels_for_big_fused_groups():
     reduction over such a group all agree with the NumPy mode."""
     import re
 
-    from aesara_cas.compile.cython.kernels import STAGED_MEMBERS
+    from aesara_cas.compile.cython.elemwise_c import STAGED_MEMBERS
 
     x, r, h = at.dmatrix("x"), at.dvector("r"), at.fmatrix("h")
     a = at.exp(x) * 2.0

@@ -1,7 +1,8 @@
 """The Cython backend: the default mode of ``ac.function``.
 
 ``link(fgraph, "cython")`` lowers the rewritten graph to a kernel plan
-(:mod:`.lower`), writes one Cython module for it (:mod:`.kernels`, :mod:`.wrapper`,
+(:mod:`.lower`), writes one Cython module for it (:mod:`.kernels` with
+:mod:`.elemwise_c` and :mod:`.reduce_c`, :mod:`.wrapper`,
 :mod:`.module`), builds or loads it through the on-disk cache (:mod:`.build`,
 :mod:`.cache`) and wraps it in a :class:`CythonProgram`.
 """
