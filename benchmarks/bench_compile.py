@@ -111,15 +111,13 @@ def bench_fused(n: int, repeat: int) -> None:
         row("PyTensor (C backend)", median_time(lambda: pf(xv, yv, zv), repeat), t_np)
     except ImportError:
         print("  PyTensor                    not installed")
-    try:
-        import jax
-        import jax.numpy as jnp
-
-        jax.config.update("jax_enable_x64", True)
+    jax = _jax()
+    if jax is not None:
+        jnp = jax.numpy
         jf = jax.jit(lambda a, b, c: jnp.exp(-a**2 / 2) * jnp.sin(b) + jnp.log1p(jnp.exp(c)))
         ja, jb, jc = (jnp.asarray(v) for v in (xv, yv, zv))
         row("jax.jit", median_time(lambda: jf(ja, jb, jc).block_until_ready(), repeat), t_np)
-    except ImportError:
+    else:
         print("  jax                         not installed")
 
 
@@ -162,6 +160,27 @@ def bench_logsumexp(repeat: int) -> None:
     print(f"  {'scipy.special.logsumexp':<28}{fmt(t_sp)}")
     print(f"  {'aesara_cas (compiled)':<28}{fmt(t_ac)}  {t_naive / t_ac:5.2f}x faster than naive, "
           f"{t_sp / t_ac:5.2f}x faster than scipy")
+    jax = _jax()
+    if jax is not None:
+        jf = jax.jit(lambda a: jax.scipy.special.logsumexp(a, axis=1))
+        ja = jax.numpy.asarray(Xv)
+        t_jax = median_time(lambda: jf(ja).block_until_ready(), repeat)
+        print(f"  {'jax.jit logsumexp':<28}{fmt(t_jax)}  {t_naive / t_jax:5.2f}x faster than naive "
+              f"(aesara_cas / jax: {t_ac / t_jax:.2f})")
+    else:
+        print("  jax                         not installed")
+
+
+def _jax():
+    """jax with float64 enabled, or None when it is not installed."""
+    try:
+        import jax
+        import jax.numpy  # noqa: F401
+        import jax.scipy.special  # noqa: F401
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax
 
 
 def bench_call(repeat: int) -> None:
@@ -183,6 +202,26 @@ def bench_call(repeat: int) -> None:
     print(f"  {'aesara_cas f(1.5, 2.5)':<28}{fmt(t_f - t_0)}  (timing loop's own cost "
           f"{fmt(t_0).strip()} subtracted)")
     print(f"  {'plain Python g(1.5, 2.5)':<28}{fmt(t_g - t_0)}")
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+
+        pa, pb = pt.dscalar(), pt.dscalar()
+        pf = pytensor.function([pa, pb], pa + pb)
+        t_p = statistics.median(timeit.repeat(lambda: pf(1.5, 2.5), number=n // 10,
+                                              repeat=repeat)) / (n // 10)
+        print(f"  {'PyTensor f(1.5, 2.5)':<28}{fmt(t_p - t_0)}")
+    except ImportError:
+        print("  PyTensor                    not installed")
+    jax = _jax()
+    if jax is not None:
+        jf = jax.jit(lambda x, y: x + y)
+        jf(1.5, 2.5).block_until_ready()
+        t_j = statistics.median(timeit.repeat(lambda: jf(1.5, 2.5).block_until_ready(),
+                                              number=n // 10, repeat=repeat)) / (n // 10)
+        print(f"  {'jax.jit f(1.5, 2.5)':<28}{fmt(t_j - t_0)}")
+    else:
+        print("  jax                         not installed")
 
 
 BUILD_SCRIPT = textwrap.dedent("""
