@@ -126,21 +126,41 @@ static inline T ac_clip_##SUF(T x, T lo, T hi) {                                
 AC_FLOAT_HELPERS(f64, double, fmod, floor, copysign, log1p, exp, log, expm1)
 AC_FLOAT_HELPERS(f32, float, fmodf, floorf, copysignf, log1pf, expf, logf, expm1f)
 
+/* Everything below only drives loops, converts arguments and boxes results: it
+ * is built at O1 whatever the kernels use (O3 on it would cost a quarter of a small
+ * module's build time for nothing).  The helpers above stay at the kernels' level:
+ * GCC does not inline a function built with other optimisation options, and a call
+ * in a loop body stops it from being vectorised. */
+#pragma GCC push_options
+#pragma GCC optimize ("O1")
+
 /* ------------------------------------------------------------------------- */
 /* Arrays.                                                                    */
 
 /* Block transfers of staged kernels (see kernels.py): one call per operand instead
  * of a loop each keeps modules with thousands of operands quick to build. */
+#define AC_STRIDED_COPY(T, DST, DS, SRC, SS, N) \
+    for (npy_intp j = 0; j < (N); j++) \
+        *(T *)((DST) + j * (DS)) = *(const T *)((SRC) + j * (SS));
+static void ac_strided_copy(char *dst, npy_intp ds, const char *src, npy_intp ss, npy_intp n,
+                            size_t itemsize) {
+    switch (itemsize) {
+    case 8: AC_STRIDED_COPY(npy_uint64, dst, ds, src, ss, n) break;
+    case 4: AC_STRIDED_COPY(npy_uint32, dst, ds, src, ss, n) break;
+    case 2: AC_STRIDED_COPY(npy_uint16, dst, ds, src, ss, n) break;
+    default: for (npy_intp j = 0; j < n; j++) memcpy(dst + j * ds, src + j * ss, itemsize);
+    }
+}
 static const char *ac_block_in(const char *src, npy_intp stride, char *buf, npy_intp n,
                                size_t itemsize) {
     if (stride == (npy_intp)itemsize) return src;
-    for (npy_intp j = 0; j < n; j++) memcpy(buf + j * itemsize, src + j * stride, itemsize);
+    ac_strided_copy(buf, (npy_intp)itemsize, src, stride, n, itemsize);
     return buf;
 }
 static void ac_block_out(char *dst, npy_intp stride, const char *buf, npy_intp n,
                          size_t itemsize) {
     if (stride == (npy_intp)itemsize) { memcpy(dst, buf, (size_t)n * itemsize); return; }
-    for (npy_intp j = 0; j < n; j++) memcpy(dst + j * stride, buf + j * itemsize, itemsize);
+    ac_strided_copy(dst, stride, buf, (npy_intp)itemsize, n, itemsize);
 }
 
 static int ac_fail_shapes(int n, PyArrayObject **ops, const char *what) {
@@ -729,5 +749,7 @@ static PyObject *ac_copy(PyObject *obj) {
 
 #include "ac_reduce.h"
 #include "ac_blas.h"
+
+#pragma GCC pop_options
 
 #endif  /* AC_RUNTIME_H */

@@ -155,8 +155,9 @@ def generate(plan: Plan) -> ModuleSource:
 
     defines = ["#define AC_USE_BLAS 1"] if writer.uses_blas else []
     defines += [f"#define {d} 1" for d in _mvec_defines()]
-    # The runtime and the kernels are optimised harder than Cython's glue around
-    # them (build.CFLAGS is -O1): most of a module's C is glue.
+    # The kernels and the scalar helpers they inline are optimised harder than
+    # Cython's glue around them (build.CFLAGS is -O1): most of a module's C is glue.
+    # (The runtime's drivers switch themselves back to O1: see ac_runtime.h.)
     # Huge modules (thousands of nodes) trade kernel speed for build time: gcc's
     # time grows with the C size, and O3 on megabytes of kernels takes minutes.
     kernel_chars = sum(len(c) for c in writer.c_parts)
