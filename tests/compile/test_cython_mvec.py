@@ -5,6 +5,7 @@ against mpmath, and check that NaN, infinities and signed zeros still behave.
 """
 
 import math
+import re
 
 import mpmath
 import numpy as np
@@ -90,3 +91,16 @@ def test_loops_call_libmvec():
     assert b"_ZGV" in data  # a vector variant such as _ZGVdN4v_exp is linked
     v = np.linspace(-3, 3, 1001)
     np.testing.assert_allclose(f(v), np.exp(v) * np.sin(v) + 0.375, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.skipif(not _mvec_defines(), reason="libmvec needs glibc (Linux)")
+def test_scalar_helpers_are_inlined_into_vector_loops():
+    """softplus is a runtime helper (max(x, 0) + log1p(exp(-|x|))): only when it is
+    inlined into the kernel's loop does that loop call the vector exp."""
+    x = at.dvector("x")
+    f = ac.function([x], at.softplus(x) * 2.0, mode="cython")
+    with open(f._cython_program.module.__file__, "rb") as fh:
+        data = fh.read()
+    assert re.search(rb"_ZGV[a-z]N\d+v_exp", data)
+    v = np.linspace(-800, 800, 1001)
+    np.testing.assert_allclose(f(v), 2.0 * np.logaddexp(0, v), rtol=1e-14)
