@@ -272,3 +272,30 @@ def test_ten_thousand_op_chain_evaluates(mode):
     got_mixed, got_affine = f(0.25)
     np.testing.assert_allclose(got_mixed, want_mixed, rtol=1e-10)
     np.testing.assert_allclose(got_affine, want_affine, rtol=1e-10)
+
+
+def test_concurrent_calls_from_threads(mode):
+    """Big loops release the GIL: calls running at once from several threads each get
+    their own frame and buffers, so their results do not mix."""
+    import threading
+
+    x, s = at.dvector("x"), at.dscalar("s")
+    y = at.exp(at.sin(x) * s) + at.sum(x * s)
+    f = ac.function([x, s], [y, at.cos(y) * s], mode=mode)
+    cases = [(np.random.default_rng(i).normal(size=100_000), i / 7) for i in range(6)]
+    want = [f(*c) for c in cases]
+    mismatches = []
+
+    def work(k):
+        for it in range(12):
+            i = (k + it) % len(cases)
+            for got, ref in zip(f(*cases[i]), want[i]):
+                if not np.array_equal(got, ref):
+                    mismatches.append((k, it, i))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not mismatches
