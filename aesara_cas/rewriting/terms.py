@@ -7,7 +7,6 @@ and :func:`order_key`, the canonical order of the arguments of commutative ops.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,13 +119,6 @@ def reorderable(items: Sequence[Any]) -> bool:
     return len(dtypes) == 1 and None not in dtypes
 
 
-def _token(v: Variable) -> str:
-    tok = v.tag.get("_order_token")
-    if tok is None:
-        tok = v.tag["_order_token"] = _make_token(v)
-    return tok
-
-
 def _make_token(v: Variable) -> str:
     if isinstance(v, Constant):
         value = uniform_value(v)
@@ -156,12 +148,18 @@ def order_key(v: Variable) -> tuple[str, ...]:
         return hit[2]
     if hit is None and len(_KEYS) > 100_000:
         _KEYS.clear()
+    # Breadth first over a plain list (an index instead of popleft): this runs for
+    # every argument of every commutative node the rules rebuild.
+    queue = [v]
     tokens = []
-    queue = deque([v])
-    while queue and len(tokens) < ORDER_KEY_NODES:
-        u = queue.popleft()
-        tokens.append(_token(u))
-        if u.owner is not None:
+    for u in queue:
+        tok = u.tag.get("_order_token")
+        if tok is None:
+            tok = u.tag["_order_token"] = _make_token(u)
+        tokens.append(tok)
+        if len(tokens) == ORDER_KEY_NODES:
+            break
+        if u.owner is not None and len(queue) < ORDER_KEY_NODES:
             queue.extend(u.owner.inputs)
     key = tuple(tokens)
     _KEYS[id(v)] = (gen, v, key)
