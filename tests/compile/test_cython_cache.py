@@ -151,3 +151,35 @@ def test_no_compiler_suggests_numpy_mode(fresh_cache, monkeypatch):
     # The NumPy mode still works.
     f = ac.function([x], at.exp(x) + 0.5, mode="numpy")
     np.testing.assert_allclose(f(np.zeros(2)), [1.5, 1.5])
+
+
+SOURCE_SCRIPT = textwrap.dedent("""
+    import hashlib
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+    x, r = at.dmatrix("x"), at.dvector("r")
+    v, outs = at.exp(x) * 2.0, []
+    steps = [lambda u: at.sin(u) + r, lambda u: u * 0.5, lambda u: at.cos(u) - 1.0,
+             lambda u: u ** 2]
+    for i in range(120):  # big enough for staged kernels, with several outputs
+        v = steps[i % 4](v)
+        if i % 17 == 0:
+            outs.append(v * 1.5)
+    outs += [v, at.logsumexp(v, axis=0), (x > 0) & (r < 1)]
+    f = ac.function([x, r], outs, mode="cython")
+    print(hashlib.sha256(f._cython_program.source.encode()).hexdigest())
+""")
+
+
+def test_generated_source_is_the_same_in_every_process(fresh_cache):
+    """The cache key is a hash of the source: a source that depended on set order
+    (string hashing is salted per process) would rebuild in every new process."""
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out = subprocess.run([sys.executable, "-c", SOURCE_SCRIPT], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.split()[-1])
+    assert len(digests) == 1
+    assert len(_entries(fresh_cache)) == 1

@@ -154,9 +154,9 @@ def _staged_inner_fn(ctx: KernelContext, g: Group, fname: str,
               for i in range(0, len(g.members), STAGE_SIZE)]
     stage_of = {g.members[j].outputs[0]: si for si, st in enumerate(stages) for j in st}
     leaf_col = {v: k for k, v in enumerate(arrays)}
-    out_vars = {v for v, _ in outs}
-    # Values a later stage reads, and values copied out, live in block buffers.
-    handed: dict[Variable, int] = {}
+    # Values a later stage reads, and values copied out, live in block buffers
+    # (an ordered set: the buffers are declared in a fixed order).
+    handed: dict[Variable, None] = {}
     used_leaves: list[list[int]] = []
     reads: list[list[Variable]] = []
     for si, st in enumerate(stages):
@@ -167,11 +167,11 @@ def _staged_inner_fn(ctx: KernelContext, g: Group, fname: str,
                     leaves.add(leaf_col[inp])
                 elif stage_of.get(inp, si) < si:
                     earlier[inp] = None
-                    handed[inp] = stage_of[inp]
+                    handed[inp] = None
         used_leaves.append(sorted(leaves))
         reads.append(list(earlier))
-    for v in out_vars:
-        handed.setdefault(v, stage_of[v])
+    for v, _ in outs:
+        handed[v] = None
     buffered = list(handed)
     per_elem = sum(np.dtype(v.dtype).itemsize for v in arrays + buffered)
     block = max(8, min(256, STAGE_POOL_BYTES // max(per_elem, 1)) // 8 * 8)
