@@ -338,6 +338,15 @@ def _shape_entry(bd):
     return None
 
 
+def _fold_into_alloc(bd):
+    """f(alloc(c, *dims)) -> alloc(f(c), *dims); f(c) is then folded to a constant."""
+    node = bd[x].owner
+    if node is None or not isinstance(node.op, Alloc) or not isinstance(node.inputs[0], Constant):
+        return None
+    value, *dims = node.inputs
+    return Alloc()(bd.term.owner.op(value), *dims)
+
+
 sub_to_add = rule(
     etuple(E.sub, x, y), lambda bd: add_of([bd[x], E.neg(bd[y])], canonical=True),
     name="sub_to_add",
@@ -462,6 +471,11 @@ shape_entry = rule(
     doc="y.shape[i] -> dims[i] for y = alloc(v, *dims); f(x).shape[i] -> x.shape[i] for a "
         "unary element-wise f; the length itself when it is known statically.",
 )
+elemwise_of_alloc = rule(
+    etuple(etuple(E.Elemwise, var()), x), _fold_into_alloc, name="elemwise_of_alloc",
+    doc="f(alloc(c, *dims)) -> alloc(f(c), *dims) for a unary element-wise f and a constant "
+        "c: exp(x - x) becomes ones, not exp of zeros computed at run time.",
+)
 maximum_same = rule(etuple(E.maximum, x, x), x, name="maximum_same",
                     doc="maximum(x, x) -> x, for all x.")
 minimum_same = rule(etuple(E.minimum, x, x), x, name="minimum_same",
@@ -473,5 +487,5 @@ RULES = [
     mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
     mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
     log_exp, exp_log, sum_neg, sum_scalar_mul, dimshuffle_dimshuffle, reshape_reshape,
-    reshape_noop, shape_entry, maximum_same, minimum_same,
+    reshape_noop, shape_entry, maximum_same, minimum_same, elemwise_of_alloc,
 ]

@@ -59,6 +59,12 @@ CASES = [
     Case("shape_entry", lambda x: at.shape(x.dimshuffle(0, "x"))[1], [V], expect="1"),
     Case("maximum_same", lambda x: at.maximum(x, x), [V], expect="x"),
     Case("minimum_same", lambda x: at.minimum(x, x), [V], expect="x"),
+    Case("elemwise_of_alloc", lambda n: at.exp(at.alloc(C(0.0), n)), [("lscalar", 1, 5)],
+         expect="alloc(1.0, x)"),
+    Case("elemwise_of_alloc", lambda n: at.sin(at.alloc(C(np.array([0.0, 1.0, 2.0])), n, 3)),
+         [("lscalar", 1, 5)]),
+    Case("elemwise_of_alloc", lambda n: at.cast(at.alloc(C(2.5), n, 3), "int32"),
+         [("lscalar", 1, 5)], expect="alloc(2, x, 3)"),
 ]
 
 
@@ -101,3 +107,12 @@ def test_mixed_dtypes_keep_their_evaluation_order():
     vals = [np.array([100, -100], dtype="int8"), np.array([0.5, 0.5])]
     np.testing.assert_array_equal(ac.function([i8, x], out, mode="numpy")(*vals),
                                   [-55.5, 56.5])
+
+
+def test_products_that_cancel_leave_no_math_to_run():
+    """exp(x) * exp(-x) collects to exp(x - x) = exp(zeros): the exp is folded away."""
+    x = at.dvector("x")
+    out = ac.simplify(at.exp(x) * at.exp(-x))
+    assert ac.pprint(out) == "alloc(1.0, shape(x)[0])"
+    f = ac.function([x], out, mode="numpy")
+    np.testing.assert_array_equal(f(np.array([-2.0, 0.0, 700.0])), [1.0, 1.0, 1.0])
