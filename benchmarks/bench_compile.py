@@ -16,8 +16,9 @@ Cases:
   elements vs NumPy, numexpr and (when importable) PyTensor and jax.jit, with the
   effective bandwidth (3 inputs + 1 output) against a plain NumPy copy;
 * ``alpha*dot(A, B) + beta*C`` (1000x1000) vs ``numpy.dot(A, B)`` alone;
-* ``logsumexp`` over the rows of a 2000x2000 matrix vs ``scipy.special.logsumexp``
-  and NumPy's naive ``log(sum(exp(x)))``;
+* ``logsumexp`` over the rows of a 2000x2000 matrix vs ``scipy.special.logsumexp``,
+  NumPy's naive ``log(sum(exp(x)))`` and (when importable) jax.jit;
+* reductions over columns, rows and everything of a 2000x2000 matrix vs NumPy;
 * the call overhead of the seed's ``f(1.5, 2.5)`` (Python floats, checked);
 * cold build (empty cache, new process) and warm load (cached module, new process)
   of the fused element-wise function: the ``ac.function`` call only.
@@ -171,6 +172,30 @@ def bench_logsumexp(repeat: int) -> None:
         print("  jax                         not installed")
 
 
+def bench_reductions(repeat: int) -> None:
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+
+    X = at.dmatrix("X")
+    Xv = np.random.default_rng(3).normal(size=(2000, 2000))
+    cases = [
+        ("sum, axis=0", at.sum(X, axis=0), lambda: Xv.sum(axis=0)),
+        ("max, axis=0", at.max(X, axis=0), lambda: Xv.max(axis=0)),
+        ("sum(exp(x)), axis=0", at.sum(at.exp(X), axis=0), lambda: np.exp(Xv).sum(axis=0)),
+        ("logsumexp, axis=0", at.logsumexp(X, axis=0),
+         lambda: np.log(np.sum(np.exp(Xv), axis=0))),
+        ("sum, axis=1", at.sum(X, axis=1), lambda: Xv.sum(axis=1)),
+        ("sum, all", at.sum(X), lambda: Xv.sum()),
+    ]
+    print("\nreductions of 2000x2000 float64 (NumPy: the same expression; logsumexp: naive)")
+    for name, expr, numpy_fn in cases:
+        f = ac.function([X], expr)
+        np.testing.assert_allclose(f(Xv), numpy_fn(), rtol=1e-12)
+        t_np = median_time(numpy_fn, repeat)
+        t_ac = median_time(lambda f=f: f(Xv), repeat)
+        print(f"  {name:<26}{fmt(t_ac)}  NumPy {fmt(t_np).strip():>9}  {t_np / t_ac:5.2f}x")
+
+
 def _jax():
     """jax with float64 enabled, or None when it is not installed."""
     try:
@@ -281,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_fused(10**7, max(3, repeat // 2))
     bench_gemm(repeat)
     bench_logsumexp(repeat)
+    bench_reductions(repeat)
     bench_call(repeat)
     bench_build(repeat)
     return 0
