@@ -61,7 +61,7 @@ def _reduce_parts(kind: str, dtype: str, fname: str, direct: bool) -> str:
 {fill}"""
     # R mode: fold a block into the state.
     if kind in ("sum", "mean") and is_float:
-        rrow = f"""    S->acc += {fname}_pw(n, p, s, ctx);\n"""
+        rrow = f"""    S->acc += {fname}_pw_top(n, p, s, ctx);\n"""
     else:
         if kind in ("sum", "mean"):
             fold = f"""        {T} a = S->acc;
@@ -199,7 +199,7 @@ static void {fname}_aend(char *out, char *aux, npy_intp n, npy_intp rcount) {{
 """
 
 
-def _pairwise(dtype: str, fname: str, direct: bool) -> str:
+def _pairwise(dtype: str, fname: str, direct: bool, cost: float) -> str:
     """NumPy's pairwise summation (8 accumulators, blocks of 128), on values the
     fused loop computes on the fly, so float sums match NumPy's rounding."""
     T = scalar_c.CTYPES[dtype]
@@ -235,6 +235,38 @@ def _pairwise(dtype: str, fname: str, direct: bool) -> str:
     for (int k = 0; k < nops; k++) p2[k] = p[k] + n2 * s[k];
     return {fname}_pw(n2, p, s, ctx) + {fname}_pw(n - n2, p2, s, ctx);
 }}
+/* A long row: the top levels of the same pairwise tree on up to four threads, so the
+ * sum is the serial one bit for bit, whatever the number of threads. */
+static {T} {fname}_pw_top(npy_intp n, char **p, const npy_intp *s, void *ctx) {{
+#ifdef _OPENMP
+    if ((double)n * {cost} > AC_PAR_WORK && n > 1024 && !omp_in_parallel()) {{
+        int t = ac_threads();
+        if (t > 1) {{
+            const int nops = {fname}_nops;
+            int leaves = t >= 4 ? 4 : 2;
+            npy_intp lo[4], len[4];
+            npy_intp h = n / 2;
+            h -= h % 8;
+            lo[0] = 0; len[0] = h; lo[1] = h; len[1] = n - h;
+            if (leaves == 4) {{
+                npy_intp a = len[0] / 2, b = len[1] / 2;
+                a -= a % 8; b -= b % 8;
+                lo[3] = h + b; len[3] = len[1] - b; lo[2] = h; len[2] = b;
+                lo[1] = a; len[1] = len[0] - a; len[0] = a;
+            }}
+            {T} part[4];
+            #pragma omp parallel for num_threads(leaves < t ? leaves : t) schedule(static, 1)
+            for (int k = 0; k < leaves; k++) {{
+                char *pk[nops];
+                for (int j = 0; j < nops; j++) pk[j] = p[j] + lo[k] * s[j];
+                part[k] = {fname}_pw(len[k], pk, s, ctx);
+            }}
+            return leaves == 2 ? part[0] + part[1] : (part[0] + part[1]) + (part[2] + part[3]);
+        }}
+    }}
+#endif
+    return {fname}_pw(n, p, s, ctx);
+}}
 """
 
 
@@ -254,10 +286,10 @@ def emit_reduce(ctx: KernelContext, step: Step, k: int) -> Kernel:
     direct = not g.members and len(arrays) == 1 and x.dtype == acc
     parts = _reduce_parts(op.kind, acc, fname, direct)
     pairwise = op.kind in ("sum", "mean") and acc in scalar_c.FLOATS
-    pw = _pairwise(acc, fname, direct) if pairwise else ""
     axes = set(op.reduced_axes(g.nd))
     red = ", ".join("1" if d in axes else "0" for d in range(g.nd))
     cost = group_cost(g) + (10.0 if op.kind == "logsumexp" else 1.0)
+    pw = _pairwise(acc, fname, direct, cost) if pairwise else ""
     passes = 2 if op.kind == "logsumexp" else 1  # A mode; R mode is always one pass
     aux = f"sizeof({scalar_c.CTYPES[acc]})" if op.kind == "logsumexp" else "0"
     needs = 1 if op.kind in ("max", "min") else 0
