@@ -87,15 +87,11 @@ def _add(ctx, a, b):
     return _cap(ctx, ctx.fadd(a, b, exact=True))
 
 
-def _sub(ctx, a, b):
+def difference(ctx, a, b):
+    """``a - b``, exact unless the magnitudes are too far apart for any cancellation."""
     if _far_apart(ctx, a, b):
         return ctx.fsub(a, b)
     return _cap(ctx, ctx.fsub(a, b, exact=True))
-
-
-def difference(ctx, a, b):
-    """``a - b``, exact unless the magnitudes are too far apart for any cancellation."""
-    return _sub(ctx, a, b)
 
 
 def _mul(ctx, a, b):
@@ -263,7 +259,7 @@ def _hypot(ctx, a, b):
 
 #: name -> function(ctx, *mpf args) giving an mpf (or bool for predicates).
 MP_SCALAR: dict[str, Callable] = {
-    "add": _add, "sub": _sub, "mul": _mul, "true_div": _div, "int_div": _int_div,
+    "add": _add, "sub": difference, "mul": _mul, "true_div": _div, "int_div": _int_div,
     "mod": _mod, "pow": _pow, "neg": _neg, "abs": _abs, "sqr": _sqr,
     "exp": _unary("exp", lambda c, x: c.exp(x)),
     "exp2": _unary("exp2", lambda c, x: c.power(2, x)),

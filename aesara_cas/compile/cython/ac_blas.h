@@ -63,6 +63,23 @@ static PyArrayObject *ac_blas_vector(PyArrayObject *a, int *inc) {
     return (PyArrayObject *)PyArray_NewCopy(a, NPY_CORDER);
 }
 
+/* C = M @ v, or M.T @ v when `trans`, for M of rows x cols (row-major when `rowmajor`,
+ * else column-major, as ac_blas_matrix left it) and v with element stride `inc`. BLAS
+ * sees a row-major M as its transpose stored column-major. */
+static void ac_gemv(int dbl, PyArrayObject *m, int rowmajor, int rows, int cols, int trans,
+                    PyArrayObject *v, int inc, char *C) {
+    char t = rowmajor != trans ? 'T' : 'N';
+    int frows = rowmajor ? cols : rows, fcols = rowmajor ? rows : cols, one = 1;
+    double d1 = 1.0, d0 = 0.0;
+    float f1 = 1.0f, f0 = 0.0f;
+    Py_BEGIN_ALLOW_THREADS
+    if (dbl) ac_dgemv(&t, &frows, &fcols, &d1, (double *)PyArray_DATA(m), &frows,
+                      (double *)PyArray_DATA(v), &inc, &d0, (double *)C, &one);
+    else ac_sgemv(&t, &frows, &fcols, &f1, (float *)PyArray_DATA(m), &frows,
+                  (float *)PyArray_DATA(v), &inc, &f0, (float *)C, &one);
+    Py_END_ALLOW_THREADS
+}
+
 /* np.dot for 1-D and 2-D float32/float64 operands of one dtype. */
 static PyObject *ac_dot(PyObject *ao, PyObject *bo, int typenum) {
     PyArrayObject *a0 = ac_operand(ao, typenum, 2), *b0 = NULL, *a = NULL, *b = NULL;
@@ -92,7 +109,7 @@ static PyObject *ac_dot(PyObject *ao, PyObject *bo, int typenum) {
     if (out == NULL) goto fail;
     if (m == 0 || n == 0) goto done;
     if (k == 0) { memset(PyArray_DATA(out), 0, (size_t)PyArray_NBYTES(out)); goto done; }
-    int im = (int)m, in = (int)n, ik = (int)k, one = 1;
+    int im = (int)m, in = (int)n, ik = (int)k;
     int dbl = typenum == NPY_FLOAT64;
     double d1 = 1.0, d0 = 0.0;
     float f1 = 1.0f, f0 = 0.0f;
@@ -110,32 +127,18 @@ static PyObject *ac_dot(PyObject *ao, PyObject *bo, int typenum) {
         else ac_sgemm(&tb, &ta, &in, &im, &ik, &f1, (float *)PyArray_DATA(b), &ldb,
                       (float *)PyArray_DATA(a), &lda, &f0, (float *)C, &in);
         Py_END_ALLOW_THREADS
-    } else if (na == 2) {
+    } else if (na == 2) {  /* A @ v */
         int ra, inc;
         a = ac_blas_matrix(a0, &ra);
         b = ac_blas_vector(b0, &inc);
         if (a == NULL || b == NULL) goto fail;
-        char t = ra ? 'T' : 'N';
-        int rows = ra ? ik : im, cols = ra ? im : ik;
-        Py_BEGIN_ALLOW_THREADS
-        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(a), &rows,
-                          (double *)PyArray_DATA(b), &inc, &d0, (double *)C, &one);
-        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(a), &rows,
-                      (float *)PyArray_DATA(b), &inc, &f0, (float *)C, &one);
-        Py_END_ALLOW_THREADS
-    } else if (nb == 2) {
+        ac_gemv(dbl, a, ra, im, ik, 0, b, inc, C);
+    } else if (nb == 2) {  /* v @ B = B.T @ v */
         int rb, inc;
         a = ac_blas_vector(a0, &inc);
         b = ac_blas_matrix(b0, &rb);
         if (a == NULL || b == NULL) goto fail;
-        char t = rb ? 'N' : 'T';
-        int rows = rb ? in : ik, cols = rb ? ik : in;
-        Py_BEGIN_ALLOW_THREADS
-        if (dbl) ac_dgemv(&t, &rows, &cols, &d1, (double *)PyArray_DATA(b), &rows,
-                          (double *)PyArray_DATA(a), &inc, &d0, (double *)C, &one);
-        else ac_sgemv(&t, &rows, &cols, &f1, (float *)PyArray_DATA(b), &rows,
-                      (float *)PyArray_DATA(a), &inc, &f0, (float *)C, &one);
-        Py_END_ALLOW_THREADS
+        ac_gemv(dbl, b, rb, ik, in, 1, a, inc, C);
     } else {
         int ia, ib;
         a = ac_blas_vector(a0, &ia);
