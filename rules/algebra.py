@@ -38,10 +38,12 @@ from aesara_cas.rewriting.terms import (
     inputs_if,
     is_float,
     mul_of,
+    negated_constant,
     reorderable,
     scalar_constant,
     split_coefficient,
     uniform_constant,
+    wrap_to_dtype,
 )
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.elemwise import as_operands
@@ -174,6 +176,11 @@ def _collect_terms(bd):
         elif coef == -1:
             terms.append(E.neg(whole if whole is not None else mul_of(body, canonical=True)))
         else:
+            if np.dtype(out.dtype).kind in "iu":
+                # Integer coefficients wrap as NumPy's arithmetic does (2**62*x + 2**62*x).
+                coef = wrap_to_dtype(coef, out.dtype)
+                if coef == 0:
+                    continue
             # as_operands gives the coefficient NumPy's weak-scalar dtype.
             terms.append(mul_of(as_operands((coef, *body)), canonical=True))
     return add_of(terms, canonical=True)
@@ -268,7 +275,7 @@ def _neg_into_constant(bd):
     c = scalar_constant(ins[0])
     if c is None or isinstance(c, bool) or c == -1:
         return None
-    return mul_of([constant(-ins[0].data), *ins[1:]], canonical=True)
+    return mul_of([negated_constant(ins[0]), *ins[1:]], canonical=True)
 
 
 def _div_to_mul(bd):

@@ -21,7 +21,7 @@ from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.context import current_graph
 from aesara_cas.rewriting.rule import Rule, fresh, rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, scalar_constant
+from aesara_cas.rewriting.terms import add_of, inputs_if, negated_constant, scalar_constant
 
 
 def const_value(v: Any) -> float | None:
@@ -38,9 +38,8 @@ def is_const(v: Any, value: float) -> bool:
 
 def negate(v: Variable) -> Variable:
     """``-v``, folded when ``v`` is a constant."""
-    c = const_value(v)
-    if c is not None and isinstance(v, Constant):
-        return at.constant(np.asarray(-c, dtype=v.dtype))
+    if isinstance(v, Constant) and const_value(v) is not None:
+        return negated_constant(v)
     return at.neg(v)
 
 

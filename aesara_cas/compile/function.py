@@ -95,7 +95,15 @@ class Function:
             f"argument {i} ({v.name!r})" if v.name else f"argument {i}"
             for i, v in enumerate(inputs)
         ]
-        self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._positions = {}
+        self._ambiguous: dict[str, list[int]] = {}
+        for i, v in enumerate(inputs):
+            if not v.name:
+                continue
+            if v.name in self._positions:
+                self._ambiguous.setdefault(v.name, [self._positions[v.name]]).append(i)
+            else:
+                self._positions[v.name] = i
 
     def __repr__(self) -> str:
         names = ", ".join(v.name or f"arg{i}" for i, v in enumerate(self.inputs))
@@ -109,6 +117,12 @@ class Function:
             )
         values = list(args) + [_MISSING] * (n - len(args))
         for key, value in kwargs.items():
+            if key in self._ambiguous:
+                where = ", ".join(map(str, self._ambiguous[key]))
+                raise TypeError(
+                    f"{self!r}: keyword argument {key!r} is ambiguous: inputs {where} are "
+                    f"all named {key!r}; pass them by position"
+                )
             pos = self._positions.get(key)
             if pos is None:
                 raise TypeError(f"{self!r} got an unexpected keyword argument {key!r}")
@@ -218,7 +232,38 @@ def function(
     attach = getattr(program, "attach", None)
     if attach is not None:
         attach(fn)
+    if upd:
+        # Read, compute and write back as one step with respect to other threads.
+        touched = {v.id: v for v in shared_inputs}
+        touched.update((t.id, t) for t, _ in upd)
+        fn._locks = tuple(touched[k].lock for k in sorted(touched))
+        fn.__class__ = _locking_class(cls)
     return fn
+
+
+_LOCKING: dict[type, type] = {}
+
+
+def _locking_class(base: type) -> type:
+    """``base`` with a ``__call__`` that holds ``self._locks`` (in order) around the call."""
+    cls = _LOCKING.get(base)
+    if cls is None:
+        inner = base.__call__
+
+        def __call__(self, *args: Any, **kwargs: Any):
+            locks = self._locks
+            for lock in locks:
+                lock.acquire()
+            try:
+                return inner(self, *args, **kwargs)
+            finally:
+                for lock in reversed(locks):
+                    lock.release()
+
+        cls = _LOCKING[base] = type("Function", (base,), {
+            "__call__": __call__, "__module__": base.__module__, "__doc__": base.__doc__,
+        })
+    return cls
 
 
 def evaluate(var: Variable, inputs: Mapping) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -14,9 +15,13 @@ class SharedVariable(TensorVariable):
     """A tensor variable with a stored value, read by every function that uses it.
 
     ``ac.function(..., updates={s: expr})`` writes ``expr`` into it after each call.
+    Each shared variable has a re-entrant lock: a function with updates holds the
+    locks of all the shared variables it reads or writes for its whole call (taken
+    in a fixed order, so two functions never deadlock), and ``set_value`` takes it
+    too; see "Threads" in the guide.
     """
 
-    __slots__ = ("container",)
+    __slots__ = ("container", "lock")
     is_shared = True
 
     def get_value(self, borrow: bool = False) -> np.ndarray:
@@ -26,7 +31,9 @@ class SharedVariable(TensorVariable):
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Store a new value; it must fit the variable's type (dtype, dimensions)."""
         arr = self.type.filter(value, name=f"shared variable {self.name or ''}".strip())
-        self.container[0] = arr if borrow and arr is value else np.array(arr, copy=True)
+        arr = arr if borrow and arr is value else np.array(arr, copy=True)
+        with self.lock:
+            self.container[0] = arr
 
     def clone(self) -> SharedVariable:
         return self
@@ -50,5 +57,6 @@ def shared(value: Any, name: str | None = None, shape: tuple | None = None) -> S
     ttype = TensorType(arr.dtype, shape if shape is not None else (None,) * arr.ndim)
     var = SharedVariable(ttype, name=name)
     var.container = [None]
+    var.lock = threading.RLock()
     var.set_value(arr)
     return var

@@ -29,6 +29,7 @@ class NumPyProgram:
             return slot[var]
 
         self.input_slots = [slot_of(v) for v in fgraph.inputs]
+        self.input_index = {v: i for i, v in enumerate(fgraph.inputs)}
         constants: list[tuple[int, Any]] = []
         for node in nodes:
             for inp in node.inputs:
@@ -55,6 +56,25 @@ class NumPyProgram:
         self.n_slots = len(slot)
         self.constants = constants
 
+    def describe(self, node: Any, values: list[Any]) -> str:
+        """The operands of ``node`` for an error message: ``x (argument 0, shape (4,))``."""
+        parts = []
+        for var, value in zip(node.inputs, values):
+            shape = getattr(value, "shape", ())
+            if getattr(var, "is_shared", False):
+                parts.append(f"shared variable {var.name or ''} (shape {shape})".replace("  ", " "))
+            elif var in self.input_index:
+                i = self.input_index[var]
+                label = f"{var.name} (argument {i}" if var.name else f"argument {i} ("
+                parts.append(f"{label}{'' if label.endswith('(') else ', '}shape {shape})")
+            elif isinstance(var, Constant):
+                parts.append(f"a constant (shape {shape})")
+            elif var.owner is not None:
+                parts.append(f"the result of {var.owner.op} (shape {shape})")
+            else:
+                parts.append(f"{var} (shape {shape})")
+        return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
+
     def run(self, values: list[Any]) -> list[Any]:
         storage: list[Any] = [None] * self.n_slots
         for i, v in self.constants:
@@ -66,7 +86,12 @@ class NumPyProgram:
                 try:
                     results = perform(node, [storage[i] for i in ins])
                 except (ValueError, TypeError, IndexError) as err:
-                    err.add_note(f"while computing {node.op} of {node.inputs}")
+                    what = f"{node.op} of {self.describe(node, [storage[i] for i in ins])}"
+                    if type(err) in (ValueError, TypeError, IndexError) and len(err.args) == 1:
+                        # Name the operands in the message itself, not only in a note.
+                        err.args = (f"{what}: {err.args[0]}",)
+                    else:
+                        err.add_note(f"while computing {what}")
                     raise
                 for i, r in zip(outs, results):
                     storage[i] = r

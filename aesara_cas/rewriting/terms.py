@@ -17,6 +17,7 @@ from aesara_cas.logic.mirror import uniform_value
 from aesara_cas.rewriting.context import generation
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.shape import Alloc
+from aesara_cas.tensor.variable import constant
 
 #: At most this many nodes of a sub-graph decide its place in the canonical order.
 ORDER_KEY_NODES = 24
@@ -73,6 +74,31 @@ def scalar_constant(v: Any) -> Any:
     if isinstance(v, Constant) and v.type.ndim == 0:
         return uniform_value(v)
     return None
+
+
+def negated_constant(c: Constant) -> Constant:
+    """The constant ``-c`` of ``c``'s own dtype, wrapping as NumPy does.
+
+    Integer negation wraps at the edge of the dtype (``-np.int8(-128)`` is ``-128``,
+    and ``x - c`` equals ``x + (-c)`` in wrap-around arithmetic), so this never raises
+    the ``OverflowError`` that negating a Python number and converting back would.
+    """
+    data = np.asarray(c.data)
+    with np.errstate(over="ignore"):
+        neg = np.negative(data) if data.dtype != bool else data
+    return constant(np.asarray(neg, dtype=data.dtype))
+
+
+def wrap_to_dtype(value: Any, dtype: str) -> Any:
+    """``value`` (a Python number) as a NumPy scalar of ``dtype``, integers wrapping
+    modulo 2**bits as NumPy's integer arithmetic does (floats convert normally)."""
+    dt = np.dtype(dtype)
+    if dt.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        bits = 8 * dt.itemsize
+        value = int(value) % (1 << bits)
+        if dt.kind == "i" and value >= 1 << (bits - 1):
+            value -= 1 << bits
+    return dt.type(value)
 
 
 def is_float(v: Any) -> bool:
