@@ -1,0 +1,106 @@
+"""Reverse mode through a loop: the gradient of a ``Scan`` is a scan running backwards.
+
+For the step ``(x_t, y_t) = f(s_t, x_{t-1}, p)`` with cotangents ``gx_t`` (of the
+stacked states) and ``gy_t`` (of the per-step outputs), the backward loop runs
+``t = n-1, ..., 0`` carrying ``c`` (the cotangent reaching ``x_t`` from step
+``t+1``, zero at the start) and an accumulator per non-sequence:
+
+    lam = gx_t + c
+    (g_s_t, g_xprev, g_p) = vjp of f at (s_t, x_{t-1}, p) with (lam, gy_t)
+    c <- g_xprev;  acc <- acc + g_p;  emit g_s_t
+
+At the end ``c`` is the gradient of the initial state and ``acc`` that of the
+non-sequences.  The backward step recomputes the forward step from the stored
+states, so memory stays linear in the number of steps.
+"""
+
+from __future__ import annotations
+
+from aesara_cas.graph.basic import Apply, Variable
+from aesara_cas.graph.traversal import clone_replace
+from aesara_cas.scan.inner import make_inner_graph, placeholder
+
+__all__ = ["scan_L_op"]
+
+
+def _reverse(x: Variable) -> Variable:
+    return x[::-1]
+
+
+def scan_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: list) -> list:
+    from aesara_cas.gradient import backprop
+    from aesara_cas.scan.op import Scan
+    from aesara_cas.tensor.grad_ops import is_float, zeros_like
+    from aesara_cas.tensor.shape import concatenate, expand_dims
+
+    ns, nst, nnt, nl = op.n_seqs, op.n_sitsot, op.n_nitsot, op.n_last
+    if nl:
+        raise NotImplementedError(
+            "gradients of a scan whose step updates shared variables or draws random "
+            "numbers are not supported"
+        )
+    n = inputs[0]
+    seqs = inputs[1:1 + ns]
+    inits = inputs[1 + ns:1 + ns + nst]
+    nonseqs = inputs[1 + ns + nst:]
+    fg = op.fgraph
+    in_seq = fg.inputs[:ns]
+    in_st = fg.inputs[ns:ns + nst]
+    in_non = fg.inputs[ns + nst:]
+
+    # Backward-step placeholders.
+    b_seq = [placeholder(v) for v in in_seq]
+    b_prev = [placeholder(v) for v in in_st]
+    b_non = [placeholder(v) for v in in_non]
+    fwd = clone_replace(list(fg.outputs), dict(zip(fg.inputs, b_seq + b_prev + b_non)))
+    st_outs, nt_outs = fwd[:nst], fwd[nst:nst + nnt]
+    gx_ph = [placeholder(o) if is_float(o) else None for o in st_outs]
+    gy_ph = [placeholder(o) if is_float(o) else None for o in nt_outs]
+    carry_ph = [placeholder(v) if is_float(v) else None for v in b_prev]
+    acc_ph = [placeholder(v) if is_float(v) else None for v in b_non]
+
+    cots = [None if gx is None or c is None else gx + c for gx, c in zip(gx_ph, carry_ph)]
+    cots += gy_ph
+    wrt = [v for v in b_seq + b_prev + b_non if is_float(v)]
+    grads = dict(zip(wrt, backprop(st_outs + nt_outs, cots, wrt))) if wrt else {}
+
+    def g_of(v):
+        g = grads.get(v)
+        return zeros_like(v) if g is None else g
+
+    g_seq_out = [g_of(v) for v in b_seq if is_float(v)]
+    new_carry = [g_of(v) for v, c in zip(b_prev, carry_ph) if c is not None]
+    new_acc = [a + g_of(v) for v, a in zip(b_non, acc_ph) if a is not None]
+
+    # Outer sequences of the backward loop, all reversed.
+    prevs = [concatenate([expand_dims(x0, 0), X])[:n] for x0, X in zip(inits, outputs[:nst])]
+    gX = [g if g is not None else zeros_like(o) for g, o in zip(output_grads[:nst], outputs[:nst])]
+    gY = [g if g is not None else zeros_like(o)
+          for g, o in zip(output_grads[nst:nst + nnt], outputs[nst:nst + nnt])]
+    b_seqs_inner = b_seq + b_prev + [p for p in gx_ph if p is not None] \
+        + [p for p in gy_ph if p is not None]
+    b_seqs_outer = seqs + prevs + [g for g, p in zip(gX, gx_ph) if p is not None] \
+        + [g for g, p in zip(gY, gy_ph) if p is not None]
+    b_seqs_outer = [_reverse(s) for s in b_seqs_outer]
+    carry_in = [c for c in carry_ph if c is not None] + [a for a in acc_ph if a is not None]
+    carry_init = [zeros_like(x0) for x0, c in zip(inits, carry_ph) if c is not None] \
+        + [zeros_like(p) for p, a in zip(nonseqs, acc_ph) if a is not None]
+    inner_inputs = b_seqs_inner + carry_in + b_non
+    inner_outputs = g_seq_out + new_carry + new_acc
+    bgraph = make_inner_graph(inner_inputs, inner_outputs)
+    bop = Scan(bgraph, len(b_seqs_inner), 0, len(g_seq_out), len(carry_in), len(b_non),
+               name="grad")
+    bouts = bop.make_node(n, *b_seqs_outer, *carry_init, *nonseqs).outputs
+    g_seq_rev = bouts[:len(g_seq_out)]
+    finals = bouts[len(g_seq_out):]
+
+    result: list = [None]
+    it_seq = iter(g_seq_rev)
+    for s in seqs:
+        result.append(_reverse(next(it_seq)) if is_float(s) else None)
+    it_final = iter(finals)
+    for c in carry_ph:
+        result.append(next(it_final) if c is not None else None)
+    for a in acc_ph:
+        result.append(next(it_final) if a is not None else None)
+    return result
