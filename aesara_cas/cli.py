@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import aesara_cas as ac
+from aesara_cas.compile.cython.cache_fs import CacheError
 from aesara_cas.expr_parser import ExpressionError, parse_expression
 from aesara_cas.tensor.variable import CONSTRUCTORS
 
@@ -151,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.size <= 0:
             raise CLIError("--size must be positive")
         return run_expression(args)
-    except (CLIError, TypeError, ValueError) as err:
+    except (CLIError, CacheError, TypeError, ValueError) as err:
         print(f"aesara-cas: error: {err}", file=sys.stderr)
         return 2
 

@@ -8,7 +8,8 @@
 """
 
 from aesara_cas.compile.cython.build import CompilerUnavailable
-from aesara_cas.compile.cython.cache import cache_command, clear, info
+from aesara_cas.compile.cython.cache import CacheError, cache_command, clear, info
 from aesara_cas.compile.cython.program import CythonProgram
 
-__all__ = ["CompilerUnavailable", "CythonProgram", "cache_command", "clear", "info"]
+__all__ = ["CacheError", "CompilerUnavailable", "CythonProgram", "cache_command", "clear",
+           "info"]

@@ -1,24 +1,27 @@
 """The on-disk cache of built modules.
 
 Layout: ``<root>/<key[:2]>/<key>/`` holds the module file and ``meta.json`` (its
-size and SHA-256); ``<root>/locks/<key>.lock`` is that entry's lock.  The root is
-``$AESARA_CAS_CACHE_DIR`` or ``$XDG_CACHE_HOME/aesara_cas`` (``~/.cache/...``),
-created private (0700).
+name, size and SHA-256); ``<root>/locks/<key>.lock`` is that entry's lock.  The root
+is ``$AESARA_CAS_CACHE_DIR`` or ``$XDG_CACHE_HOME/aesara_cas`` (``~/.cache/...``),
+created private (0700); it is used only if it is the user's own and private, and
+nothing below it is followed through a symbolic link (see :mod:`.cache_fs`).
 
 The key hashes the generated source together with everything that changes the
 machine code: the runtime header, the compiler and its flags, the CPU's features
 and the Python / NumPy / Cython versions.
 
 Concurrency: an entry is built in a temporary directory and renamed into place,
-under a lock of its own (not a global one), so two processes building the same
-module both succeed (the second finds the first's result) and readers never see
-half-written files.  A missing, truncated or corrupt entry is rebuilt.
+under a lock of its own (a file lock across processes, a thread lock within one;
+never a global one, so loading a cached module never waits for another module's
+build), so two processes building the same module both succeed (the second finds
+the first's result) and readers never see half-written files.  A missing, truncated
+or corrupt entry is rebuilt; if this process already tried to load the entry's file,
+the rebuilt module gets a fresh name and file (the dynamic loader would return the
+library it opened before).
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -37,29 +40,39 @@ from types import ModuleType
 import numpy as np
 
 from aesara_cas.compile.cython import build
+from aesara_cas.compile.cython.cache_admin import cache_command, clear, info
+from aesara_cas.compile.cython.cache_fs import (
+    META,
+    TMP_PREFIX,
+    CacheError,
+    cache_root,
+    check_dir,
+    entry_lock,
+    entry_module,
+    error,
+    file_digest,
+    lstat_or_none,
+    module_file,
+    module_name,
+    private_dir,
+)
 
 logger = logging.getLogger("aesara_cas.compile")
 
 #: A build slower than this says so in a log line (the user should know why they wait).
 SLOW_BUILD_SECONDS = 1.0
 
+__all__ = ["CacheError", "cache_command", "cache_key", "cache_root", "clear", "info",
+           "load_module"]
+
 _loaded: dict[str, ModuleType] = {}
-_loaded_lock = threading.Lock()
+#: One thread lock per key (so a build blocks only loads of the same module) and the
+#: short-lived lock that guards this table.
+_key_locks: dict[str, threading.Lock] = {}
+_key_locks_guard = threading.Lock()
+#: Module files whose import failed in this process: the dynamic loader may hold them.
+_failed_paths: set[str] = set()
 _identity: str | None = None
-
-
-def cache_root() -> Path:
-    """The cache directory (created, mode 0700)."""
-    env = os.environ.get("AESARA_CAS_CACHE_DIR")
-    if env:
-        root = Path(env).expanduser()
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = Path(base) / "aesara_cas"
-    if not root.is_dir():
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(root, 0o700)
-    return root
 
 
 def _cpu_features() -> str:
@@ -107,159 +120,107 @@ def cache_key(text: str) -> str:
     return h.hexdigest()
 
 
-def _entry(root: Path, key: str) -> Path:
-    return root / key[:2] / key
-
-
-def _module_name(key: str) -> str:
-    return f"acmod_{key[:40]}"
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _valid(entry: Path, name: str) -> Path | None:
-    """The module file of ``entry`` if it is complete and intact."""
-    try:
-        meta = json.loads((entry / "meta.json").read_text())
-        path = entry / meta["file"]
-        if meta.get("module") != name or path.stat().st_size != meta["size"]:
-            return None
-        if _file_digest(path) != meta["sha256"]:
-            return None
-        return path
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-@contextlib.contextmanager
-def _lock(root: Path, key: str):
-    """An exclusive lock on one cache entry, across processes."""
-    locks = root / "locks"
-    locks.mkdir(mode=0o700, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: rename alone keeps entries whole
-        yield
-        return
-    with open(locks / f"{key}.lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _import(name: str, path: Path) -> ModuleType:
     loader = importlib.machinery.ExtensionFileLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    try:
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+    except ImportError:
+        _failed_paths.add(str(path))
+        raise
     sys.modules[name] = module
     return module
 
 
-def _build_entry(root: Path, key: str, name: str, text: str) -> Path:
-    entry = _entry(root, key)
-    entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key[:16]}-", dir=entry.parent))
+def _try_import(found: tuple[str, Path] | None) -> ModuleType | None:
+    if found is None or str(found[1]) in _failed_paths:
+        return None
+    try:
+        return _import(*found)
+    except ImportError:
+        # Intact by checksum but unloadable (e.g. built by an incompatible toolchain,
+        # or not the module it claims to be): rebuilt by the caller.
+        return None
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _build_entry(root: Path, key: str, text: str) -> tuple[str, Path]:
+    """Build ``key``'s module in a temporary directory and rename it into place (the
+    caller holds the entry's lock).  Returns the module name and file."""
+    shard = private_dir(root, root / key[:2])
+    entry = shard / key
+    name = module_name(key)
+    if str(entry / module_file(name)) in _failed_paths:
+        name = module_name(key, fresh=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{key}-", dir=shard))
+    except OSError as err:
+        raise error(root, shard, f"is not writable ({err.strerror})") from None
     try:
         start = time.perf_counter()
         path = build.build(text, name, tmp)
         seconds = time.perf_counter() - start
-        meta = {"module": name, "file": path.name, "size": path.stat().st_size,
-                "sha256": _file_digest(path), "build_seconds": round(seconds, 3)}
+        size = path.stat().st_size
+        meta = {"module": name, "file": path.name, "size": size,
+                "sha256": file_digest(path, size), "build_seconds": round(seconds, 3)}
         for extra in tmp.iterdir():
             if extra != path:
                 extra.unlink()
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        if entry.exists():  # a corrupt entry: move it aside, then replace it
-            trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=entry.parent))
+        _write_new(tmp / META, json.dumps(meta).encode())
+        if lstat_or_none(entry) is not None:  # a damaged entry: move it aside, then drop it
+            check_dir(root, entry)
+            trash = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{key}-", dir=shard))
             os.rename(entry, trash / "old")
             shutil.rmtree(trash, ignore_errors=True)
         os.rename(tmp, entry)
-        if seconds > SLOW_BUILD_SECONDS:
-            logger.warning("aesara_cas: compiling a function took %.1f s (cached in %s; "
-                           "the next load is fast)", seconds, entry)
-        return entry / meta["file"]
+    except OSError as err:
+        if isinstance(err, CacheError):
+            raise
+        raise error(root, getattr(err, "filename", None) or shard,
+                    f"cannot be written ({err.strerror})") from None
     finally:
-        if tmp.exists():
+        if os.path.lexists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+    if seconds > SLOW_BUILD_SECONDS:
+        logger.warning("aesara_cas: compiling a function took %.1f s (cached in %s; "
+                       "the next load is fast)", seconds, entry)
+    return name, entry / path.name
+
+
+def _key_lock(key: str) -> threading.Lock:
+    with _key_locks_guard:
+        lock = _key_locks.get(key)
+        if lock is None:
+            lock = _key_locks[key] = threading.Lock()
+        return lock
 
 
 def load_module(text: str) -> ModuleType:
-    """The built module for ``text``: from memory, from disk, or built now."""
+    """The built module for ``text``: from memory, from disk, or built now.
+
+    Raises :class:`CacheError` if the cache directory cannot be used.
+    """
     key = cache_key(text)
-    with _loaded_lock:
+    module = _loaded.get(key)
+    if module is not None:
+        return module
+    with _key_lock(key):
         module = _loaded.get(key)
         if module is not None:
             return module
         root = cache_root()
-        name = _module_name(key)
-        path = _valid(_entry(root, key), name)
-        module = None
-        if path is not None:
-            try:
-                module = _import(name, path)
-            except ImportError:
-                module = None
+        module = _try_import(entry_module(root, key))
         if module is None:
-            with _lock(root, key):
-                path = _valid(_entry(root, key), name)
-                if path is None:
-                    path = _build_entry(root, key, name, text)
-                try:
-                    module = _import(name, path)
-                except ImportError:
-                    # Intact by checksum but unloadable (e.g. built by an incompatible
-                    # toolchain): rebuild once.
-                    path = _build_entry(root, key, name, text)
-                    module = _import(name, path)
+            with entry_lock(root, key):
+                module = _try_import(entry_module(root, key))
+                if module is None:
+                    module = _import(*_build_entry(root, key, text))
         _loaded[key] = module
         return module
-
-
-def info() -> dict:
-    """The cache's location, number of modules and size in bytes."""
-    root = cache_root()
-    entries = 0
-    size = 0
-    for meta in root.glob("??/*/meta.json"):
-        entries += 1
-        size += sum(f.stat().st_size for f in meta.parent.iterdir() if f.is_file())
-    return {"path": str(root), "entries": entries, "bytes": size}
-
-
-def clear() -> int:
-    """Remove every cached module (processes that loaded one keep it); returns the count."""
-    root = cache_root()
-    removed = 0
-    for meta in list(root.glob("??/*/meta.json")):
-        entry = meta.parent
-        key = entry.name
-        with _lock(root, key):
-            shutil.rmtree(entry, ignore_errors=True)
-        removed += 1
-    for sub in root.iterdir():
-        if sub.is_dir() and len(sub.name) == 2:
-            shutil.rmtree(sub, ignore_errors=True)
-    shutil.rmtree(root / "locks", ignore_errors=True)
-    return removed
-
-
-def cache_command(argv: list[str] | None = None) -> int:
-    """``aesara-cas cache info|clear``."""
-    parser = argparse.ArgumentParser(prog="aesara-cas cache",
-                                     description="Inspect or empty the compiled-module cache.")
-    parser.add_argument("action", choices=["info", "clear"])
-    args = parser.parse_args(argv)
-    if args.action == "info":
-        data = info()
-        print(f"path: {data['path']}")
-        print(f"modules: {data['entries']}")
-        print(f"size: {data['bytes'] / 1e6:.1f} MB")
-    else:
-        n = clear()
-        print(f"removed {n} cached module(s) from {cache_root()}")
-    return 0
