@@ -11,8 +11,9 @@ from aesara_cas.compile.mode import link, rewrite
 from aesara_cas.compile.shared import SharedVariable
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.graph.traversal import clone_replace, graph_inputs
+from aesara_cas.graph.traversal import ancestors, clone_replace, graph_inputs
 from aesara_cas.tensor.elemwise import cast
+from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable
 
 MODES = ("numpy", "cython")
@@ -52,6 +53,12 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
     for target, expr in items:
         if not isinstance(target, SharedVariable):
             raise TypeError(f"updates: {target!r} is not a shared variable")
+        if not isinstance(target.type, TensorType):  # e.g. a random generator's state
+            if not isinstance(expr, Variable) or expr.type != target.type:
+                raise TypeError(f"updates: the new value of {target!r} must be a variable "
+                                f"of type {target.type}, got {expr!r}")
+            out.append((target, expr))
+            continue
         expr = as_tensor_variable(expr)
         if expr.ndim != target.ndim:
             raise ValueError(
@@ -203,6 +210,7 @@ def function(
     single = not isinstance(outputs, (list, tuple))
     outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
     upd = _check_updates(updates)
+    upd += _default_updates(inputs, outs + [e for _, e in upd], upd)
     all_outs = outs + [e for _, e in upd]
     if givens:
         if not isinstance(givens, Mapping):
@@ -239,6 +247,39 @@ def function(
         fn._locks = tuple(touched[k].lock for k in sorted(touched))
         fn.__class__ = _locking_class(cls)
     return fn
+
+
+def _default_updates(inputs: list[Variable], exprs: list[Variable],
+                     given: list[tuple[SharedVariable, Variable]]) -> list:
+    """Updates the caller did not give, for shared variables the graph reads that have
+    one by default (a random generator advances to the state its draw leaves): ops may
+    declare them (``op.default_updates(node)``, e.g. a loop's final generator state),
+    else the variable's ``default_update`` if the function can compute it."""
+    taken = {id(t) for t, _ in given}
+    known = {id(v) for v in inputs}
+    extra: list = []
+    while True:
+        found = []
+        variables = ancestors(exprs + [e for _, e in extra])
+        for var in variables:
+            declare = getattr(var.owner.op, "default_updates", None) if var.owner else None
+            if declare is not None and var.index == 0:
+                for target, expr in declare(var.owner):
+                    if id(target) not in taken:
+                        taken.add(id(target))
+                        found.append((target, expr))
+        for var in variables:
+            expr = getattr(var, "default_update", None)
+            if expr is None or id(var) in taken or var.owner is not None:
+                continue
+            free = [v for v in graph_inputs([expr]) if not isinstance(v, Constant)
+                    and not isinstance(v, SharedVariable) and id(v) not in known]
+            if not free:
+                taken.add(id(var))
+                found.append((var, expr))
+        if not found:
+            return extra
+        extra += found
 
 
 _LOCKING: dict[type, type] = {}
