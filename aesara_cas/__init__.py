@@ -15,8 +15,11 @@ from aesara_cas.gradient import grad, hessian, jacobian, jvp
 from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.logic.mirror import etuplize
+from aesara_cas.ifelse import ifelse
 from aesara_cas.printing import dprint, pprint
+from aesara_cas.random import RandomStream
 from aesara_cas.rewriting import rule, simplify
+from aesara_cas.scan import map, scan
 
 __version__ = "0.1.0"
 
@@ -25,4 +28,5 @@ __all__ = [
     "shared", "tensor",
     "grad", "hessian", "jacobian", "jvp", "verify_grad",
     "etuplize", "rule", "simplify",
+    "RandomStream", "ifelse", "map", "scan",
 ]
