@@ -15,6 +15,7 @@ from aesara_cas.gradient import grad, hessian, jacobian, jvp
 from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.logic.mirror import etuplize
+from aesara_cas.logprob import logprob
 from aesara_cas.ifelse import ifelse
 from aesara_cas.printing import dprint, pprint
 from aesara_cas.random import RandomStream
@@ -28,5 +29,5 @@ __all__ = [
     "shared", "tensor",
     "grad", "hessian", "jacobian", "jvp", "verify_grad",
     "etuplize", "rule", "simplify",
-    "RandomStream", "ifelse", "map", "scan",
+    "RandomStream", "ifelse", "logprob", "map", "scan",
 ]
