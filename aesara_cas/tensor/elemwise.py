@@ -187,6 +187,12 @@ softplus = _elemwise("softplus")
 log1mexp = _elemwise("log1mexp")
 erf = _elemwise("erf")
 erfc = _elemwise("erfc")
+erfcx = _elemwise("erfcx")
+gamma = _elemwise("gamma")
+gammaln = _elemwise("gammaln")
+digamma = _elemwise("digamma")
+polygamma = _elemwise("polygamma")
+xlogy = _elemwise("xlogy")
 maximum = _elemwise("maximum")
 minimum = _elemwise("minimum")
 lt = _elemwise("lt")
@@ -207,6 +213,7 @@ isnan = _elemwise("isnan")
 isinf = _elemwise("isinf")
 
 where = switch
+log1pexp = softplus
 
 #: Every element-wise op by scalar name.
 ELEMWISE_OPS: dict[str, Elemwise] = {

@@ -3,7 +3,8 @@
 Each scalar op is a small immutable object: a name, an arity and a NumPy
 implementation that works on whole arrays.  :class:`~aesara_cas.tensor.elemwise.Elemwise`
 lifts one to arrays with broadcasting.  The stable special functions (sigmoid,
-softplus, log1mexp) are implemented here so every backend agrees on them.
+softplus, log1mexp) are implemented here so every backend agrees on them; the
+gamma family, ``erfcx`` and ``xlogy`` are SciPy's.
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def _scipy_special(name: str) -> Callable:
     return call
 
 
+def _polygamma(n, x):
+    """``scipy.special.polygamma``: the ``n``-th derivative of ``digamma`` (``n >= 0``
+    integer-valued; NaN otherwise)."""
+    special = importlib.import_module("scipy.special")
+    with np.errstate(all="ignore"):
+        n = np.asarray(n)
+        bad = (n < 0) | (n != np.floor(n))
+        out = special.polygamma(np.where(bad, 0, n), x)
+        return np.where(bad, np.nan, out) if np.any(bad) else out
+
+
 def _mod(x, y):
     return np.mod(x, y)
 
@@ -133,6 +145,12 @@ _TABLE = [
     ("log1mexp", 1, _log1mexp, False, False, None),
     ("erf", 1, _scipy_special("erf"), False, False, None),
     ("erfc", 1, _scipy_special("erfc"), False, False, None),
+    ("erfcx", 1, _scipy_special("erfcx"), False, False, None),
+    ("gamma", 1, _scipy_special("gamma"), False, False, None),
+    ("gammaln", 1, _scipy_special("gammaln"), False, False, None),
+    ("digamma", 1, _scipy_special("psi"), False, False, None),
+    ("polygamma", 2, _polygamma, False, False, None),
+    ("xlogy", 2, _scipy_special("xlogy"), False, False, None),
     ("maximum", 2, np.maximum, True, False, None),
     ("minimum", 2, np.minimum, True, False, None),
     ("lt", 2, np.less, False, False, "<"),

@@ -19,6 +19,9 @@ Conventions at points where a function is not differentiable (they follow JAX):
 
 The stable functions have stable derivatives: ``softplus' = sigmoid``,
 ``sigmoid' = sigmoid(x) * sigmoid(-x)``, ``log1mexp'(x) = -1 / expm1(-x)``.
+The gamma family differentiates into itself: ``gammaln' = digamma``,
+``digamma' = polygamma(1, .)``, ``polygamma(n, .)' = polygamma(n + 1, .)``;
+``xlogy(x, y)`` has both derivatives 0 where ``x == 0`` (the function is 0 there).
 """
 
 from __future__ import annotations
@@ -285,6 +288,45 @@ def _erf(xs, y, g, i):
 def _erfc(xs, y, g, i):
     c = _const(-2.0 / math.sqrt(math.pi), y)
     return mul(g, E.mul(c, E.exp(E.neg(E.sqr(xs[0])))))
+
+
+@_register("erfcx")
+def _erfcx(xs, y, g, i):
+    # d/dx exp(x**2) erfc(x) = 2 x erfcx(x) - 2 / sqrt(pi)
+    c = _const(2.0 / math.sqrt(math.pi), y)
+    return mul(g, E.sub(E.mul(E.mul(2, xs[0]), y), c))
+
+
+@_register("gamma")
+def _gamma(xs, y, g, i):
+    return mul(g, E.mul(y, E.digamma(xs[0])))
+
+
+@_register("gammaln")
+def _gammaln(xs, y, g, i):
+    return mul(g, E.digamma(xs[0]))
+
+
+@_register("digamma")
+def _digamma(xs, y, g, i):
+    return mul(g, E.polygamma(constant(1, dtype="int64"), xs[0]))
+
+
+@_register("polygamma")
+def _polygamma(xs, y, g, i):
+    if i == 0:
+        return None  # the order is an integer
+    n, x = xs
+    return mul(g, E.polygamma(E.add(n, 1), x))
+
+
+@_register("xlogy")
+def _xlogy(xs, y, g, i):
+    a, b = xs
+    # xlogy(0, y) is 0 for every y: both derivatives are 0 where a == 0 (so log(0) and
+    # 0 / 0 never reach the result).
+    d = E.log(b) if i == 0 else E.true_div(a, b)
+    return E.switch(E.eq(a, 0), 0, mul(g, d))
 
 
 def _chooser(strict):

@@ -257,6 +257,53 @@ def _hypot(ctx, a, b):
     return ctx.hypot(a, b)
 
 
+def _at_pole(x) -> bool:
+    """Whether ``x`` is a pole of the gamma family (0, -1, -2, ...)."""
+    return _is_int(x) and x <= 0
+
+
+def _gamma_family(name: str, fn: Callable) -> Callable:
+    """``fn`` away from the poles; NumPy/SciPy's own value at a pole or inf/nan."""
+
+    def impl(ctx, x):
+        if not is_finite(x) or _at_pole(x):
+            return _fallback(ctx, name, (x,))
+        return fn(ctx, x)
+
+    return impl
+
+
+def _gammaln(ctx, x):
+    return ctx.loggamma(x) if x > 0 else ctx.log(abs(ctx.gamma(x)))
+
+
+def _polygamma(ctx, n, x):
+    if not (is_finite(n) and is_finite(x)) or _at_pole(x):
+        return _fallback(ctx, "polygamma", (n, x))
+    if not _is_int(n) or n < 0:
+        return ctx.nan
+    return ctx.polygamma(int(n), x)
+
+
+def _erfcx(ctx, x):
+    if not is_finite(x):
+        return _fallback(ctx, "erfcx", (x,))
+    # exp(x**2) overflows the float range long before erfc underflows; mpmath does not.
+    return ctx.exp(ctx.fmul(x, x, exact=True)) * ctx.erfc(x)
+
+
+def _xlogy(ctx, a, b):
+    if not (is_finite(a) and is_finite(b)):
+        return _fallback(ctx, "xlogy", (a, b))
+    if not a:
+        return ctx.mpf(0)
+    if b < 0:
+        return ctx.nan
+    if not b:
+        return -ctx.inf * _sign(a)
+    return ctx.fmul(a, ctx.log(b))
+
+
 #: name -> function(ctx, *mpf args) giving an mpf (or bool for predicates).
 MP_SCALAR: dict[str, Callable] = {
     "add": _add, "sub": difference, "mul": _mul, "true_div": _div, "int_div": _int_div,
@@ -289,6 +336,12 @@ MP_SCALAR: dict[str, Callable] = {
     "log1mexp": _domain(_log1mexp, "log1mexp", hi=0, hi_val=-math.inf),
     "erf": _unary("erf", lambda c, x: c.erf(x)),
     "erfc": _unary("erfc", lambda c, x: c.erfc(x)),
+    "erfcx": _erfcx,
+    "gamma": _gamma_family("gamma", lambda c, x: c.gamma(x)),
+    "gammaln": _gamma_family("gammaln", _gammaln),
+    "digamma": _gamma_family("digamma", lambda c, x: c.digamma(x)),
+    "polygamma": _polygamma,
+    "xlogy": _xlogy,
     "maximum": _maxmin(lambda a, b: a >= b),
     "minimum": _maxmin(lambda a, b: a <= b),
     "lt": _compare(lambda a, b: a < b, False),

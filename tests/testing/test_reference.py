@@ -30,7 +30,10 @@ UNARY_POINTS = {
     "sinh": _SMALL, "cosh": _SMALL, "tanh": _SMALL, "arcsinh": _ANY,
     "arccosh": [1.0, 1.5, 10.0, 1e10], "arctanh": _UNIT, "sigmoid": _SMALL + [-700.0, 40.0],
     "softplus": _SMALL + [-700.0, 700.0], "log1mexp": [-1e-8, -0.3, -0.7, -2.5, -50.0],
-    "erf": _SMALL, "erfc": _SMALL, "floor": _ANY, "ceil": _ANY, "sign": _ANY,
+    "erf": _SMALL, "erfc": _SMALL, "erfcx": _SMALL + [-26.0, 1e5],
+    "gamma": [-2.5, -0.3, 1e-8, 0.3, 1.0, 2.5, 20.0, 170.0],
+    "gammaln": [1e-8, 0.3, 2.5, 20.0, 1e5], "digamma": [1e-8, 0.3, 2.5, 1e5],
+    "floor": _ANY, "ceil": _ANY, "sign": _ANY,
 }
 BINARY_POINTS = {
     "add": (_ANY, _ANY), "sub": (_ANY, _ANY), "mul": (_ANY, _ANY),
@@ -38,6 +41,8 @@ BINARY_POINTS = {
     "mod": (_ANY, [-3.0, 0.7, 1e5]), "pow": ([0.3, 1.0, 2.5, 10.0], [-3.5, -1.0, 0.0, 0.5, 7.0]),
     "arctan2": (_ANY, [-2.0, 0.5, 3.0]), "hypot": (_ANY, [-2.0, 0.5, 1e5]),
     "maximum": (_ANY, [-1.0, 0.0, 2.0]), "minimum": (_ANY, [-1.0, 0.0, 2.0]),
+    "polygamma": ([0.0, 1.0, 3.0], [-2.5, 0.3, 2.5, 1e5]),
+    "xlogy": ([-2.5, 0.0, 1e-8, 3.0], [0.0, 1e-8, 0.3, 2.5, 1e5]),
 }
 PREDICATES = ["lt", "le", "gt", "ge", "eq", "neq", "isnan", "isinf"]
 LOGIC = ["and_", "or_", "invert"]

@@ -138,6 +138,23 @@ def _sigmoid(T, a):
     return f"({one} / ({one} + {e}(-{a[0]})))"
 
 
+def _gammaln(T, a):
+    # lgamma(-inf) is +inf in C; SciPy's gammaln gives -inf.
+    if T not in FLOATS:
+        return None
+    f = "f" if T == "float32" else ""
+    return f"({a[0]} == -INFINITY ? {a[0]} : lgamma{f}({a[0]}))"
+
+
+def _xlogy(T, a):
+    # SciPy: 0 where x == 0 and y is not NaN (even y == 0 or inf), else x * log(y).
+    if T not in FLOATS:
+        return None
+    x, y = a
+    f = "f" if T == "float32" else ""
+    return f"(({x} == 0 && {y} == {y}) ? ({CTYPES[T]})0 : {x} * log{f}({y}))"
+
+
 def _maximum(T, a):
     x, y = a
     if T in FLOATS:
@@ -230,6 +247,7 @@ EMITTERS: dict[str, Callable] = {
     "hypot": _f("hypot"), "sinh": _f("sinh"), "cosh": _f("cosh"), "tanh": _f("tanh"),
     "arcsinh": _f("asinh"), "arccosh": _f("acosh"), "arctanh": _f("atanh"),
     "erf": _f("erf"), "erfc": _f("erfc"),
+    "gamma": _f("tgamma"), "gammaln": _gammaln, "xlogy": _xlogy,
     "sigmoid": _sigmoid, "softplus": _helper("softplus", ints=False),
     "log1mexp": _helper("log1mexp", ints=False),
     "maximum": _maximum, "minimum": _minimum,
@@ -249,6 +267,7 @@ EXPENSIVE = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
     "arctanh", "erf", "erfc", "sigmoid", "softplus", "log1mexp", "pow", "int_div", "mod",
+    "gamma", "gammaln", "xlogy",
 })
 
 
