@@ -172,7 +172,13 @@ class Subtensor(Op):
 
 
 def getitem(x: Any, index: Any) -> Variable:
+    """``x[index]``: basic indexing (a view), or advanced indexing when the index holds
+    integer arrays or boolean masks (see :mod:`aesara_cas.tensor.advanced`)."""
+    from aesara_cas.tensor.advanced import advanced_getitem, is_advanced_index
+
     x = as_tensor_variable(x)
+    if is_advanced_index(index):
+        return advanced_getitem(x, index)
     idx_list, symbolic = normalize_index(index, x.ndim)
     if all(e == ("slice", None, None, None) for e in idx_list) and len(idx_list) <= x.ndim:
         return x
@@ -227,17 +233,30 @@ class IncSubtensor(Op):
 
 
 def inc_subtensor(target: Variable, value: Any) -> Variable:
-    """``x`` with ``value`` added at ``x[index]``, given ``target = x[index]``."""
+    """``x`` with ``value`` added at ``x[index]``, given ``target = x[index]``.
+
+    For an advanced index, repeated indices accumulate (``numpy.add.at``).
+    """
     return _scatter(target, value, False)
 
 
 def set_subtensor(target: Variable, value: Any) -> Variable:
-    """``x`` with ``value`` written at ``x[index]``, given ``target = x[index]``."""
+    """``x`` with ``value`` written at ``x[index]``, given ``target = x[index]`` (for an
+    advanced index with repeated entries, the last value is kept, as in NumPy)."""
     return _scatter(target, value, True)
 
 
 def _scatter(target: Variable, value: Any, set_: bool) -> Variable:
-    if target.owner is None or not isinstance(target.owner.op, Subtensor):
-        raise TypeError("the first argument must be an indexed variable such as x[1:3]")
+    from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
+
+    op = getattr(target.owner, "op", None)
+    if isinstance(op, AdvancedSubtensor):
+        x, *rest = target.owner.inputs
+        return AdvancedIncSubtensor(op.idx_list, set_)(x, value, *rest)
+    if not isinstance(op, Subtensor):
+        raise TypeError(
+            "the first argument must be an indexed variable such as x[1:3] or x[idx], got "
+            f"{target!r}"
+        )
     x, *sym = target.owner.inputs
-    return IncSubtensor(target.owner.op.idx_list, set_)(x, value, *sym)
+    return IncSubtensor(op.idx_list, set_)(x, value, *sym)

@@ -1,0 +1,278 @@
+"""Advanced indexing (integer arrays, boolean masks), its scatters and ``take`` against NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
+from tests.conftest import MODES
+
+E = Ellipsis
+XV = np.arange(60.0).reshape(3, 4, 5)
+IV = np.array([2, 0, 2, -1])  # repeated and negative entries
+JV = np.array([[1, 2], [0, 0]])
+MV = np.array([True, False, True])
+M2 = XV[..., 0] % 3 == 0  # a (3, 4) mask
+
+
+def _cases(x, i, j, m, m2):
+    """Index expressions on a (3, 4, 5) input, built from symbolic index arrays."""
+    return [
+        (i,), (slice(None), i), (E, i), (i, slice(1, 3)), (j,), (slice(None), j, 0),
+        (i, 0), (0, slice(None), i),  # non-adjacent advanced entries go first
+        (i, i), (j, slice(None), j[:, :1]), (None, i, None), (slice(None), i, None, 1),
+        (m,), (m, 1), (slice(None, None, -1), slice(None), i[:2]), (m2,), (m2, slice(0, 2)),
+        (slice(None), m2[0], i[:1]),
+        ([0, 2],), (slice(None), [True, False, True, True]), (1, [0, 1], [2, 3]),
+    ]
+
+
+def _scatter_pairs(i, m):
+    return [((i,), (IV,)), ((slice(None), i), (slice(None), IV)),
+            ((i, 1, slice(2, None)), (IV, 1, slice(2, None))), ((m,), (MV,)),
+            ((m, i[:2]), (MV, IV[:2])), ((1, [0, 0, 3]), (1, [0, 0, 3])),
+            ((i, None, [1, 1, 2, 2]), (IV, None, [1, 1, 2, 2]))]
+
+
+TAKES = [(None,), (1,), (-1,)]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def compiled(request):
+    """One function per mode computing every gather, scatter and take of this module
+    (compiling is the expensive part)."""
+    x = at.dtensor3("x")
+    i, j = at.lvector("i"), at.imatrix("j")
+    m, m2 = at.bvector("m"), at.bmatrix("m2")
+    y = at.dscalar("y")
+    gathers = [x[k] for k in _cases(x, i, j, m, m2)]
+    scatters = []
+    for sym, _ in _scatter_pairs(i, m):
+        target = x[sym]
+        scatters += [at.inc_subtensor(target, y), at.set_subtensor(target, y),
+                     at.inc_subtensor(target, x[sym] * 2.0)]
+    takes = [at.take(x, j, axis=a) for (a,) in TAKES] + [at.take(x, [1, 0]), at.take(x, 2, axis=2)]
+    grad = ac.grad(at.sum(x[i] * 3.0), x)
+    # The value's length (j's size) must match len(i) at run time.
+    scatters.append(at.set_subtensor(x[i, 0, 0], at.cast(j.flatten(), "float64")))
+    outs = gathers + scatters + takes + [grad]
+    f = ac.function([x, i, j, m, m2, y], outs, mode=request.param)
+    sizes = np.cumsum([len(gathers), len(scatters), len(takes)])
+    return f, outs, sizes
+
+
+def _run(compiled, xv=XV):
+    f, outs, (g, s, t) = compiled
+    got = f(xv, IV, JV, MV, M2, 1.5)
+    return got[:g], got[g:s], got[s:t], got[t], outs
+
+
+def test_gather_matches_numpy(compiled):
+    gathers, _, _, _, outs = _run(compiled)
+    num = _cases(XV, IV, JV.astype("int32"), MV, M2)
+    for got, out, index in zip(gathers, outs, num):
+        want = XV[index]
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+        assert len(out.type.shape) == want.ndim
+        assert all(s is None or s == w for s, w in zip(out.type.shape, want.shape)), index
+
+
+@st.composite
+def _advanced_index(draw):
+    """A shape and a random mixed index (arrays, masks, ints, slices, None, ...)."""
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple))
+    entries: list = []
+    axis = 0
+    used_ellipsis = False
+    while axis < len(shape):
+        kind = draw(st.sampled_from(["array", "array", "mask", "int", "slice", "none",
+                                     "ellipsis", "stop"]))
+        n = shape[axis]
+        if kind == "array":
+            entries.append(np.array(draw(st.lists(st.integers(-n, n - 1), max_size=4))))
+        elif kind == "mask":
+            entries.append(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        elif kind == "int":
+            entries.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            entries.append(slice(draw(st.none() | st.integers(-n, n)),
+                                 draw(st.none() | st.integers(-n, n)),
+                                 draw(st.sampled_from([None, 1, 2, -1]))))
+        elif kind == "none":
+            entries.append(None)
+            continue
+        elif kind == "ellipsis" and not used_ellipsis:
+            used_ellipsis = True
+            entries.append(E)
+            break
+        else:
+            break
+        axis += 1
+    if not any(isinstance(e, np.ndarray) for e in entries):
+        entries.insert(0, np.array(draw(st.lists(st.integers(-shape[0], shape[0] - 1),
+                                                  max_size=3)), dtype="int64"))
+        if entries[1:] and not isinstance(entries[1], type(None)):
+            entries = entries[:1] + [e for e in entries[1:] if e is None or e is E]
+    return shape, tuple(entries)
+
+
+@settings(max_examples=40)
+@given(_advanced_index())
+def test_random_advanced_indices_numpy_vm(case):
+    """Random mixed indices: static shape agrees with NumPy's result, values equal."""
+    shape, index = case
+    value = np.arange(float(np.prod(shape))).reshape(shape)
+    try:
+        want = value[index]
+    except IndexError:
+        with pytest.raises(IndexError):
+            at.constant(value)[index]
+        return
+    x = at.tensor("float64", shape=(None,) * len(shape), name="x")
+    known = at.tensor("float64", shape=shape, name="k")
+    sym_index = tuple(at.constant(e) if isinstance(e, np.ndarray) else e for e in index)
+    for var in (x, known):
+        out = var[sym_index]
+        assert out.ndim == want.ndim
+        assert all(s is None or s == w for s, w in zip(out.type.shape, want.shape))
+        got = out.eval({var: value})
+        np.testing.assert_array_equal(got, want)
+
+
+def test_scatter_every_index_kind(compiled):
+    """inc accumulates over repeated indices (np.add.at), set writes; the input is kept."""
+    xv = XV.copy()
+    _, got, _, _, outs = _run(compiled, xv)
+    for k, (_, num) in enumerate(_scatter_pairs(IV, MV)):
+        inc, sett, inc2 = (XV.copy() for _ in range(3))
+        np.add.at(inc, num, 1.5)
+        sett[num] = 1.5
+        np.add.at(inc2, num, XV[num] * 2.0)
+        for g, w in zip(got[3 * k:3 * k + 3], (inc, sett, inc2)):
+            np.testing.assert_array_equal(g, w)
+    want = XV.copy()
+    want[IV, 0, 0] = JV.ravel()
+    np.testing.assert_array_equal(got[-1], want)
+    np.testing.assert_array_equal(xv, XV)
+    assert not np.array_equal(got[0], XV)
+
+
+def test_gradients_of_gather_and_scatter():
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((4, 3))
+    iv = np.array([0, 3, 3, 1, 0])
+
+    ac.verify_grad(lambda x: x[iv] ** 2, [xv], rng=rng)
+    ac.verify_grad(lambda x: x[:, [2, 2, 0]] * x[:, [0, 1, 1]], [xv], rng=rng)
+    ac.verify_grad(lambda x: at.exp(x[xv > 0]), [xv], rng=rng)
+    ac.verify_grad(lambda x, y: at.inc_subtensor(x[iv], y), [xv, rng.standard_normal((5, 3))],
+                   rng=rng)
+    ac.verify_grad(lambda x, y: at.inc_subtensor(x[iv, 1], y), [xv, rng.standard_normal(())],
+                   rng=rng)
+    ac.verify_grad(lambda x, y: at.set_subtensor(x[[2, 0], 1:], y) * x,
+                   [xv, rng.standard_normal((2, 2))], rng=rng)
+    ac.verify_grad(lambda x, y: at.set_subtensor(x[xv < 0], y), [xv, rng.standard_normal(())],
+                   rng=rng)
+
+
+def test_gather_gradient_is_a_scatter_add(compiled):
+    *_, grad, outs = _run(compiled)
+    assert isinstance(outs[-1].owner.op, AdvancedIncSubtensor)
+    want = np.zeros_like(XV)
+    np.add.at(want, IV, 3.0)
+    np.testing.assert_array_equal(grad, want)
+
+
+def test_forward_mode():
+    x = at.dvector("x")
+    t = at.dvector("t")
+    (jv,) = ac.jvp([x[[2, 0, 0]] ** 2], [x], [t])
+    xv, tv = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(jv.eval({x: xv, t: tv}), 2 * xv[[2, 0, 0]] * tv[[2, 0, 0]])
+    (jv2,) = ac.jvp([at.inc_subtensor(x[[1, 1]], x[:2])], [x], [t])
+    want = tv.copy()
+    np.add.at(want, [1, 1], tv[:2])
+    np.testing.assert_allclose(jv2.eval({x: xv, t: tv}), want)
+
+
+def test_take_matches_numpy(compiled):
+    _, _, takes, _, _ = _run(compiled)
+    wants = [np.take(XV, JV, axis=a) for (a,) in TAKES] + [np.take(XV, [1, 0]),
+                                                          np.take(XV, 2, axis=2)]
+    for g, w in zip(takes, wants):
+        np.testing.assert_array_equal(g, w)
+    a = at.dtensor3("a")
+    with pytest.raises(ValueError, match="axis"):
+        at.take(a, [0], axis=3)
+    with pytest.raises(IndexError, match="integer"):
+        at.take(a, [0.5])
+
+
+def test_bad_indices_at_build_time():
+    x = at.tensor("float64", shape=(3, 4), name="x")
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[[0, 3]]
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[:, [-5]]
+    with pytest.raises(IndexError, match="boolean index did not match"):
+        x[np.array([True, False])]
+    with pytest.raises(IndexError, match="integer or boolean"):
+        x[np.array([0.0, 1.0])]
+    with pytest.raises(IndexError, match="integer or boolean"):
+        x[at.dvector("f")]
+    with pytest.raises(IndexError, match="shape mismatch"):
+        x[[0, 1], [0, 1, 2]]
+    with pytest.raises(IndexError, match="too many"):
+        x[[0], [0], [0]]
+    with pytest.raises(ValueError, match="cannot assign"):
+        at.set_subtensor(x[[0, 1]], at.dtensor3())
+    with pytest.raises(ValueError, match="broadcast"):
+        at.set_subtensor(x[[0, 1]], np.ones(3))
+    with pytest.raises(TypeError, match="cannot add"):
+        at.inc_subtensor(at.lvector()[[0]], 0.5)
+    with pytest.raises(TypeError, match="indexed variable"):
+        at.set_subtensor(x, 1.0)
+
+
+def test_bad_indices_at_run_time(compiled):
+    """Out-of-bounds indices, masks of the wrong shape and float index arrays raise
+    cleanly (the compiled mode runs these ops' perform inside the module)."""
+    f = compiled[0]
+    args = [XV, IV, JV, MV, M2, 1.5]
+
+    def call(k, value):
+        f(*args[:k], value, *args[k + 1:])
+
+    with pytest.raises(IndexError, match="out of bounds"):
+        call(1, np.array([0, 3]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        call(1, np.array([-4]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        call(2, np.array([[0, 5]], dtype="int32"))
+    with pytest.raises(IndexError, match="boolean index"):
+        call(3, np.array([True, False]))
+    with pytest.raises(IndexError, match="boolean index"):
+        call(4, np.ones((3, 5), dtype=bool))
+    with pytest.raises((TypeError, ValueError), match="i"):
+        call(1, np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="set_subtensor"):
+        call(2, np.array([[0, 1]], dtype="int32"))
+    f(*args)  # still usable afterwards
+
+
+def test_printing_and_props():
+    x = at.dmatrix("x")
+    i = at.lvector("i")
+    assert ac.pprint(x[i, 1:]) == "x[i, 1:]"
+    assert ac.pprint(x[None, :, i]) == "x[None, :, i]"
+    assert "inc_subtensor" in ac.pprint(at.inc_subtensor(x[i], 1.0))
+    assert x[i].owner.op == x[i].owner.op
+    assert x[i].owner.op != x[:, i].owner.op
+    assert isinstance(x[i].owner.op, AdvancedSubtensor)
+    assert str(x[i, 0].owner.op) == "getitem[?, 0]"
