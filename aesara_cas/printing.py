@@ -109,9 +109,9 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
             return f"{_wrap(text, p, ATOM)}.T", ATOM
         pattern = ", ".join(repr(d) if d == "x" else str(d) for d in op.new_order)
         return f"{_wrap(text, p, ATOM)}.dimshuffle({pattern})", ATOM
-    if isinstance(op, Subtensor):
+    if isinstance(op, Subtensor) or hasattr(op, "index_text"):
         text, p = args[0]
-        idx = _index_str(op.idx_list)
+        idx = op.index_text() if hasattr(op, "index_text") else _index_str(op.idx_list)
         for sym_text, _ in args[1:]:
             idx = idx.replace("?", sym_text, 1)
         return f"{_wrap(text, p, ATOM)}[{idx}]", ATOM

@@ -103,6 +103,18 @@ from aesara_cas.tensor.shape import (
     stack,
     transpose,
 )
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor, take
+from aesara_cas.tensor.constructors import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 from aesara_cas.tensor.subtensor import (
     IncSubtensor,
     Subtensor,
