@@ -16,11 +16,14 @@ from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.logic.mirror import etuplize
 from aesara_cas.logprob import logprob
+from aesara_cas.dot import to_dot
+from aesara_cas.latex import latex
 from aesara_cas.ifelse import ifelse
 from aesara_cas.printing import dprint, pprint
 from aesara_cas.random import RandomStream
 from aesara_cas.rewriting import rule, simplify
 from aesara_cas.scan import map, scan
+from aesara_cas.sympy_bridge import from_sympy, to_sympy
 
 __version__ = "0.1.0"
 
@@ -30,4 +33,5 @@ __all__ = [
     "grad", "hessian", "jacobian", "jvp", "verify_grad",
     "etuplize", "rule", "simplify",
     "RandomStream", "ifelse", "logprob", "map", "scan",
+    "from_sympy", "latex", "to_dot", "to_sympy",
 ]

@@ -223,6 +223,16 @@ def pprint(var: Variable | Sequence[Variable]) -> str:
     return body
 
 
+def render(obj: Any, path: Any) -> Any:
+    """Draw ``obj`` to ``path`` (``.svg``/``.png``/``.pdf`` via Graphviz, or ``.dot``).
+
+    See :func:`aesara_cas.dot.render`; the ``dot`` program is needed for pictures.
+    """
+    from aesara_cas.dot import render as _render
+
+    return _render(obj, path)
+
+
 def _id_label(n: int) -> str:
     letters = ""
     n += 1

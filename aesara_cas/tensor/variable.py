@@ -200,6 +200,12 @@ class _TensorOperators:
 
         return evaluate(self, inputs or {})
 
+    def _repr_latex_(self) -> str:
+        """The expression as LaTeX math, for notebooks."""
+        from aesara_cas.latex import latex
+
+        return f"${latex(self)}$"
+
 
 def _ops():
     from aesara_cas.tensor import elemwise
