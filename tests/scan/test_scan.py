@@ -1,0 +1,206 @@
+"""scan and map against NumPy loops, in both modes; gradients; bad input."""
+
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.scan import Scan
+
+
+def _python_recurrence(a, u, x0):
+    out = np.empty_like(u)
+    x = x0
+    for t in range(len(u)):
+        x = a * x + u[t]
+        out[t] = x
+    return out
+
+
+def test_scan_matches_numpy(mode, rng):
+    x = at.dvector("x")
+    a = at.dscalar("a")
+    x0 = at.dscalar("x0")
+    cums, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
+    powers, _ = ac.scan(lambda p, c: p * c, outputs_info=at.constant(1.0), non_sequences=a,
+                        n_steps=8)
+    series = at.sum(powers / np.arange(1.0, 9.0))
+    squares, _ = ac.map(lambda v: v * v, x)
+    rec, _ = ac.scan(lambda u, prev: a * prev + u, sequences=x, outputs_info=x0)
+    (fib, ratio), _ = ac.scan(lambda prev: (prev * 0.5 + 1.0, prev / 2.0),
+                              outputs_info=[at.constant(3.0), None], n_steps=4)
+    f = ac.function([x, a, x0], [cums, series, squares, rec, fib, ratio], mode=mode)
+    xv = rng.normal(size=1000)
+    res = f(xv, 0.9, 0.5)
+    np.testing.assert_allclose(res[0], np.cumsum(xv), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(res[1], sum(0.9 ** k / k for k in range(1, 9)), rtol=1e-13)
+    np.testing.assert_array_equal(res[2], xv * xv)
+    np.testing.assert_allclose(res[3], _python_recurrence(0.9, xv, 0.5), rtol=1e-12)
+    ref, prev = [], 3.0
+    for _ in range(4):
+        ref.append((prev * 0.5 + 1.0, prev / 2.0))
+        prev = prev * 0.5 + 1.0
+    np.testing.assert_allclose(res[4], [r[0] for r in ref])
+    np.testing.assert_allclose(res[5], [r[1] for r in ref])
+    # Empty sequence: zero steps, outputs of length 0 with the state's shape.
+    empty = f(np.zeros(0), 0.9, 0.5)
+    assert empty[0].shape == (0,) and empty[3].shape == (0,)
+
+
+def test_vector_state_and_nonsequence_matrix(mode):
+    W = at.dmatrix("W")
+    h0 = at.dvector("h0")
+    hs, _ = ac.scan(lambda h, w: at.tanh(at.dot(w, h)), outputs_info=h0, non_sequences=W,
+                    n_steps=5)
+    f = ac.function([W, h0], hs, mode=mode)
+    Wv = np.array([[0.5, -0.2], [0.1, 0.3]])
+    h = np.array([1.0, -1.0])
+    ref = []
+    for _ in range(5):
+        h = np.tanh(Wv @ h)
+        ref.append(h)
+    np.testing.assert_allclose(f(Wv, np.array([1.0, -1.0])), ref, rtol=1e-12)
+
+
+def test_scan_gradients_verify_grad():
+    def recurrence(a, u, x0):
+        out, _ = ac.scan(lambda ut, prev, c: c * prev + ut, sequences=u, outputs_info=x0,
+                         non_sequences=a)
+        return out
+
+    ac.verify_grad(recurrence, [np.array(0.8), np.array([0.3, -1.0, 2.0, 0.5]),
+                                np.array(1.5)], rng=0)
+
+    def rnn(W, xs, h0):
+        hs, _ = ac.scan(lambda x, h: at.tanh(at.dot(W, h) + x), sequences=xs,
+                        outputs_info=h0)
+        return hs.sum() + (hs[-1] ** 2).sum()
+
+    ac.verify_grad(rnn, [np.array([[0.5, -0.2], [0.1, 0.3]]),
+                         np.array([[0.1, 0.2], [-0.3, 0.4], [0.5, 0.0]]),
+                         np.array([0.2, -0.1])], rng=0)
+
+    def two_outputs(x):
+        (s, y), _ = ac.scan(lambda v, acc: (acc * v, at.sin(acc) + v), sequences=x,
+                            outputs_info=[at.constant(1.0), None])
+        return s + y
+
+    ac.verify_grad(two_outputs, [np.array([0.5, 1.2, -0.7])], rng=0)
+
+
+def test_gradient_in_compiled_mode_matches_numpy(mode):
+    a = at.dscalar("a")
+    u = at.dvector("u")
+    out, _ = ac.scan(lambda ut, prev: a * prev + ut, sequences=u, outputs_info=at.constant(0.0))
+    cost = at.sum(out ** 2)
+    g = ac.grad(cost, [a, u])
+    f = ac.function([a, u], g, mode=mode)
+    uv = np.linspace(-1, 1, 50)
+    ga, gu = f(0.95, uv)
+    eps = 1e-6
+    num = (_cost(0.95 + eps, uv) - _cost(0.95 - eps, uv)) / (2 * eps)
+    np.testing.assert_allclose(ga, num, rtol=1e-6)
+    assert gu.shape == uv.shape
+
+
+def _cost(a, u):
+    return float(np.sum(_python_recurrence(a, u, 0.0) ** 2))
+
+
+def test_hundred_thousand_steps_no_recursion_or_growth():
+    x = at.dscalar("x")
+    n = at.lscalar("n")
+    out, _ = ac.scan(lambda prev: prev + 1.0, outputs_info=x, n_steps=n)
+    f = ac.function([x, n], out[-1], mode="numpy")
+    limit = sys.getrecursionlimit()
+    assert f(0.0, 100_000) == 100_000.0
+    assert sys.getrecursionlimit() == limit
+    tracemalloc.start()
+    try:
+        f(1.0, 2000)
+        first = tracemalloc.get_traced_memory()[0]
+        f(2.0, 2000)
+        f(3.0, 2000)
+        assert tracemalloc.get_traced_memory()[0] - first < 50_000
+    finally:
+        tracemalloc.stop()
+
+
+def test_shared_variable_updates_inside_the_step(mode):
+    count = ac.shared(np.int64(0), name="count")
+
+    def step(v, acc):
+        return acc + v, {count: count + 1}
+
+    out, updates = ac.scan(step, sequences=at.dvector("x"), outputs_info=at.constant(0.0))
+    x = out.owner.inputs[1]  # the sequence variable the scan reads
+    assert list(updates) == [count]
+    f = ac.function([x], out, updates=updates, mode=mode)
+    np.testing.assert_allclose(f(np.ones(3)), [1, 2, 3])
+    f(np.ones(4))
+    assert int(count.get_value()) == 7
+
+
+def test_inner_graph_is_rewritten_when_compiled():
+    x = at.dvector("x")
+    out, _ = ac.map(lambda v: at.log(1.0 + at.exp(v)), x)
+    f = ac.function([x], out, mode="numpy")
+    (node,) = [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+    program = node.op.inner.program()
+    names = {str(step[1].op) for step in program.steps}
+    assert "softplus" in names
+    np.testing.assert_allclose(f(np.array([800.0, 0.0])), [800.0, np.log(2.0)])
+
+
+def test_nested_scan():
+    A = at.dmatrix("A")
+    rows, _ = ac.map(lambda r: ac.scan(lambda v, acc: acc + v, sequences=r,
+                                       outputs_info=at.constant(0.0))[0], A)
+    f = ac.function([A], rows, mode="numpy")
+    Av = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(f(Av), np.cumsum(Av, axis=1))
+
+
+def test_equal_scans_merge():
+    x = at.dvector("x")
+    s1, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
+    s2, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
+    assert s1.owner.op == s2.owner.op and hash(s1.owner.op) == hash(s2.owner.op)
+    f = ac.function([x], s1 + s2, mode="numpy")
+    assert sum(isinstance(n.op, Scan) for n in f.fgraph.toposort()) == 1
+
+
+def test_bad_input():
+    x = at.dvector("x")
+    with pytest.raises(ValueError, match="returned 2 output"):
+        ac.scan(lambda v, acc: (acc + v, v), sequences=x, outputs_info=at.constant(0.0))
+    with pytest.raises(TypeError, match="output 0 of the step function must be a tensor"):
+        ac.scan(lambda v: "nope", sequences=x)
+    with pytest.raises(ValueError, match=r"outputs_info\[0\]"):
+        ac.scan(lambda acc: at.ones(3), outputs_info=at.zeros(2), n_steps=3)
+    with pytest.raises(ValueError, match="dimension"):
+        ac.scan(lambda acc: acc.sum(), outputs_info=at.dvector("h"), n_steps=3)
+    with pytest.raises(TypeError, match="float64 but its initial value"):
+        ac.scan(lambda acc: acc * 0.5, outputs_info=at.lscalar("i"), n_steps=3)
+    with pytest.raises(ValueError, match="sequences or n_steps"):
+        ac.scan(lambda acc: acc + 1, outputs_info=at.constant(0.0))
+    with pytest.raises(ValueError, match="non-negative"):
+        ac.scan(lambda acc: acc + 1, outputs_info=at.constant(0.0), n_steps=-2)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        ac.scan(lambda v: v, sequences=at.dscalar("s"))
+    with pytest.raises(TypeError, match="callable"):
+        ac.scan(3, sequences=x)
+    # A shape only known at run time: the call names the output and outputs_info.
+    h = at.dvector("h")
+    out, _ = ac.scan(lambda acc: at.concatenate([acc, acc]), outputs_info=h, n_steps=2)
+    f = ac.function([h], out, mode="numpy")
+    with pytest.raises(ValueError, match=r"outputs_info\[0\]"):
+        f(np.ones(2))
+    n = at.lscalar("n")
+    out, _ = ac.scan(lambda acc: acc + 1.0, outputs_info=at.constant(0.0), n_steps=n)
+    g = ac.function([n], out, mode="numpy")
+    with pytest.raises(ValueError, match="non-negative"):
+        g(-1)
