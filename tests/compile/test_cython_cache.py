@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -125,6 +126,38 @@ def test_info_clear_and_command(fresh_cache, capsys):
     # Functions built before keep working (their module stays loaded).
     cache._loaded.clear()
     assert _make_function()(np.array([0.0]))[0] == -0.125
+
+
+def test_a_cached_load_does_not_wait_for_another_modules_build(fresh_cache, monkeypatch):
+    _make_function()  # now on disk
+    cache._loaded.clear()
+    building, cached_loaded = threading.Event(), threading.Event()
+    outcome = {}
+
+    def slow_build(text, name, workdir):
+        building.set()
+        # Held until the other thread has loaded its cached module (a global build lock
+        # would make it wait for this build instead: the wait then times out).
+        outcome["loaded_during_build"] = cached_loaded.wait(timeout=20)
+        raise RuntimeError("build stopped by the test")
+
+    monkeypatch.setattr(cache.build, "build", slow_build)
+
+    def build_other():
+        y = at.dvector("y")
+        try:
+            ac.function([y], at.sinh(y) + 0.375, mode="cython")
+        except RuntimeError as err:
+            outcome["error"] = str(err)
+
+    thread = threading.Thread(target=build_other)
+    thread.start()
+    assert building.wait(timeout=60)
+    g = _make_function()
+    cached_loaded.set()
+    thread.join(timeout=60)
+    assert outcome == {"loaded_during_build": True, "error": "build stopped by the test"}
+    np.testing.assert_allclose(g(np.array([1.0])), np.tanh([1.0]) * 7.25 - 0.125)
 
 
 def test_key_depends_on_source_and_build_settings(monkeypatch):
