@@ -21,8 +21,22 @@ from aesara_cas.tensor.variable import CONSTRUCTORS
 USAGE_EXAMPLE = 'aesara-cas "log(1 + exp(x)) * y" --var x:dvector --var y:dscalar'
 
 
+#: The largest random input the command generates (elements).
+MAX_ELEMENTS = 10_000_000
+
+
 class CLIError(Exception):
     """A user error: printed on one line, exit code 2."""
+
+
+def _one_line(err: BaseException) -> str:
+    """``err`` and its notes (where it happened) as one line."""
+    text = " ".join([str(err) or type(err).__name__, *getattr(err, "__notes__", [])])
+    if isinstance(err, MemoryError):
+        text = f"out of memory: {text}"
+    elif not isinstance(err, (CLIError, TypeError, ValueError, IndexError)):
+        text = f"{type(err).__name__}: {text}"
+    return " ".join(text.split())
 
 
 def parse_var(spec: str):
@@ -73,10 +87,7 @@ def run_expression(args: argparse.Namespace) -> int:
     try:
         expr = parse_expression(args.expression, names)
     except ExpressionError as err:
-        pointer = ""
-        if err.column:
-            pointer = f"\n  {args.expression}\n  {' ' * (err.column - 1)}^"
-        raise CLIError(f"{err}{pointer}") from None
+        raise CLIError(str(err)) from None  # "column N: what is wrong", one line
     used = [v for n, v in names.items() if n in _used_names(expr)]
     print(f"expression: {ac.pprint(expr)}")
     _section("graph", ac.dprint(expr, file="str"))
@@ -99,6 +110,13 @@ def run_expression(args: argparse.Namespace) -> int:
         g = ac.grad(cost, names[gname], disconnected_inputs="ignore")
         label = f"d/d{gname}" if simplified.ndim == 0 else f"d(sum)/d{gname}"
         print(f"gradient {label}: {ac.pprint(g)}")
+    for v in used:
+        n_elements = lengths[v.name] ** sum(s is None for s in v.type.shape)
+        if n_elements > MAX_ELEMENTS:
+            raise CLIError(
+                f"{v.name}: {n_elements} random elements are too many to generate "
+                f"(at most {MAX_ELEMENTS:,}); use a smaller --size or NAME:TYPE:LEN"
+            )
     rng = np.random.default_rng(args.seed)
     values = [random_value(v, rng, lengths[v.name]) for v in used]
     f = ac.function(used, expr, mode=args.mode)
@@ -153,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CLIError("--size must be positive")
         return run_expression(args)
     except (CLIError, CacheError, TypeError, ValueError) as err:
-        print(f"aesara-cas: error: {err}", file=sys.stderr)
+        print(f"aesara-cas: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except Exception as err:  # anything else still gets one line and exit code 2
+        print(f"aesara-cas: error: {_one_line(err)}", file=sys.stderr)
         return 2
 
 

@@ -45,6 +45,8 @@ FUNCTIONS["eq"], FUNCTIONS["neq"] = at.eq, at.neq
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 METHODS = {"sum", "prod", "max", "min", "mean", "all", "any", "reshape", "dimshuffle", "flatten"}
 KEYWORDS = {"axis", "keepdims", "ndim"}
+_ALLOWED_ATTRIBUTES = "allowed: .T and the methods " + ", ".join(
+    f".{m}()" for m in sorted(METHODS))
 
 _BINOPS = {
     ast.Add: at.add, ast.Sub: at.sub, ast.Mult: at.mul, ast.Div: at.true_div,
@@ -85,6 +87,38 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return []
 
 
+#: Integers in an expression must fit int64 (the dtype NumPy gives a Python int).
+INT_RANGE = (-(2**63), 2**63 - 1)
+#: Arithmetic on two integer literals is done exactly (as Python does) up to this many bits.
+_FOLD_BITS = 128
+
+
+def _check_int(value: Any, col: int | None) -> Any:
+    if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        shown = str(value) if abs(value) < 10**40 else f"about 10**{len(str(abs(value))) - 1}"
+        raise ExpressionError(
+            f"the integer {shown} does not fit in int64 (from {INT_RANGE[0]} to {INT_RANGE[1]})",
+            col)
+    return value
+
+
+def _fold_ints(node: ast.BinOp, a: int, b: int) -> int | None:
+    """``a op b`` for two Python integers, exactly as Python computes it (so ``10**30``
+    is an error, not a silently wrapped int64), or ``None`` to build a graph instead."""
+    op = type(node.op)
+    if op is ast.Add:
+        return a + b
+    if op is ast.Sub:
+        return a - b
+    if op is ast.Mult:
+        return a * b
+    if op is ast.Pow and b >= 0:
+        if a in (0, 1, -1) or b * max(abs(a), 1).bit_length() <= _FOLD_BITS:
+            return a ** b
+        raise ExpressionError(f"the integer {a} ** {b} does not fit in int64", _col(node))
+    return None
+
+
 def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> Any:
     """The value of ``node`` given the values of its children."""
     col = _col(node)
@@ -108,11 +142,18 @@ def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> An
         op = _BINOPS.get(type(node.op))
         if op is None:
             raise ExpressionError(f"operator {type(node.op).__name__} is not supported", col)
+        if type(vals[0]) is int and type(vals[1]) is int:
+            folded = _fold_ints(node, *vals)
+            if folded is not None:
+                return folded
         return op(*vals)
     if isinstance(node, ast.UnaryOp):
         op = _UNARY.get(type(node.op))
         if op is None:
             raise ExpressionError("'not' is not supported; use ~ for boolean arrays", col)
+        if type(vals[0]) in (int, float) and type(node.op) in (ast.USub, ast.UAdd):
+            # -9223372036854775808 is a literal, not the negation of an int64 overflow.
+            return -vals[0] if isinstance(node.op, ast.USub) else vals[0]
         return op(vals[0])
     if isinstance(node, ast.Compare):
         if len(node.ops) != 1:
@@ -135,7 +176,9 @@ def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> An
             kwargs[k.arg] = v
         if isinstance(node.func, ast.Attribute):
             if node.func.attr not in METHODS:
-                raise ExpressionError(f"method {node.func.attr!r} is not allowed", col)
+                raise ExpressionError(
+                    f"method {node.func.attr!r} is not allowed ({_ALLOWED_ATTRIBUTES})", col
+                )
             obj, *args = pos_vals
             if not isinstance(obj, Variable):
                 raise ExpressionError(f"{node.func.attr}() needs a variable", col)
@@ -150,7 +193,8 @@ def _reduce(node: ast.AST, vals: list[Any], names: Mapping[str, Variable]) -> An
     if isinstance(node, ast.Attribute):
         if node.attr == "T":
             return at.transpose(vals[0])
-        raise ExpressionError(f"attribute {node.attr!r} is not allowed (only .T)", col)
+        raise ExpressionError(f"attribute {node.attr!r} is not allowed ({_ALLOWED_ATTRIBUTES})",
+                              col)
     if isinstance(node, ast.Subscript):
         return vals[0][vals[1]]
     if isinstance(node, ast.Slice):
@@ -174,6 +218,18 @@ def _check_calls(tree: ast.AST) -> None:
             raise ExpressionError("only named functions can be called", _col(node))
 
 
+def _absolute_columns(tree: ast.AST, body: str, starts: list[int], lead: int) -> None:
+    """Make every node's ``col_offset`` a character offset into the whole text
+    (Python gives a UTF-8 byte offset within the node's line)."""
+    lines = body.split("\n")
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) is None or getattr(node, "col_offset", None) is None:
+            continue
+        i = node.lineno - 1
+        chars = len(lines[i].encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
+        node.col_offset = lead + starts[i] + chars
+
+
 def parse_expression(text: str, names: Mapping[str, Variable]) -> Variable:
     """Build the graph of ``text`` over the variables in ``names``.
 
@@ -184,12 +240,28 @@ def parse_expression(text: str, names: Mapping[str, Variable]) -> Variable:
     """
     if not isinstance(text, str):
         raise TypeError(f"the expression must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ExpressionError("the expression is empty", 1)
+    # Columns count characters from the start of ``text`` (across lines, if any).
+    body = text.strip()
+    lead = len(text) - len(text.lstrip())
+    starts = [0]
+    for line in body.split("\n")[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(body, mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"invalid syntax: {err.msg}", err.offset) from None
+        msg = err.msg if err.msg.startswith("invalid syntax") else f"invalid syntax: {err.msg}"
+        line = (err.lineno or 1) - 1
+        if not err.offset or line >= len(starts):
+            column = len(text.rstrip()) + 1  # Python reports "at the end of the input"
+            msg += " (the expression ends too early)" if "end" not in msg else ""
+        else:
+            column = lead + starts[line] + err.offset
+        raise ExpressionError(msg, column) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to parse") from None
+    _absolute_columns(tree, body, starts, lead)
     _check_calls(tree)
     # Post-order walk with an explicit stack: (node, children visited?).
     values: list[Any] = []
@@ -201,9 +273,14 @@ def parse_expression(text: str, names: Mapping[str, Variable]) -> Variable:
             for child in reversed(_children(node)):
                 stack.append((child, False))
             continue
-        n = len(_children(node))
+        kids = _children(node)
+        n = len(kids)
         args = values[len(values) - n:] if n else []
         del values[len(values) - n:]
+        if not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+            # Python integers must fit int64 where they are used (-2**63 is negated first).
+            for kid, value in zip(kids, args):
+                _check_int(value, _col(kid))
         try:
             values.append(_reduce(node, args, names))
         except ExpressionError:
@@ -211,6 +288,7 @@ def parse_expression(text: str, names: Mapping[str, Variable]) -> Variable:
         except (TypeError, ValueError, IndexError) as err:
             raise ExpressionError(str(err), _col(node)) from None
     (result,) = values
+    _check_int(result, _col(tree.body))
     if not isinstance(result, Variable):
         result = at.as_tensor_variable(result)
     return result

@@ -119,3 +119,47 @@ def test_simplify_and_grad_are_printed(capsys):
 def test_grad_of_undeclared_variable(capsys):
     code, _, err = run(capsys, "x * 2", "--var", "x:dscalar", "--grad", "q")
     assert code == 2 and "--grad 'q'" in err
+
+
+@pytest.mark.parametrize(
+    "argv, column, words",
+    [
+        (["x", "--var", "x:dvector", "--size", "100000000000000"], None, "too many to generate"),
+        (["x", "--var", "x:dvector:3000000000"], None, "too many to generate"),
+        (["x[10**30]", "--var", "x:dvector"], 3, "does not fit in int64"),
+        (["x ** 10**400", "--var", "x:dvector"], 6, "does not fit in int64"),
+        (["x + 9223372036854775808", "--var", "x:lvector"], 5, "does not fit in int64"),
+        (["", "--var", "x:dvector"], 1, "the expression is empty"),
+        (["1 +"], 4, "invalid syntax"),
+        (["  x + z", "--var", "x:dvector"], 7, "unknown name 'z'"),
+        (["(x +\n z)", "--var", "x:dvector"], 7, "unknown name 'z'"),
+        (["x.__class__", "--var", "x:dvector"], 1, ".T and the methods .all()"),
+        (["x.foo()", "--var", "x:dvector"], 1, ".sum()"),
+        (["x[5]", "--var", "x:dvector"], None, "index 5 is out of bounds"),
+        (["outer(x, x)", "--var", "x:dvector", "--size", "5000000"], None, "out of memory"),
+        (["x @ A", "--var", "x:dvector:3", "--var", "A:dmatrix:4"], None,
+         "x (argument 0, shape (3,)) and A (argument 1, shape (4, 4))"),
+    ],
+)
+def test_every_error_is_one_line_with_exit_2(capsys, argv, column, words):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aesara-cas: error: "), err
+    assert words in err
+    assert "invalid syntax: invalid syntax" not in err
+    if column is not None:
+        assert f"error: column {column}: " in err
+
+
+def test_integer_literals_at_the_int64_edges_work(capsys):
+    code, out, err = run(capsys, "x - 9223372036854775807 + -9223372036854775808",
+                         "--var", "x:lvector:2", "--no-simplify")
+    assert code == 0, err
+    x = np.array(next(li for li in out.splitlines() if li.startswith("input x = "))
+                 .split("=", 1)[1].strip(" []").split(), dtype="int64")
+    result = np.array(next(li for li in out.splitlines() if li.startswith("result = "))
+                      .split("=", 1)[1].strip(" []").split(), dtype="int64")
+    with np.errstate(over="ignore"):
+        expected = x - np.int64(2**63 - 1) + np.int64(-(2**63))
+    np.testing.assert_array_equal(result, expected)
