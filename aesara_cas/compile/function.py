@@ -203,6 +203,13 @@ def function(
         ``{variable: replacement}`` substituted into the graph before compiling.
     name
         A label for error messages and printing.
+
+    Notes
+    -----
+    Inputs with the same name are passed by position; a keyword naming several inputs
+    raises ``TypeError`` when the function is called.  A function with ``updates`` holds
+    the locks of the shared variables it reads or writes for its whole call, so calls
+    from several threads update atomically (see "Threads" in the guide).
     """
     if mode is not None and mode not in MODES:
         raise ValueError(f"mode must be one of {MODES} or None, got {mode!r}")
