@@ -55,6 +55,8 @@ def logprob(rv: Variable, value: Any) -> Variable:
     if value.ndim != rv.ndim:
         raise ValueError(f"logprob: value has {value.ndim} dimension(s) but the random "
                          f"variable has {rv.ndim}")
+    if not _depends_on_draw(rv):
+        raise ValueError(f"logprob: {rv!r} is not a random variable or a transform of one")
     jacobians: list[Variable] = []
     used: list[str] = []
     var = rv
