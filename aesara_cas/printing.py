@@ -123,6 +123,9 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
         return f"dot({args[0][0]}, {args[1][0]})", ATOM
     if isinstance(op, Join):
         return f"concatenate([{', '.join(a for a, _ in args)}], axis={op.axis})", ATOM
+    call = getattr(op, "pprint_call", None)
+    if call is not None:  # ops that show their parameters: ``sort(x, axis=0)``
+        return call([a for a, _ in args]), ATOM
     name = getattr(op, "print_name", None) or type(op).__name__.lower()
     return f"{name}({', '.join(a for a, _ in args)})", ATOM
 

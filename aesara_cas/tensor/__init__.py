@@ -115,6 +115,30 @@ from aesara_cas.tensor.constructors import (
     zeros,
     zeros_like,
 )
+from aesara_cas.tensor.einsum import Einsum, einsum
+from aesara_cas.tensor.extra_ops import (
+    diag,
+    diagonal,
+    hstack,
+    isfinite,
+    repeat,
+    round,
+    split,
+    tensordot,
+    tile,
+    trace,
+    vstack,
+)
+from aesara_cas.tensor.sort import (
+    argmax,
+    argmin,
+    argsort,
+    cumprod,
+    cumsum,
+    diff,
+    sort,
+    take_along_axis,
+)
 from aesara_cas.tensor.subtensor import (
     IncSubtensor,
     Subtensor,

@@ -167,6 +167,56 @@ class _TensorOperators:
     def any(self, axis=None, keepdims=False):
         return _red().any(self, axis=axis, keepdims=keepdims)
 
+    def argmax(self, axis=None, keepdims=False):
+        from aesara_cas.tensor.sort import argmax
+
+        return argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        from aesara_cas.tensor.sort import argmin
+
+        return argmin(self, axis=axis, keepdims=keepdims)
+
+    def argsort(self, axis=-1):
+        from aesara_cas.tensor.sort import argsort
+
+        return argsort(self, axis=axis)
+
+    def cumsum(self, axis=None):
+        from aesara_cas.tensor.sort import cumsum
+
+        return cumsum(self, axis=axis)
+
+    def cumprod(self, axis=None):
+        from aesara_cas.tensor.sort import cumprod
+
+        return cumprod(self, axis=axis)
+
+    def round(self, decimals=0):
+        from aesara_cas.tensor.extra_ops import round
+
+        return round(self, decimals)
+
+    def repeat(self, repeats, axis=None):
+        from aesara_cas.tensor.extra_ops import repeat
+
+        return repeat(self, repeats, axis=axis)
+
+    def take(self, indices, axis=None):
+        from aesara_cas.tensor.advanced import take
+
+        return take(self, indices, axis=axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        from aesara_cas.tensor.extra_ops import diagonal
+
+        return diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        from aesara_cas.tensor.extra_ops import trace
+
+        return trace(self, offset, axis1, axis2)
+
     def reshape(self, *shape, ndim=None):
         from aesara_cas.tensor.shape import reshape
 
