@@ -213,13 +213,16 @@ def entry_lock(root: Path, key: str, blocking: bool = True,
         try:
             fd = open_nofollow(path, flags)
         except FileNotFoundError:
-            yield True
-            return
+            if create:  # ``cache clear`` removed the directory just now: make it again
+                private_dir(root, locks)
+                continue
+            break  # no lock file: nobody holds the lock
         except OSError as err:
             if err.errno == errno.ELOOP:
                 raise error(root, path, "is a symbolic link (the cache never creates one)"
                             ) from None
             raise error(root, path, f"cannot be opened ({err.strerror})") from None
+        state = "replaced"
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -227,21 +230,26 @@ def entry_lock(root: Path, key: str, blocking: bool = True,
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             except BlockingIOError:
+                state = "busy"
+            else:
+                now = lstat_or_none(path)
+                if now is not None and (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev):
+                    state = "held"
+        finally:
+            if state != "held":
                 os.close(fd)
-                yield False
-                return
-            now = lstat_or_none(path)
-            if now is not None and (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev):
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)  # the file was replaced or removed while we waited: lock the new one
-    try:
-        yield True
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        if state == "busy":
+            yield False
+            return
+        if state == "held":
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            return
+        # The file was removed or replaced while we waited for it: lock the current one.
+    yield True
 
 
 # --- entries -------------------------------------------------------------------------
