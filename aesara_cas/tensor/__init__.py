@@ -4,6 +4,7 @@
 ``at.sum(x, axis=0)``, ``at.dot(A, x)`` and the rest of the public contract.
 """
 
+from aesara_cas.tensor import linalg
 from aesara_cas.tensor.blas import Dot, MatMul, dot, matmul, outer
 from aesara_cas.tensor.elemwise import (
     ELEMWISE_OPS,
