@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,24 @@ def _make_function():
     return ac.function([x], at.tanh(x) * 7.25 - 0.125, mode="cython")
 
 
+@pytest.fixture(scope="module")
+def seed_cache(tmp_path_factory):
+    """A cache holding ``_make_function``'s module, built once for this file."""
+    root = tmp_path_factory.mktemp("seed") / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AESARA_CAS_CACHE_DIR", str(root))
+        mp.setattr(cache, "_loaded", {})
+        _make_function()
+    return root
+
+
+@pytest.fixture
+def built_cache(fresh_cache, seed_cache):
+    """``fresh_cache`` holding a copy of the seed's module (loading it builds nothing)."""
+    shutil.copytree(seed_cache, fresh_cache)
+    return fresh_cache
+
+
 def _entries(root):
     return sorted(p.parent for p in root.glob("??/*/meta.json"))
 
@@ -43,8 +62,12 @@ def _replace_file(path, data):
     os.replace(tmp, path)
 
 
-def test_cache_dir_is_private_and_reused(fresh_cache):
-    f = _make_function()
+def test_cache_dir_is_private_and_reused_and_a_slow_build_is_logged(fresh_cache, monkeypatch,
+                                                                     caplog):
+    monkeypatch.setattr(cache, "SLOW_BUILD_SECONDS", 0.0)
+    with caplog.at_level(logging.WARNING, logger="aesara_cas.compile"):
+        f = _make_function()
+    assert any("compiling a function took" in r.getMessage() for r in caplog.records)
     np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.tanh([0.0, 1.0]) * 7.25 - 0.125)
     assert fresh_cache.is_dir()
     assert (fresh_cache.stat().st_mode & 0o777) == 0o700
@@ -78,9 +101,8 @@ def test_two_processes_building_the_same_module_both_succeed(fresh_cache):
     assert not list(fresh_cache.glob("??/.*"))  # no temporary directories left
 
 
-def test_truncated_module_is_rebuilt(fresh_cache):
-    _make_function()
-    (entry,) = _entries(fresh_cache)
+def test_truncated_module_is_rebuilt(built_cache):
+    (entry,) = _entries(built_cache)
     meta = json.loads((entry / "meta.json").read_text())
     so = entry / meta["file"]
     _replace_file(so, so.read_bytes()[: meta["size"] // 2])
@@ -90,9 +112,8 @@ def test_truncated_module_is_rebuilt(fresh_cache):
     assert so.stat().st_size == json.loads((entry / "meta.json").read_text())["size"]
 
 
-def test_garbage_module_with_matching_checksum_is_rebuilt(fresh_cache):
-    _make_function()
-    (entry,) = _entries(fresh_cache)
+def test_garbage_module_with_matching_checksum_is_rebuilt(built_cache):
+    (entry,) = _entries(built_cache)
     meta = json.loads((entry / "meta.json").read_text())
     so = entry / meta["file"]
     _replace_file(so, b"this is not a shared object")
@@ -103,20 +124,19 @@ def test_garbage_module_with_matching_checksum_is_rebuilt(fresh_cache):
     np.testing.assert_allclose(f(np.array([0.5])), np.tanh([0.5]) * 7.25 - 0.125)
 
 
-def test_missing_metadata_is_rebuilt(fresh_cache):
-    _make_function()
-    (entry,) = _entries(fresh_cache)
+def test_missing_metadata_is_rebuilt(built_cache):
+    (entry,) = _entries(built_cache)
     (entry / "meta.json").unlink()
     cache._loaded.clear()
     f = _make_function()
     assert f(np.array([0.0]))[0] == -0.125
-    assert len(_entries(fresh_cache)) == 1
+    assert len(_entries(built_cache)) == 1
 
 
-def test_info_clear_and_command(fresh_cache, capsys):
-    _make_function()
+def test_info_clear_and_command(built_cache, capsys):
+    f = _make_function()
     data = cache.info()
-    assert data["path"] == str(fresh_cache)
+    assert data["path"] == str(built_cache)
     assert data["entries"] == 1 and data["bytes"] > 0
     assert cache.cache_command(["info"]) == 0
     assert "modules: 1" in capsys.readouterr().out
@@ -124,13 +144,10 @@ def test_info_clear_and_command(fresh_cache, capsys):
     assert "removed 1" in capsys.readouterr().out
     assert cache.info()["entries"] == 0
     # Functions built before keep working (their module stays loaded).
-    cache._loaded.clear()
-    assert _make_function()(np.array([0.0]))[0] == -0.125
+    assert f(np.array([0.0]))[0] == -0.125
 
 
-def test_a_cached_load_does_not_wait_for_another_modules_build(fresh_cache, monkeypatch):
-    _make_function()  # now on disk
-    cache._loaded.clear()
+def test_a_cached_load_does_not_wait_for_another_modules_build(built_cache, monkeypatch):
     building, cached_loaded = threading.Event(), threading.Event()
     outcome = {}
 
@@ -166,13 +183,6 @@ def test_key_depends_on_source_and_build_settings(monkeypatch):
     assert a != cache.cache_key("y")
     monkeypatch.setattr(cache, "_identity", cache.build_identity() + "other flags")
     assert a != cache.cache_key("x")
-
-
-def test_slow_build_is_logged(fresh_cache, monkeypatch, caplog):
-    monkeypatch.setattr(cache, "SLOW_BUILD_SECONDS", 0.0)
-    with caplog.at_level(logging.WARNING, logger="aesara_cas.compile"):
-        _make_function()
-    assert any("compiling a function took" in r.getMessage() for r in caplog.records)
 
 
 def test_no_compiler_suggests_numpy_mode(fresh_cache, monkeypatch):
