@@ -27,6 +27,24 @@ def normalize_dtype(dtype: Any) -> str:
     return dt.name
 
 
+def base_array(value: np.ndarray, name: str = "input") -> np.ndarray:
+    """``value`` (an instance of an ``ndarray`` subclass) as a plain ``ndarray``.
+
+    The result is a view of the same data (no copy): ``np.matrix``, ``np.memmap``
+    and other subclasses are taken as the arrays they hold, and the graph's
+    operations keep NumPy's array semantics (no matrix product for ``*``, no
+    squeezing back to 2-D).  A masked array raises ``TypeError``: dropping its mask
+    would compute with the hidden values, and honouring it is not supported.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name}: masked arrays are not supported (the mask would be ignored); pass "
+            "arr.filled(value) to choose what masked entries count as, or np.asarray(arr) "
+            "to use the data under the mask"
+        )
+    return value.view(np.ndarray)
+
+
 def normalize_shape(shape: Sequence[int | None]) -> tuple[int | None, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
@@ -106,8 +124,12 @@ class TensorType(Type):
         """Convert ``value`` to an array of this type, or say clearly why not.
 
         Casting follows NumPy's ``same_kind`` rule: ints become floats, float64
-        becomes float32, but a float never silently becomes an int.
+        becomes float32, but a float never silently becomes an int.  Instances of
+        ``ndarray`` subclasses become plain arrays (see ``base_array``), so every
+        mode computes with NumPy's own semantics; masked arrays are refused.
         """
+        if type(value) is not np.ndarray and isinstance(value, np.ndarray):
+            value = base_array(value, name)
         if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
             arr = value
         else:

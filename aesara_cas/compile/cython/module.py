@@ -8,18 +8,17 @@ share one cached module.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
-from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython import argload, scalar_c
 from aesara_cas.compile.cython.build import BIG_MODULE_MARK
 from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
 from aesara_cas.compile.cython.wrapper import (
     HEADER,
-    P_NAMES,
     P_SHARED,
     P_SINGLE,
-    P_TYPES,
     P_UPDATES,
     RUNTIME_DECLS,
     WrapperWriter,
@@ -28,6 +27,8 @@ from aesara_cas.graph.basic import Variable
 
 #: Steps per generated Cython function (long programs are split into several).
 STEPS_PER_FUNCTION = 150
+#: A frame field in generated Cython.
+_FIELD = re.compile(r"\bF\.s(\d+)\b")
 #: Kernel C above which a module counts as big (built at lower optimisation).
 BIG_KERNEL_CHARS = 400_000
 
@@ -47,88 +48,17 @@ def _indent(lines: list[str], n: int = 4) -> str:
     return "".join(pad + line + "\n" for line in lines)
 
 
-def _frame_struct(plan: Plan) -> tuple[str, str]:
+def _frame_struct(plan: Plan, pyx_lines: list[str]) -> tuple[str, str]:
+    """The frame struct in C, and its Cython declaration with only the fields the
+    Cython lines ``pyx_lines`` use (Cython's time grows with every declared field;
+    most frame values only ever meet C: the argument tables and the kernels)."""
     fields = [f"{scalar_c.CTYPES[v.dtype]} s{i};" for i, v in enumerate(plan.scalars)]
     c = "typedef struct {\n    int err;\n    int step;\n" + "".join(
         f"    {f}\n" for f in fields) + "} ac_frame;\n"
+    used = sorted({int(m) for line in pyx_lines for m in _FIELD.findall(line)})
     pyx = "    ctypedef struct ac_frame:\n        int err\n        int step\n" + "".join(
-        f"        {scalar_c.CTYPES[v.dtype]} s{i}\n" for i, v in enumerate(plan.scalars))
+        f"        {scalar_c.CTYPES[plan.scalars[i].dtype]} s{i}\n" for i in used)
     return c, pyx
-
-
-def _input_checks(plan: Plan) -> tuple[str, list[str]]:
-    """C predicates ``ac_in{i}(v)``: v is already an acceptable array for input i."""
-    code = []
-    decls = []
-    for i, var in enumerate(plan.fgraph.inputs):
-        dims = "".join(
-            f" && PyArray_DIMS(a)[{d}] == {n}" for d, n in enumerate(var.type.shape)
-            if n is not None
-        )
-        code.append(
-            f"static int ac_in{i}(PyObject *v) {{\n"
-            f"    if (!PyArray_Check(v)) return 0;\n"
-            f"    PyArrayObject *a = (PyArrayObject *)v;\n"
-            f"    return PyArray_TYPE(a) == {scalar_c.typenum(var.dtype)} && "
-            f"PyArray_NDIM(a) == {var.ndim} && PyArray_ISALIGNED(a) && "
-            f"PyArray_ISNOTSWAPPED(a){dims};\n}}\n"
-        )
-        decls.append(f"bint ac_in{i}(object v)")
-    return "".join(code), decls
-
-
-def _load_generic(plan: Plan) -> list[str]:
-    lines = []
-    for i, var in enumerate(plan.fgraph.inputs):
-        where = plan.storage[var]
-        if where[0] == "scalar":
-            lines.append(f"ac_read(values[{i}], &F.s{where[1]}, {scalar_c.typenum(var.dtype)})")
-        else:
-            lines.append(f"S[{where[1]}] = values[{i}]")
-    return lines
-
-
-def _load_fast(plan: Plan, n_args: int) -> list[str]:
-    """Per-argument conversion for the positional fast path."""
-    lines = []
-    for i, var in enumerate(plan.fgraph.inputs):
-        where = plan.storage[var]
-        tn = scalar_c.typenum(var.dtype)
-        if i < n_args:
-            src = f"args[{i}]"
-            slow = f"P[{P_TYPES}][{i}].filter(v, P[{P_NAMES}][{i}])"
-        else:
-            src = f"P[{P_SHARED}][{i - n_args}][0]"
-            slow = "v"
-        lines.append(f"v = {src}")
-        if where[0] == "scalar":
-            dst = f"&F.s{where[1]}"
-            if i < n_args and var.ndim == 0:
-                if var.dtype in scalar_c.FLOATS:
-                    lines += [
-                        "if type(v) is float:",
-                        f"    F.s{where[1]} = <{scalar_c.CTYPES[var.dtype]}>PyFloat_AS_DOUBLE(v)",
-                        f"elif not (type(v) is int and ac_pyint(v, {dst}, {tn})):",
-                        f"    ac_read({slow}, {dst}, {tn})",
-                    ]
-                elif var.dtype == "bool":
-                    lines += [
-                        "if v is True:", f"    F.s{where[1]} = 1",
-                        "elif v is False:", f"    F.s{where[1]} = 0",
-                        "else:", f"    ac_read({slow}, {dst}, {tn})",
-                    ]
-                else:
-                    lines += [
-                        f"if not (type(v) is int and ac_pyint(v, {dst}, {tn})):",
-                        f"    ac_read({slow}, {dst}, {tn})",
-                    ]
-            else:
-                lines += [f"if not ac_in{i}(v):", f"    v = {slow}", f"ac_read(v, {dst}, {tn})"]
-        else:
-            if i < n_args:
-                lines += [f"if not ac_in{i}(v):", f"    v = {slow}"]
-            lines.append(f"S[{where[1]}] = v")
-    return lines
 
 
 def _output_exprs(plan: Plan, writer: WrapperWriter) -> list[str]:
@@ -148,8 +78,8 @@ def generate(plan: Plan) -> ModuleSource:
     """The module text for ``plan`` and the data its state list ``P`` takes."""
     writer = WrapperWriter(plan)
     steps = writer.step_lines()
-    frame_c, frame_pyx = _frame_struct(plan)
-    checks_c, check_decls = _input_checks(plan)
+    out_exprs = _output_exprs(plan, writer)
+    frame_c, frame_pyx = _frame_struct(plan, [ln for step in steps for ln in step] + out_exprs)
     n_args = len(plan.fgraph.inputs) - _n_shared(plan)
     n_slots = plan.n_slots
 
@@ -169,11 +99,12 @@ def generate(plan: Plan) -> ModuleSource:
     parts.append(RUNTIME_DECLS)
     if writer.uses_blas:
         parts.append("    int ac_blas_init(object capi) except -1\n")
-    c_text = frame_c + checks_c + "".join(writer.c_parts) + "#pragma GCC pop_options\n"
+    c_text = (frame_c + argload.tables(plan) + argload.C_HELPERS + "".join(writer.c_parts)
+              + "#pragma GCC pop_options\n")
     parts.append(
         'cdef extern from *:\n    """\n' + c_text.replace("\\", "\\\\") + '    """\n'
         + frame_pyx
-        + "".join(f"    {d}\n" for d in check_decls + writer.decls)
+        + "".join(f"    {d}\n" for d in argload.PYX_DECLS + writer.decls)
     )
     parts.append("\n_import_array()\n")
     if writer.uses_blas:
@@ -181,10 +112,7 @@ def generate(plan: Plan) -> ModuleSource:
             "import scipy.linalg.cython_blas as _cython_blas\n"
             "ac_blas_init(_cython_blas.__pyx_capi__)\n"
         )
-    parts.append(
-        "\ncdef int _load(list P, ac_frame *F, list S, list values) except -1:\n"
-        + _indent(_load_generic(plan) or ["pass"]) + "    return 0\n"
-    )
+    parts.append(argload.loader(n_args, len(plan.fgraph.inputs)))
     chunks = [steps[i:i + STEPS_PER_FUNCTION] for i in range(0, len(steps), STEPS_PER_FUNCTION)]
     for c, chunk in enumerate(chunks):
         body = [line for step in chunk for line in step]
@@ -197,7 +125,6 @@ def generate(plan: Plan) -> ModuleSource:
         + _indent([f"_core_{c}(P, F, S)" for c in range(len(chunks))] or ["pass"])
         + "    ac_set_step(-1)\n    return 0\n"
     )
-    out_exprs = _output_exprs(plan, writer)
     parts.append(
         "\ncdef list _outputs(list P, ac_frame *F, list S):\n"
         + f"    return [{', '.join(out_exprs)}]\n"
@@ -229,8 +156,8 @@ def generate(plan: Plan) -> ModuleSource:
         f"    if kwargs or len(args) != {n_args}:\n"
         f"        _load(P, &F, S, list(self._bind(args, kwargs)) + [c[0] for c in P[{P_SHARED}]])\n"
         "    else:\n"
-        + _indent(_load_fast(plan, n_args) or ["pass"], 8)
-        + "    _core(P, &F, S)\n"
+        "        _load_args(P, &F, S, args)\n"
+        "    _core(P, &F, S)\n"
         + fast_single
         + "    cdef list vals = _outputs(P, &F, S)\n"
         f"    cdef list upd = P[{P_UPDATES}]\n"
