@@ -1,2 +1,217 @@
-def native_loop(op):
-    return None
+"""A scan over scalars as one native loop: no Python per step.
+
+When the (rewritten) step is made only of element-wise operations on 0-dimensional
+values that the compiled backend can write in C, the whole loop is generated as one
+C function: sequences are read with a stride, recurrent and carried states live in
+C variables, per-step results are stored straight into the output arrays.  The
+module is built and cached like any compiled function (``compile/cython/cache``).
+Other scans keep running their inner graph once per step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.tensor.elemwise import Elemwise
+from aesara_cas.tensor.type import TensorType
+
+__all__ = ["NativeLoop", "native_loop"]
+
+
+def _scalar_ok(var: Variable) -> bool:
+    from aesara_cas.compile.cython import scalar_c
+
+    t = var.type
+    return isinstance(t, TensorType) and t.ndim == 0 and scalar_c.supported(t.dtype)
+
+
+def _node_lines(node, names: dict, k: int) -> list[str] | None:
+    """C statements computing the element-wise ``node`` (``None`` if not expressible)."""
+    from aesara_cas.compile.cython import scalar_c
+    from aesara_cas.compile.cython.lower import fold_steps
+
+    sop = node.op.scalar_op
+    out = node.outputs[0]
+    in_dtypes = [v.dtype for v in node.inputs]
+    operands = [names[v] for v in node.inputs]
+    lines = []
+    if sop.nin == -1 and len(operands) > 2:
+        acc, acc_dtype = operands[0], in_dtypes[0]
+        for j, (step_dtype, op_dtypes) in enumerate(fold_steps(node)):
+            a = scalar_c.cast(acc, acc_dtype, op_dtypes[0])
+            b = scalar_c.cast(operands[j + 1], in_dtypes[j + 1], op_dtypes[1])
+            expr = scalar_c.emit(sop, op_dtypes, step_dtype, [a, b])
+            if expr is None:
+                return None
+            tmp = f"u{k}_{j}"
+            lines.append(f"const {scalar_c.CTYPES[step_dtype]} {tmp} = {expr};")
+            acc, acc_dtype = tmp, step_dtype
+        expr = scalar_c.cast(acc, acc_dtype, out.dtype)
+    else:
+        op_dtypes = scalar_c.operand_dtypes(sop, in_dtypes, out.dtype)
+        if op_dtypes is None or not all(scalar_c.supported(d) for d in op_dtypes):
+            return None
+        cast = [scalar_c.cast(o, d, t) for o, d, t in zip(operands, in_dtypes, op_dtypes)]
+        expr = scalar_c.emit(sop, op_dtypes, out.dtype, cast)
+        if expr is None:
+            return None
+    lines.append(f"const {scalar_c.CTYPES[out.dtype]} u{k} = {expr};")
+    return lines
+
+
+def loop_source(op, fgraph) -> str | None:
+    """The module text of the native loop for ``op`` (step ``fgraph``, rewritten), or
+    ``None`` when the step cannot be lowered."""
+    from aesara_cas.compile.cython import scalar_c
+    from aesara_cas.compile.cython.kernel_base import POW_ERROR
+    from aesara_cas.compile.cython.wrapper import HEADER, RUNTIME_DECLS
+
+    ns, nst, nnt, nl = op.n_seqs, op.n_sitsot, op.n_nitsot, op.n_last
+    if not all(_scalar_ok(v) for v in list(fgraph.inputs) + list(fgraph.outputs)):
+        return None
+    names: dict[Variable, str] = {}
+    decls, body = [], []
+    ins = fgraph.inputs
+    ct = scalar_c.CTYPES
+
+    slot = itertools.count()
+
+    def data() -> str:
+        return f"A[{next(slot)}]"
+
+    for i in range(ns):
+        d = ins[i].dtype
+        decls.append(f"const {ct[d]} *q{i} = (const {ct[d]} *){data()};")
+    for j in range(nst + nl):
+        d = ins[ns + j].dtype
+        decls.append(f"{ct[d]} x{j} = *(const {ct[d]} *){data()};")
+    for k in range(len(ins) - ns - nst - nl):
+        d = ins[ns + nst + nl + k].dtype
+        decls.append(f"const {ct[d]} p{k} = *(const {ct[d]} *){data()};")
+    for m, out in enumerate(fgraph.outputs[:nst + nnt]):
+        decls.append(f"{ct[out.dtype]} *o{m} = ({ct[out.dtype]} *){data()};")
+    for i in range(ns):
+        names[ins[i]] = f"q{i}[t]"
+    for j in range(nst + nl):
+        names[ins[ns + j]] = f"x{j}"
+    for k in range(len(ins) - ns - nst - nl):
+        names[ins[ns + nst + nl + k]] = f"p{k}"
+    for k, node in enumerate(fgraph.toposort()):
+        if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+            return None
+        for v in node.inputs:
+            if v not in names:
+                if not (isinstance(v, Constant) and _scalar_ok(v)):
+                    return None
+                names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
+        if not _scalar_ok(node.outputs[0]):
+            return None
+        lines = _node_lines(node, names, k)
+        if lines is None:
+            return None
+        body += lines
+        names[node.outputs[0]] = f"u{k}"
+    outs = fgraph.outputs
+    for v in outs:
+        if v not in names:
+            if not isinstance(v, Constant):
+                return None
+            names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
+    stores = [f"o{m}[t] = {names[outs[m]]};" for m in range(nst + nnt)]
+    # New states are read from the step's results before any state is overwritten.
+    nxt = [f"const {ct[outs[j if j < nst else nnt + j].dtype]} n{j} = "
+           f"{names[outs[j if j < nst else nnt + j]]};" for j in range(nst + nl)]
+    assign = [f"x{j} = n{j};" for j in range(nst + nl)]
+    finals = [f"*({ct[ins[ns + nst + c].dtype]} *){data()} = x{nst + c};" for c in range(nl)]
+    loop = (
+        "static int ac_scan_loop(size_t addrs, long long n) {\n"
+        "    const size_t *A = (const size_t *)addrs;\n    int ac_err = 0;\n"
+        + "".join(f"    {d}\n" for d in decls)
+        + "    for (long long t = 0; t < n; t++) {\n"
+        + "".join(f"        {line}\n" for line in body + stores + nxt + assign)
+        + "    }\n"
+        + "".join(f"    {line}\n" for line in finals)
+        + f"    if (ac_err) {{\n        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
+        + "        return -1;\n    }\n    return 0;\n}\n"
+    )
+    # Most steps need only <math.h>: a module without the backend's runtime header
+    # builds in a fifth of the time.  Steps calling the runtime's helpers include it.
+    if "ac_" in "".join(body).replace("ac_err", ""):
+        prelude, decl_text, init = '#include "ac_runtime.h"\n', RUNTIME_DECLS, "\n_import_array()\n"
+    else:
+        prelude, decl_text, init = _TYPEDEFS, "", ""
+    return (
+        HEADER + decl_text
+        + 'cdef extern from *:\n    """\n' + (prelude + loop).replace("\\", "\\\\")
+        + '    """\n'
+        + "    int ac_scan_loop(size_t addrs, long long n) except -1\n"
+        + init
+        + "\ndef loop(size_t addrs, long long n):\n"
+        + "    ac_scan_loop(addrs, n)\n"
+    )
+
+
+#: The C types of the dtypes (as the backend's runtime header names them).
+_TYPEDEFS = """#include <math.h>
+#include <stddef.h>
+typedef unsigned char npy_bool;
+typedef signed char npy_int8;
+typedef short npy_int16;
+typedef int npy_int32;
+typedef long long npy_int64;
+typedef unsigned char npy_uint8;
+typedef unsigned short npy_uint16;
+typedef unsigned int npy_uint32;
+typedef unsigned long long npy_uint64;
+"""
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+class NativeLoop:
+    """Runs a scan through its generated module: ``run(n, seqs, states, carried,
+    nonseqs) -> outputs`` (the layout of ``Scan.perform``)."""
+
+    def __init__(self, op, fgraph, module):
+        self.module = module
+        ns, nst, nl = op.n_seqs, op.n_sitsot, op.n_last
+        ins = fgraph.inputs
+        self.seq_dtypes = [v.dtype for v in ins[:ns]]
+        self.state_dtypes = [v.dtype for v in ins[ns:ns + nst + nl]]
+        self.nonseq_dtypes = [v.dtype for v in ins[ns + nst + nl:]]
+        self.out_dtypes = [t.dtype for t in op.out_types]
+        self.n_stacked = op.n_sitsot + op.n_nitsot
+
+    def run(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list[Any]:
+        arrays = [np.ascontiguousarray(s[:n], dtype=d) for s, d in zip(seqs, self.seq_dtypes)]
+        arrays += [np.asarray(x, dtype=d).reshape(())
+                   for x, d in zip(states + carried, self.state_dtypes)]
+        arrays += [np.asarray(p, dtype=d).reshape(()) for p, d in zip(nonseqs, self.nonseq_dtypes)]
+        outs = [np.empty(n, dtype=d) for d in self.out_dtypes[:self.n_stacked]]
+        outs += [np.empty((), dtype=d) for d in self.out_dtypes[self.n_stacked:]]
+        addrs = np.array([_address(a) for a in arrays + outs] or [0], dtype=np.uintp)
+        self.module.loop(_address(addrs), n)
+        return outs
+
+
+def native_loop(op) -> NativeLoop | None:
+    """A native loop for ``op``'s step if the backend can lower it, else ``None``."""
+    from aesara_cas.compile.mode import rewrite
+
+    fgraph = op.fgraph.clone()
+    rewrite(fgraph)
+    try:
+        text = loop_source(op, fgraph)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if text is None:
+        return None
+    from aesara_cas.compile.cython import cache
+
+    return NativeLoop(op, fgraph, cache.load_module(text))

@@ -108,13 +108,22 @@ class Scan(Op):
         return self._loop(n, seqs, states, carried, nonseqs)
 
     def _loop(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list:
-        nst, nnt, nl = self.n_sitsot, self.n_nitsot, self.n_last
+        nst, nnt = self.n_sitsot, self.n_nitsot
         types = self.out_types
         bufs: list[Any] = [None] * (nst + nnt)
         for j, x in enumerate(states):
             bufs[j] = np.empty((n,) + x.shape, dtype=types[j].dtype)
-        run = self.inner.run
+        with np.errstate(all="ignore"):
+            return self._steps(n, seqs, states, carried, nonseqs, bufs)
+
+    def _steps(self, n: int, seqs: list, states: list, carried: list, nonseqs: list,
+               bufs: list) -> list:
+        nst, nnt = self.n_sitsot, self.n_nitsot
+        types = self.out_types
+        run = self.inner.runner()
+        nl = self.n_last
         prev = states
+        shapes = [None if b is None else b.shape[1:] for b in bufs]
         for t in range(n):
             results = run([s[t] for s in seqs] + prev + carried + nonseqs)
             for k in range(nst + nnt):
@@ -123,8 +132,9 @@ class Scan(Op):
                 if buf is None:
                     r = np.asarray(r)
                     buf = bufs[k] = np.empty((n,) + r.shape, dtype=types[k].dtype)
-                if np.shape(r) != buf.shape[1:]:
-                    raise ValueError(self._shape_error(k, np.shape(r), buf.shape[1:]))
+                    shapes[k] = r.shape
+                if np.shape(r) != shapes[k]:
+                    raise ValueError(self._shape_error(k, np.shape(r), shapes[k]))
                 buf[t] = r
             prev = [bufs[j][t] for j in range(nst)]
             if nl:

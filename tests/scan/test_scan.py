@@ -23,46 +23,50 @@ def _python_recurrence(a, u, x0):
 def test_scan_matches_numpy(mode, rng):
     x = at.dvector("x")
     a = at.dscalar("a")
-    x0 = at.dscalar("x0")
+    W = at.dmatrix("W")
+    h0 = at.dvector("h0")
     cums, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
     powers, _ = ac.scan(lambda p, c: p * c, outputs_info=at.constant(1.0), non_sequences=a,
                         n_steps=8)
     series = at.sum(powers / np.arange(1.0, 9.0))
     squares, _ = ac.map(lambda v: v * v, x)
-    rec, _ = ac.scan(lambda u, prev: a * prev + u, sequences=x, outputs_info=x0)
-    (fib, ratio), _ = ac.scan(lambda prev: (prev * 0.5 + 1.0, prev / 2.0),
-                              outputs_info=[at.constant(3.0), None], n_steps=4)
-    f = ac.function([x, a, x0], [cums, series, squares, rec, fib, ratio], mode=mode)
+    # A vector state: runs the step graph once per step in both modes.
+    hs, _ = ac.scan(lambda h, w: at.tanh(at.dot(w, h)), outputs_info=h0, non_sequences=W,
+                    n_steps=5)
+    f = ac.function([x, a, W, h0], [cums, series, squares, hs], mode=mode)
     xv = rng.normal(size=1000)
-    res = f(xv, 0.9, 0.5)
+    Wv = np.array([[0.5, -0.2], [0.1, 0.3]])
+    res = f(xv, 0.9, Wv, np.array([1.0, -1.0]))
     np.testing.assert_allclose(res[0], np.cumsum(xv), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(res[1], sum(0.9 ** k / k for k in range(1, 9)), rtol=1e-13)
     np.testing.assert_array_equal(res[2], xv * xv)
-    np.testing.assert_allclose(res[3], _python_recurrence(0.9, xv, 0.5), rtol=1e-12)
+    h, ref = np.array([1.0, -1.0]), []
+    for _ in range(5):
+        h = np.tanh(Wv @ h)
+        ref.append(h)
+    np.testing.assert_allclose(res[3], ref, rtol=1e-12)
+    # Empty sequence: zero steps, outputs of length 0.
+    empty = f(np.zeros(0), 0.9, Wv, np.array([1.0, -1.0]))
+    assert empty[0].shape == (0,) and empty[2].shape == (0,)
+
+
+def test_recurrence_and_several_outputs(rng):
+    x = at.dvector("x")
+    a = at.dscalar("a")
+    x0 = at.dscalar("x0")
+    rec, _ = ac.scan(lambda u, prev: a * prev + u, sequences=x, outputs_info=x0)
+    (halves, ratio), _ = ac.scan(lambda prev: (prev * 0.5 + 1.0, prev / 2.0),
+                                 outputs_info=[at.constant(3.0), None], n_steps=4)
+    f = ac.function([x, a, x0], [rec, halves, ratio], mode="numpy")
+    xv = rng.normal(size=1000)
+    res = f(xv, 0.9, 0.5)
+    np.testing.assert_allclose(res[0], _python_recurrence(0.9, xv, 0.5), rtol=1e-12)
     ref, prev = [], 3.0
     for _ in range(4):
         ref.append((prev * 0.5 + 1.0, prev / 2.0))
         prev = prev * 0.5 + 1.0
-    np.testing.assert_allclose(res[4], [r[0] for r in ref])
-    np.testing.assert_allclose(res[5], [r[1] for r in ref])
-    # Empty sequence: zero steps, outputs of length 0 with the state's shape.
-    empty = f(np.zeros(0), 0.9, 0.5)
-    assert empty[0].shape == (0,) and empty[3].shape == (0,)
-
-
-def test_vector_state_and_nonsequence_matrix(mode):
-    W = at.dmatrix("W")
-    h0 = at.dvector("h0")
-    hs, _ = ac.scan(lambda h, w: at.tanh(at.dot(w, h)), outputs_info=h0, non_sequences=W,
-                    n_steps=5)
-    f = ac.function([W, h0], hs, mode=mode)
-    Wv = np.array([[0.5, -0.2], [0.1, 0.3]])
-    h = np.array([1.0, -1.0])
-    ref = []
-    for _ in range(5):
-        h = np.tanh(Wv @ h)
-        ref.append(h)
-    np.testing.assert_allclose(f(Wv, np.array([1.0, -1.0])), ref, rtol=1e-12)
+    np.testing.assert_allclose(res[1], [r[0] for r in ref])
+    np.testing.assert_allclose(res[2], [r[1] for r in ref])
 
 
 def test_scan_gradients_verify_grad():
@@ -129,7 +133,7 @@ def test_hundred_thousand_steps_no_recursion_or_growth():
         tracemalloc.stop()
 
 
-def test_shared_variable_updates_inside_the_step(mode):
+def test_shared_variable_updates_inside_the_step():
     count = ac.shared(np.int64(0), name="count")
 
     def step(v, acc):
@@ -138,7 +142,7 @@ def test_shared_variable_updates_inside_the_step(mode):
     out, updates = ac.scan(step, sequences=at.dvector("x"), outputs_info=at.constant(0.0))
     x = out.owner.inputs[1]  # the sequence variable the scan reads
     assert list(updates) == [count]
-    f = ac.function([x], out, updates=updates, mode=mode)
+    f = ac.function([x], out, updates=updates, mode="numpy")
     np.testing.assert_allclose(f(np.ones(3)), [1, 2, 3])
     f(np.ones(4))
     assert int(count.get_value()) == 7
