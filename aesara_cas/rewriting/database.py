@@ -35,7 +35,7 @@ USER_SET = "user"
 BUILTINS = ("merge", "constant_folding")
 #: Rule modules contributing to each standard set; optional ones may be absent.
 RULE_MODULES = {
-    "canonicalize": ["aesara_cas.rules.algebra"],
+    "canonicalize": ["aesara_cas.rules.algebra", "aesara_cas.rules.indexing"],
     "stabilize": ["aesara_cas.rules.stability", "?aesara_cas.rules.cancellation"],
     "specialize": ["aesara_cas.rules.specialize"],
 }
