@@ -1,0 +1,111 @@
+"""``softmax``, ``log_softmax`` and the moments ``var``/``std``.
+
+All are built from existing ops, in their numerically stable forms, so their
+derivatives, printing, rewriting and compiled kernels come for free:
+
+- ``softmax(x) = exp(x - logsumexp(x))`` never overflows, and
+  ``log(softmax(x))`` simplifies (``log(exp(t)) -> t``) to
+  ``log_softmax(x) = x - logsumexp(x)``, exact for large inputs;
+- ``var`` subtracts the mean before squaring (two passes, as NumPy does), not
+  ``mean(x**2) - mean(x)**2``, which cancels.
+
+The element-wise special functions (``gammaln``, ``digamma``, ``erfcx``, ``xlogy``,
+...) are element-wise ops; they are re-exported here for ``at.special``-style use.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.graph.basic import Variable
+from aesara_cas.tensor import elemwise as E
+from aesara_cas.tensor.elemwise import (  # noqa: F401  (re-exported)
+    digamma,
+    erfcx,
+    gamma,
+    gammaln,
+    log1pexp,
+    polygamma,
+    xlogy,
+)
+from aesara_cas.tensor.reduction import Reduce, normalize_axis
+from aesara_cas.tensor.variable import as_tensor_variable, constant
+
+
+def _as_float(x: Any, what: str) -> Variable:
+    """``x`` as a variable of a floating dtype (integers and bools as float64)."""
+    x = as_tensor_variable(x)
+    kind = np.dtype(x.dtype).kind
+    if kind == "f":
+        return x
+    if kind in "biu":
+        return E.cast(x, "float64")
+    raise TypeError(f"{what}: expected a real array, got dtype {x.dtype}")
+
+
+def _axis(axis: Any, ndim: int, what: str) -> tuple[int, ...] | None:
+    try:
+        return normalize_axis(axis, ndim)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{what}: {err}") from None
+
+
+def _logsumexp_kept(x: Variable, axis: tuple[int, ...] | None) -> Variable:
+    return Reduce("logsumexp", axis, True)(x)
+
+
+def softmax(x: Any, axis: Any = None) -> Variable:
+    """``scipy.special.softmax(x, axis)``: ``exp(x) / sum(exp(x), axis)``, computed as
+    ``exp(x - logsumexp(x, axis))`` (no overflow).  ``axis=None``: over all elements."""
+    x = _as_float(x, "softmax")
+    return E.exp(E.sub(x, _logsumexp_kept(x, _axis(axis, x.ndim, "softmax"))))
+
+
+def log_softmax(x: Any, axis: Any = None) -> Variable:
+    """``scipy.special.log_softmax(x, axis)``: ``x - logsumexp(x, axis)``."""
+    x = _as_float(x, "log_softmax")
+    return E.sub(x, _logsumexp_kept(x, _axis(axis, x.ndim, "log_softmax")))
+
+
+def _count(x: Variable, axes: tuple[int, ...] | None) -> Variable:
+    """How many elements each output of a reduction over ``axes`` combines, as a scalar
+    of ``x``'s dtype (known when the graph is built if the lengths are)."""
+    from aesara_cas.tensor.shape import shape
+
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    lengths = [x.type.shape[a] for a in axes]
+    if all(n is not None for n in lengths):
+        return constant(float(math.prod(lengths)), dtype=x.dtype)
+    shp = shape(x)
+    n = constant(1, dtype="int64")
+    for a in axes:
+        n = E.mul(n, shp[a])
+    return E.cast(n, x.dtype)
+
+
+def var(x: Any, axis: Any = None, ddof: int | float = 0, keepdims: bool = False) -> Variable:
+    """``np.var(x, axis, ddof=ddof, keepdims=keepdims)``: ``sum((x - mean)**2) / (n - ddof)``.
+
+    Integers are computed in float64.  With ``n - ddof <= 0`` the result is ``nan`` (or
+    ``inf``), as NumPy's (without its warning).
+    """
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"var: ddof must be a number, got {ddof!r}")
+    x = _as_float(x, "var")
+    axes = _axis(axis, x.ndim, "var")
+    centred = E.sub(x, Reduce("mean", axes, True)(x))
+    total = Reduce("sum", axes, bool(keepdims))(E.sqr(centred))
+    n = _count(x, axes)
+    if ddof:
+        # NumPy divides by max(n - ddof, 0): too few elements give nan (or inf), never
+        # a negative variance.
+        n = E.maximum(E.sub(n, constant(ddof, dtype=x.dtype)), constant(0, dtype=x.dtype))
+    return E.true_div(total, n)
+
+
+def std(x: Any, axis: Any = None, ddof: int | float = 0, keepdims: bool = False) -> Variable:
+    """``np.std(x, axis, ddof=ddof, keepdims=keepdims)``: ``sqrt(var(...))``."""
+    return E.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
