@@ -156,16 +156,18 @@ def _xlogy(T, a):
 
 
 def _maximum(T, a):
+    # NumPy's loop: the second operand where they compare equal, so maximum(0.0, -0.0)
+    # is -0.0 and maximum(-0.0, 0.0) is 0.0, as in NumPy.
     x, y = a
     if T in FLOATS:
-        return f"(({x} >= {y} || {x} != {x}) ? {x} : {y})"
+        return f"(({x} > {y} || {x} != {x}) ? {x} : {y})"
     return f"({x} >= {y} ? {x} : {y})"
 
 
 def _minimum(T, a):
     x, y = a
     if T in FLOATS:
-        return f"(({x} <= {y} || {x} != {x}) ? {x} : {y})"
+        return f"(({x} < {y} || {x} != {x}) ? {x} : {y})"
     return f"({x} <= {y} ? {x} : {y})"
 
 
