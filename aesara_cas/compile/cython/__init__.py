@@ -4,7 +4,8 @@
 (:mod:`.lower`), writes one Cython module for it (:mod:`.kernels` with
 :mod:`.elemwise_c` and :mod:`.reduce_c`, :mod:`.wrapper`,
 :mod:`.module`), builds or loads it through the on-disk cache (:mod:`.build`,
-:mod:`.cache`) and wraps it in a :class:`CythonProgram`.
+:mod:`.cache`; its file-system safety in :mod:`.cache_fs`, ``cache info|clear`` in
+:mod:`.cache_admin`) and wraps it in a :class:`CythonProgram`.
 """
 
 from aesara_cas.compile.cython.build import CompilerUnavailable
