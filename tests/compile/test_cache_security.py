@@ -169,7 +169,7 @@ def test_meta_file_outside_the_entry_is_not_loaded(seeded):
 @pytest.mark.parametrize("change", [
     {"file": "../../x.so"}, {"file": "/tmp/x.so"}, {"file": ["x.so"]}, {"size": "123"},
     {"size": True}, {"size": -1}, {"sha256": None}, {"sha256": "../x"}, {"module": 7},
-    {"module": "os"}, {"module": "acmod_" + "0" * 40},
+    {"module": "os"}, {"module": "acmod_" + "0" * 40}, {"nested": [[[[[]]]]] * 3},
 ])
 def test_meta_fields_are_type_checked(tmp_path, change):
     key = "ab" * 32
@@ -178,7 +178,10 @@ def test_meta_fields_are_type_checked(tmp_path, change):
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     assert cache_fs.read_meta(tmp_path, key) == meta
     meta.update(change)
-    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    if "nested" in change:  # deep enough to exhaust the JSON parser's recursion
+        (tmp_path / "meta.json").write_text("[" * 20000 + "]" * 20000)
+    else:
+        (tmp_path / "meta.json").write_text(json.dumps(meta))
     assert cache_fs.read_meta(tmp_path, key) is None
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aesara_cas.compile.cython.cache_fs import (
+    ENV_VAR,
     KEY_RE,
     LOCK_RE,
     LOCKS,
@@ -229,5 +230,9 @@ def cache_command(argv: list[str] | None = None) -> int:
                       f"are in use: {_listing(report['left'])}")
     except CacheError as err:
         print(f"aesara-cas: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. a directory inside the cache that cannot be read
+        print(f"aesara-cas: error: cache {args.action}: {err}; set {ENV_VAR} to choose "
+              f"another cache directory", file=sys.stderr)
         return 2
     return 0

@@ -282,7 +282,7 @@ def read_meta(entry: Path, key: str) -> dict | None:
         return None
     try:
         meta = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(meta, dict):
         return None
