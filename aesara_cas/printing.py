@@ -208,11 +208,12 @@ def pprint(var: Variable | Sequence[Variable]) -> str:
 
     for node in nodes:
         args = [text.get(i) or leaf(i, node) for i in node.inputs]
-        result = _format_with_pieces(node, args)
+        whole = _format_with_pieces(node, args)
         for out in node.outputs:
+            result = whole
             if len(node.outputs) > 1:
                 suffix = f"[{out.index}]"
-                result = (_Text([result[0], suffix], result[0].length + len(suffix)), ATOM)
+                result = (_Text([whole[0], suffix], whole[0].length + len(suffix)), ATOM)
             if uses.get(out, 0) > 1 and result[0].length > SHARE_THRESHOLD:
                 label = f"%{len(bindings) + 1}"
                 bindings.append(f"{label} = {result[0].render()}")
