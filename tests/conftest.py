@@ -3,9 +3,15 @@
 ``mode`` runs a test once per backend: the NumPy interpreter and the compiled
 (Cython) default.  Tests that compile functions take it rather than hard-coding
 a mode, so the whole suite checks both backends.
+
+Compiled modules go to one temporary cache directory per test run (shared by all
+pytest-xdist workers, removed at the end), never to the user's cache, unless the
+caller sets ``AESARA_CAS_CACHE_DIR`` (then that directory is used and kept).
 """
 
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -28,6 +34,36 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 MODES = ["numpy", "cython"]
+
+CACHE_VAR = "AESARA_CAS_CACHE_DIR"
+_WORKER_KEY = "aesara_cas_cache_dir"
+
+
+def pytest_configure(config):
+    """Point the build cache at a fresh private directory before any test runs (the
+    library reads the variable at each build, so nothing was cached elsewhere)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get(_WORKER_KEY):
+        os.environ[CACHE_VAR] = workerinput[_WORKER_KEY]  # the controller's directory
+        return
+    if os.environ.get(CACHE_VAR):
+        return
+    root = tempfile.mkdtemp(prefix="aesara_cas_tests_")  # mode 0700, owned by us
+    os.environ[CACHE_VAR] = os.path.join(root, "cache")
+    config._aesara_cas_tmp_cache = root
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: every worker builds into the controller's cache directory."""
+    node.workerinput[_WORKER_KEY] = os.environ.get(CACHE_VAR, "")
+
+
+def pytest_unconfigure(config):
+    root = getattr(config, "_aesara_cas_tmp_cache", None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
+        os.environ.pop(CACHE_VAR, None)
 
 
 @pytest.fixture(params=MODES)
