@@ -142,10 +142,10 @@ def multivariate_normal(v, mean, cov):
     chol = linalg.cholesky(cov)
     diff = v - mean
     # Rows of `diff` are draws: solve L z = diff^T for all of them at once.
-    flat = at.reshape(diff, (-1, diff.shape[-1])) if diff.ndim != 1 else diff
-    z = linalg.solve_triangular(chol, flat.T if diff.ndim != 1 else flat, lower=True)
+    flat = at.reshape(diff, (-1, diff.shape[-1])) if diff.ndim > 2 else diff
+    z = linalg.solve_triangular(chol, flat.T if diff.ndim > 1 else flat, lower=True)
     quad = at.sum(z * z, axis=0)
-    if diff.ndim > 1:
+    if diff.ndim > 2:
         quad = at.reshape(quad, diff.shape[:-1])
     k = _float(mean.shape[-1])
     half_logdet = at.sum(at.log(_diag(chol)))

@@ -38,13 +38,20 @@ def test_vector_distributions_match_scipy():
     d = srng.dirichlet(alpha)
     v = np.array([0.2, 0.3, 0.5])
     np.testing.assert_allclose(ac.logprob(d, v).eval(), st.dirichlet(alpha).logpdf(v))
-    linalg = getattr(at, "linalg", None)
-    if linalg is not None and hasattr(linalg, "cholesky"):
-        mean, cov = np.array([1.0, -1.0]), np.array([[1.0, 0.5], [0.5, 2.0]])
-        mv = srng.multivariate_normal(mean, cov, size=(3,))
-        vals = np.array([[0.0, 0.0], [1.0, -1.0], [2.0, 1.0]])
-        np.testing.assert_allclose(ac.logprob(mv, vals).eval(),
-                                   st.multivariate_normal(mean, cov).logpdf(vals))
+    mean, cov = np.array([1.0, -1.0]), np.array([[1.0, 0.5], [0.5, 2.0]])
+    mv = srng.multivariate_normal(mean, cov, size=(3,))
+    vals = np.array([[0.0, 0.0], [1.0, -1.0], [2.0, 1.0]])
+    np.testing.assert_allclose(ac.logprob(mv, vals).eval(),
+                               st.multivariate_normal(mean, cov).logpdf(vals))
+    one = srng.multivariate_normal(mean, cov)
+    np.testing.assert_allclose(ac.logprob(one, vals[2]).eval(),
+                               st.multivariate_normal(mean, cov).logpdf(vals[2]))
+
+    def mv_lp(m, c):
+        c = at.dot(c, c.T) + np.eye(2)  # a covariance for any c
+        return ac.logprob(srng.multivariate_normal(m, c, size=(3,)), vals).sum()
+
+    ac.verify_grad(mv_lp, [mean, np.array([[1.0, 0.2], [0.3, 0.9]])], rng=0)
 
 
 def test_compiled_mode_matches(mode):
