@@ -125,11 +125,15 @@ def simplify(
     exclude: Sequence[str] | None = None,
     trace: bool | list = False,
     database: RuleDatabase | None = None,
+    saturate: bool = False,
+    cost: Any = None,
 ) -> Variable | list[Variable]:
     """The rewritten (simplified, stabilised) form of ``outputs``, not compiled.
 
     The caller's graph is not changed.  Arguments are those of
-    :func:`rewrite_graph`.
+    :func:`rewrite_graph`.  ``saturate=True`` continues with equality saturation
+    and returns the cheapest equivalent form under ``cost`` (a dict ``{op: cost}``
+    or a function of a node; see :mod:`aesara_cas.rewriting.egraph`).
 
     Examples
     --------
@@ -139,6 +143,13 @@ def simplify(
     >>> ac.pprint(ac.simplify(x * y / x))
     'y'
     """
+    if saturate:
+        from aesara_cas.rewriting.egraph import simplify_saturated
+
+        return simplify_saturated(outputs, rules=rules, include=include, exclude=exclude,
+                                  trace=trace, database=database, cost=cost)
+    if cost is not None:
+        raise ValueError("simplify: cost= is used only with saturate=True")
     single = isinstance(outputs, Variable)
     if single:
         outs = [outputs]

@@ -1,0 +1,206 @@
+"""Built-in rewrites of n-ary sums and products, run in every saturation iteration.
+
+Because ``add``/``mul`` e-nodes are n-ary multisets, what a binary e-graph needs
+rules for is done here, natively and without ever enumerating orders:
+
+* ``flatten``: ``a + (b + c)`` is also ``a + b + c`` (at most :data:`MAX_FLAT`
+  arguments);
+* ``fold_constants``: ``2 + x + 3`` is also ``5 + x``;
+* ``drop_neutral``: ``x + 0`` is ``x``, ``x * 1`` is ``x``;
+* ``mul_zero``: ``x * 0`` is ``0`` (floats; ``x`` finite is assumed, as in the
+  greedy ``mul_zero`` rule);
+* ``collect_terms``: ``x + x`` is ``2*x``, ``a*x + b*x`` is ``(a+b)*x``, ``x - x``
+  is ``0``;
+* ``collect_powers``: ``x * x`` is ``x**2``, ``x**a * x**b`` is ``x**(a+b)``
+  (floats; constant exponents; ``x * x**-1`` is ``1``, ``x != 0`` assumed as in
+  the greedy ``mul_collect``).
+
+Each is found as a list of ``(class, build, name)`` actions; the runner applies
+them with the rule matches of the same iteration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from aesara_cas.rewriting.egraph.egraph import ADD, MUL, POW, EGraph, ENode
+
+#: Flattening stops at sums and products of this many arguments.
+MAX_FLAT = 16
+
+Action = tuple[int, Callable[[], int], str]
+
+
+def _scalar_value(eg: EGraph, cid: int):
+    c = eg.const_of(cid)
+    if c is None:
+        return None
+    data = np.asarray(c.data)
+    if data.ndim != 0 or data.dtype.kind not in "iuf":
+        return None
+    return data.item()
+
+
+def _uniform(eg: EGraph, cid: int):
+    c = eg.const_of(cid)
+    if c is None:
+        return None
+    data = np.asarray(c.data)
+    if data.size == 0 or data.dtype.kind not in "iuf":
+        return None
+    first = data.flat[0]
+    return first.item() if bool(np.all(data == first)) else None
+
+
+def _filled(eg: EGraph, cid: int, value) -> int | None:
+    """A constant class of ``cid``'s type filled with ``value`` (static shapes only)."""
+    t = eg[cid].type
+    shape = getattr(t, "shape", None)
+    if shape is None or any(s is None for s in shape):
+        return None
+    return eg.constant(np.full(shape, value, dtype=t.dtype), t.dtype, shape)
+
+
+def _rebuilt(eg: EGraph, head, kids: list[int], cid: int, neutral) -> int | None:
+    if not kids:
+        return _filled(eg, cid, neutral)
+    if len(kids) == 1:
+        return kids[0]
+    return eg.add_op(head, kids)
+
+
+def builtin_actions(eg: EGraph) -> list[Action]:
+    """The built-in rewrites that apply to the e-graph as it is now."""
+    out: list[Action] = []
+    for cid, cls in eg.classes.items():
+        dtype = getattr(cls.type, "dtype", None)
+        if dtype is None:
+            continue
+        numeric = dtype != "bool"
+        is_float = np.dtype(dtype).kind == "f"
+        for node in cls.nodes:
+            head = node[0]
+            if (head is not ADD and head is not MUL) or not eg.is_ac(node):
+                continue
+            _flatten(eg, cid, node, dtype, out)
+            if not numeric:
+                continue
+            _fold_and_drop(eg, cid, node, out)
+            if head is ADD:
+                _collect(eg, cid, node, _terms, _make_term, out, "collect_terms")
+            elif is_float:
+                _collect(eg, cid, node, _powers, _make_power, out, "collect_powers")
+    return out
+
+
+def _flatten(eg: EGraph, cid: int, node: ENode, dtype: str, out: list) -> None:
+    head, kids = node[0], node[1:]
+    seen = set()
+    for i, k in enumerate(kids):
+        if k in seen or k == cid or eg.const_of(k) is not None:
+            continue  # a class inside itself, or a constant: nothing to flatten
+        seen.add(k)
+        kcls = eg[k]
+        if getattr(kcls.type, "dtype", None) != dtype:
+            continue
+        neutral = 0 if head is ADD else 1
+        for inner in kcls.nodes:
+            if inner[0] is head and eg.is_ac(inner) and k not in inner[1:] and \
+                    cid not in inner[1:] and \
+                    not any(_uniform(eg, c) == neutral for c in inner[1:]):
+                # (a node inside its own class, or with a neutral argument, would only
+                # flatten into ever longer copies of itself)
+                new = list(kids[:i]) + list(kids[i + 1:]) + list(inner[1:])
+                if len(new) <= MAX_FLAT:
+                    out.append((cid, lambda h=head, n=new: eg.add_op(h, n), "flatten"))
+
+
+def _fold_and_drop(eg: EGraph, cid: int, node: ENode, out: list) -> None:
+    head, kids = node[0], list(node[1:])
+    neutral = 0 if head is ADD else 1
+    consts = [k for k in kids if eg.const_of(k) is not None]
+    if len(consts) >= 2:
+        rest = [k for k in kids if eg.const_of(k) is None]
+
+        def fold(h=head, cs=consts, rest=rest, cid=cid):
+            folded = eg.add_op(h, cs)
+            return _rebuilt(eg, h, [folded, *rest], cid, neutral)
+
+        out.append((cid, fold, "fold_constants"))
+    for i, k in enumerate(kids):
+        value = _uniform(eg, k)
+        if value is None:
+            continue
+        if value == neutral:
+            rest = kids[:i] + kids[i + 1:]
+            out.append((cid, lambda h=head, r=rest: _rebuilt(eg, h, r, cid, neutral),
+                        "drop_neutral"))
+        elif head is MUL and value == 0 and np.dtype(eg[cid].type.dtype).kind == "f":
+            out.append((cid, lambda: _filled(eg, cid, 0), "mul_zero"))
+
+
+def _terms(eg: EGraph, k: int) -> list[tuple[float, int]]:
+    """``k`` as ``coefficient * body``: itself, and ``c * b`` for its 2-argument products."""
+    options = [(1, k)]
+    for n in eg[k].nodes:
+        if n[0] is MUL and len(n) == 3:
+            for c, b in ((n[1], n[2]), (n[2], n[1])):
+                v = _scalar_value(eg, c)
+                if v is not None and eg[b].type == eg[k].type:
+                    options.append((v, eg.find(b)))
+    return options
+
+
+def _powers(eg: EGraph, k: int) -> list[tuple[float, int]]:
+    """``k`` as ``base ** exponent``: itself, and ``b ** c`` for constant exponents."""
+    options = [(1, k)]
+    for n in eg[k].nodes:
+        if n[0] is POW:
+            v = _scalar_value(eg, n[2])
+            if v is not None and eg[n[1]].type == eg[k].type:
+                options.append((v, eg.find(n[1])))
+    return options
+
+
+def _make_term(eg: EGraph, coef, body: int, like: int) -> int | None:
+    if coef == 0:
+        return None
+    if coef == 1:
+        return body
+    return eg.add_op(MUL, [eg.constant(coef, eg[like].type.dtype), body])
+
+
+def _make_power(eg: EGraph, exp, base: int, like: int) -> int | None:
+    if exp == 0:
+        return None
+    if exp == 1:
+        return base
+    return eg.add_op(POW, [base, eg.constant(exp, eg[like].type.dtype)])
+
+
+def _collect(eg: EGraph, cid: int, node: ENode, split, make, out: list, name: str) -> None:
+    head, kids = node[0], node[1:]
+    neutral = 0 if head is ADD else 1
+    options = [split(eg, k) for k in kids]
+    done = set()
+    for i in range(len(kids)):
+        for j in range(i + 1, len(kids)):
+            for ci, bi in options[i]:
+                for cj, bj in options[j]:
+                    if bi != bj or (i, j, bi) in done:
+                        continue
+                    done.add((i, j, bi))
+                    rest = [k for n, k in enumerate(kids) if n not in (i, j)]
+                    coef = ci + cj
+                    if isinstance(coef, float) and coef.is_integer() and \
+                            np.dtype(eg[cid].type.dtype).kind != "f":
+                        coef = int(coef)
+
+                    def build(c=coef, b=bi, like=kids[i], rest=rest):
+                        term = make(eg, c, b, like)
+                        items = rest if term is None else [term, *rest]
+                        return _rebuilt(eg, head, items, cid, neutral)
+
+                    out.append((cid, build, name))
