@@ -178,8 +178,9 @@ class NativeLoop:
     """Runs a scan through its generated module: ``run(n, seqs, states, carried,
     nonseqs) -> outputs`` (the layout of ``Scan.perform``)."""
 
-    def __init__(self, op, fgraph, module):
+    def __init__(self, op, fgraph, module, text: str):
         self.module = module
+        self.text = text
         ns, nst, nl = op.n_seqs, op.n_sitsot, op.n_last
         ins = fgraph.inputs
         self.seq_dtypes = [v.dtype for v in ins[:ns]]
@@ -187,6 +188,17 @@ class NativeLoop:
         self.nonseq_dtypes = [v.dtype for v in ins[ns + nst + nl:]]
         self.out_dtypes = [t.dtype for t in op.out_types]
         self.n_stacked = op.n_sitsot + op.n_nitsot
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["module"]  # rebuilt (or loaded from the cache) from the source text
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        from aesara_cas.compile.cython import cache
+
+        self.__dict__.update(state)
+        self.module = cache.load_module(self.text)
 
     def run(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list[Any]:
         arrays = [np.ascontiguousarray(s[:n], dtype=d) for s, d in zip(seqs, self.seq_dtypes)]
@@ -214,4 +226,4 @@ def native_loop(op) -> NativeLoop | None:
         return None
     from aesara_cas.compile.cython import cache
 
-    return NativeLoop(op, fgraph, cache.load_module(text))
+    return NativeLoop(op, fgraph, cache.load_module(text), text)

@@ -84,6 +84,12 @@ class InnerProgram:
         self._program: Any = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        return {"fgraph": self.fgraph}  # the lowered program is rebuilt on first use
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["fgraph"])
+
     def program(self):
         if self._program is None:
             with self._lock:
