@@ -117,6 +117,25 @@ class IfElse(Op):
             seen.add(v)
         return result
 
+    def R_op(self, node: Apply, inputs: list, eval_points: list) -> list:
+        """Tangents: the taken branch's, pushed forward from the inputs' tangents."""
+        from aesara_cas.gradient import push_forward
+        from aesara_cas.tensor.grad_ops import zeros_like
+
+        cond, rest = inputs[0], inputs[1:]
+        pts = eval_points[1:]
+        if all(p is None for p in pts):
+            return [None] * len(node.outputs)
+        then_in, else_in = rest[:self.n_then], rest[self.n_then:]
+        then_out = outer_outputs(self.then_graph, then_in)
+        else_out = outer_outputs(self.else_graph, else_in)
+        t_then = push_forward(then_out, then_in, pts[:self.n_then])
+        t_else = push_forward(else_out, else_in, pts[self.n_then:])
+        t_then = [zeros_like(o) if t is None else t for t, o in zip(t_then, node.outputs)]
+        t_else = [zeros_like(o) if t is None else t for t, o in zip(t_else, node.outputs)]
+        chosen = ifelse(cond, t_then, t_else)
+        return chosen if isinstance(chosen, list) else [chosen]
+
 
 def _branch(value: Any, what: str) -> tuple[list[Variable], bool]:
     single = not isinstance(value, (list, tuple))

@@ -75,3 +75,11 @@ def test_bad_input():
         ac.ifelse(x.sum() > 0, [x, x], [x])
     with pytest.raises(TypeError, match="then_branch"):
         ac.ifelse(x.sum() > 0, "x", x)
+
+
+def test_forward_mode_through_the_taken_branch():
+    a, c = at.dscalar("a"), at.dscalar("c")
+    y = ac.ifelse(c > 0, at.sin(c) * a, at.exp(a))
+    f = ac.function([a, c], ac.jvp(y, [a, c], [1.0, 1.0]), mode="numpy")
+    assert np.isclose(f(0.3, 0.7), np.sin(0.7) + np.cos(0.7) * 0.3)
+    assert np.isclose(f(0.3, -1.0), np.exp(0.3))

@@ -20,7 +20,7 @@ from aesara_cas.graph.basic import Apply, Variable
 from aesara_cas.graph.traversal import clone_replace
 from aesara_cas.scan.inner import make_inner_graph, placeholder
 
-__all__ = ["scan_L_op"]
+__all__ = ["scan_L_op", "scan_R_op"]
 
 
 def _reverse(x: Variable) -> Variable:
@@ -103,4 +103,64 @@ def scan_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: list) 
         result.append(next(it_final) if c is not None else None)
     for a in acc_ph:
         result.append(next(it_final) if a is not None else None)
+    return result
+
+
+def scan_R_op(op, node: Apply, inputs: list, eval_points: list) -> list:
+    """Forward mode: a scan carrying each float state's tangent next to the state.
+
+    Tangents of sequences are sliced along with them, tangents of non-sequences passed
+    unchanged; the step's tangents come from pushing them through the step's graph.
+    """
+    from aesara_cas.gradient import push_forward
+    from aesara_cas.scan.op import Scan
+    from aesara_cas.tensor.grad_ops import is_float, zeros_like
+
+    ns, nst, nnt, nl = op.n_seqs, op.n_sitsot, op.n_nitsot, op.n_last
+    if nl:
+        raise NotImplementedError(
+            "forward derivatives of a scan whose step updates shared variables or draws "
+            "random numbers are not supported"
+        )
+    if all(p is None for p in eval_points):
+        return [None] * len(node.outputs)
+    n = inputs[0]
+    seqs, inits = inputs[1:1 + ns], inputs[1 + ns:1 + ns + nst]
+    nonseqs = inputs[1 + ns + nst:]
+    pts = eval_points[1:]
+    seq_pts, init_pts, non_pts = pts[:ns], pts[ns:ns + nst], pts[ns + nst:]
+    fg = op.fgraph
+    f_seq = [placeholder(v) for v in fg.inputs[:ns]]
+    f_st = [placeholder(v) for v in fg.inputs[ns:ns + nst]]
+    f_non = [placeholder(v) for v in fg.inputs[ns + nst:]]
+    fwd = clone_replace(list(fg.outputs), dict(zip(fg.inputs, f_seq + f_st + f_non)))
+    d_seq = [placeholder(v) if p is not None and is_float(v) else None
+             for v, p in zip(f_seq, seq_pts)]
+    d_st = [placeholder(v) if is_float(v) else None for v in f_st]
+    d_non = [placeholder(v) if p is not None and is_float(v) else None
+             for v, p in zip(f_non, non_pts)]
+    tangents = push_forward(fwd, f_seq + f_st + f_non, d_seq + d_st + d_non)
+    tangents = [zeros_like(o) if t is None else t for t, o in zip(tangents, fwd)]
+    st_float = [d is not None for d in d_st]
+    nt_float = [is_float(o) for o in fwd[nst:]]
+    inner_in = (f_seq + [d for d in d_seq if d is not None]
+                + f_st + [d for d in d_st if d is not None]
+                + f_non + [d for d in d_non if d is not None])
+    inner_out = (fwd[:nst] + [t for t, ok in zip(tangents[:nst], st_float) if ok]
+                 + fwd[nst:] + [t for t, ok in zip(tangents[nst:], nt_float) if ok])
+    graph = make_inner_graph(inner_in, inner_out)
+    n_dst = sum(st_float)
+    n_dseq = sum(d is not None for d in d_seq)
+    n_dnon = sum(d is not None for d in d_non)
+    fop = Scan(graph, ns + n_dseq, nst + n_dst, nnt + sum(nt_float), 0, len(f_non) + n_dnon,
+               name="jvp")
+    outer = ([n] + seqs + [p for p, d in zip(seq_pts, d_seq) if d is not None]
+             + inits + [p if p is not None else zeros_like(x0)
+                        for p, x0, ok in zip(init_pts, inits, st_float) if ok]
+             + nonseqs + [p for p, d in zip(non_pts, d_non) if d is not None])
+    outs = fop.make_node(*outer).outputs
+    d_states = iter(outs[nst:nst + n_dst])
+    d_nits = iter(outs[nst + n_dst + nnt:])
+    result = [next(d_states) if ok else None for ok in st_float]
+    result += [next(d_nits) if ok else None for ok in nt_float]
     return result

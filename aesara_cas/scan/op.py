@@ -185,6 +185,12 @@ class Scan(Op):
 
         return scan_L_op(self, node, inputs, outputs, output_grads)
 
+    def R_op(self, node: Apply, inputs: list, eval_points: list) -> list:
+        """Forward mode: one scan carrying the tangents (see ``scan.grad``)."""
+        from aesara_cas.scan.grad import scan_R_op
+
+        return scan_R_op(self, node, inputs, eval_points)
+
     def default_updates(self, node: Apply) -> list[tuple[Variable, Variable]]:
         """``(shared variable, final value)`` for carried states that are shared
         variables with a default update (random generators): ``function`` applies

@@ -208,3 +208,19 @@ def test_bad_input():
     g = ac.function([n], out, mode="numpy")
     with pytest.raises(ValueError, match="non-negative"):
         g(-1)
+
+
+def test_forward_mode_jvp_matches_finite_differences():
+    a, x0 = at.dscalar("a"), at.dscalar("x0")
+    u = at.dvector("u")
+    (out, y), _ = ac.scan(lambda ut, prev: (a * prev + ut, at.sin(prev) * ut), sequences=u,
+                          outputs_info=[x0, None])
+    tangents = [1.0, np.ones(4), 0.5]
+    f = ac.function([a, u, x0], ac.jvp([out, y], [a, u, x0], tangents), mode="numpy")
+    value = ac.function([a, u, x0], [out, y], mode="numpy")
+    uv = np.array([0.3, -1.0, 2.0, 0.5])
+    eps = 1e-6
+    plus = value(0.8 + eps, uv + eps, 1.5 + 0.5 * eps)
+    minus = value(0.8 - eps, uv - eps, 1.5 - 0.5 * eps)
+    for got, p, m in zip(f(0.8, uv, 1.5), plus, minus):
+        np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=1e-6, atol=1e-8)
