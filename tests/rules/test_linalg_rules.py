@@ -1,0 +1,88 @@
+"""Every rule of ``rules/linalg.py`` and ``rules/special.py``: it fires on an example, both
+sides agree on random inputs, and the new form is right where the original overflows."""
+
+import re
+
+import numpy as np
+import pytest
+from aesara_cas.rules import linalg as linalg_rules
+from aesara_cas.rules import special as special_rules
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.tensor import linalg as la
+from tests.rewriting.rulecheck import Case, check_case, check_coverage
+
+M = ("dmatrix", -1.0, 1.0)
+V = ("dvector", -1.0, 1.0)
+SHIFT = 5 * np.eye(5)
+
+
+def spd(x):
+    """A symmetric positive-definite 5x5 matrix built from any 5x5 ``x``."""
+    return at.matmul(x, x.T) + SHIFT
+
+
+#: x = 1e40 * I: det(spd(x)) = 1e400 overflows; its log is 400 log(10).
+BIG = [1e40 * np.eye(5)]
+
+
+LINALG_CASES = [
+    Case("solve_from_inv", lambda x, y: la.inv(x) @ y, [("dmatrix", 2.0, 3.0), V], rtol=1e-9),
+    Case("solve_from_inv", lambda x, y: la.inv(x) @ y, [("dmatrix", 2.0, 3.0), M], rtol=1e-9,
+         expect="solve(x, y)"),
+    Case("solve_from_inv_dot", lambda x, y: at.dot(la.inv(x), y), [("dmatrix", 2.0, 3.0), V],
+         rtol=1e-9, expect="solve(x, y)"),
+    Case("det_of_triangular", lambda x: la.det(la.cholesky(spd(x))), [M], rtol=1e-10),
+    Case("det_of_triangular", lambda x: la.det(la.tril(x)), [M], rtol=1e-10,
+         expect="prod(diagonal(tril(x)))"),
+    Case("log_det", lambda x: at.log(la.det(la.cholesky(spd(x)))), [M], rtol=1e-12,
+         extremes=[(BIG, [200 * np.log(10.0)])]),
+    Case("log_det", lambda x: at.log(la.det(spd(x))), [M], rtol=1e-12,
+         extremes=[(BIG, [400 * np.log(10.0)])]),
+    Case("log_abs_det", lambda x: at.log(at.abs(la.det(x))), [M], rtol=1e-10,
+         expect="slogdet(x)[1]"),
+    Case("log_prod_cholesky_diagonal",
+         lambda x: at.log(at.prod(la.diagonal(la.cholesky(spd(x))))), [M], rtol=1e-12),
+]
+
+SPECIAL_CASES = [
+    Case("log_gamma", lambda x: at.log(at.gamma(x)), [("dvector", 0.1, 150.0)],
+         expect="gammaln(x)", rtol=1e-12,
+         extremes=[([np.array([200.0, 1000.0])], [857.9336698258574, 5905.220423209181])]),
+    Case("log_gamma", lambda x: at.log(at.gamma(x)), [("dvector", -1.9, -1.1)],
+         expect="gammaln(x)", rtol=1e-12),
+]
+
+
+def test_every_rule_has_a_case():
+    check_coverage(linalg_rules, LINALG_CASES)
+    check_coverage(special_rules, SPECIAL_CASES)
+
+
+@pytest.mark.parametrize("case", LINALG_CASES + SPECIAL_CASES,
+                         ids=lambda c: c.rule)
+def test_rule(case):
+    rules = {r.name: r for r in linalg_rules.RULES + special_rules.RULES}
+    check_case(case, rules, np.random.default_rng(5), n_samples=3)
+
+
+def test_standard_sets_rewrite_a_gaussian_log_density():
+    """log N(x | 0, S) written naively uses a Cholesky solve and a log-determinant."""
+    S, x = at.dmatrix("S"), at.dvector("x")
+    naive = -0.5 * (x @ (la.inv(S) @ x)) - 0.5 * at.log(la.det(S))
+    out = ac.simplify(naive)
+    text = ac.pprint(out)
+    assert not re.search(r"\binv\(|\bdet\(", text) and "slogdet(S)" in text, text
+    f = ac.function([S, x], out, mode="numpy")
+    A = np.random.default_rng(0).normal(size=(5, 5))
+    cov = A @ A.T + np.eye(5)
+    xv = np.arange(5.0)
+    sign, logdet = np.linalg.slogdet(cov)
+    np.testing.assert_allclose(f(cov, xv), -0.5 * xv @ np.linalg.solve(cov, xv) - 0.5 * logdet,
+                               rtol=1e-12)
+    # 1e6 * I (500x500 would be typical; 80x80 suffices): det overflows, the rewrite does not.
+    big = 1e6 * np.eye(80)
+    g = ac.function([S, x], out, mode="numpy")
+    np.testing.assert_allclose(g(big, np.ones(80)), -0.5 * 80 / 1e6 - 0.5 * 80 * np.log(1e6),
+                               rtol=1e-12)
