@@ -219,15 +219,16 @@ def cache_command(argv: list[str] | None = None) -> int:
             if data["building"]:
                 print(f"builds in progress: {data['building']}")
             if data["other"]:
-                print(f"not the cache's (left alone): {_listing(data['other'])}")
+                print(f"not recognised as the cache's (clear leaves them): "
+                      f"{_listing(data['other'])}")
         else:
             report = clear()
             print(f"removed {report['removed']} cached module(s), {report['temp_removed']} "
                   f"stale temporary build dir(s) and {report['locks_removed']} lock "
                   f"file(s) from {report['path']}")
             if report["left"]:
-                print(f"left {len(report['left'])} item(s) the cache did not create or that "
-                      f"are in use: {_listing(report['left'])}")
+                print(f"left {len(report['left'])} item(s) not made by the cache, damaged or "
+                      f"in use: {_listing(report['left'])}")
     except CacheError as err:
         print(f"aesara-cas: error: {err}", file=sys.stderr)
         return 2
