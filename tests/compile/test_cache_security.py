@@ -121,6 +121,24 @@ def test_root_owned_by_another_user_is_refused(seeded):
     refused(run_library(root), root, f"owned by uid {owner}, not by you (uid {os.geteuid()})")
 
 
+def test_group_writable_root_is_refused_unless_the_group_is_the_users_own(tmp_path,
+                                                                          monkeypatch):
+    root = tmp_path / "cache"
+    root.mkdir()
+    os.chmod(root, 0o770)
+    monkeypatch.setenv(ENV, str(root))
+    if os.geteuid() == 0:
+        os.chown(root, -1, 65534)  # a group other users are in
+        with pytest.raises(cache_fs.CacheError, match=r"writable by other users \(mode 0770\)"):
+            cache_fs.cache_root()
+    os.chown(root, -1, os.getgid())  # a private group (umask 002 systems) gives no one access
+    if cache_fs._group_is_private(os.getgid()):
+        assert cache_fs.cache_root() == root
+    else:
+        with pytest.raises(cache_fs.CacheError, match="writable by other users"):
+            cache_fs.cache_root()
+
+
 def test_directory_above_the_root_writable_by_others_is_refused(seeded, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -7,7 +7,9 @@ The cache loads native code, so a file planted in it runs as the user.  The rule
   ``~/.cache/aesara_cas``; symbolic links in *that* path are resolved once) must be a
   directory owned by the current user and not writable by group or others, and every
   directory above it must be owned by the user or by root and not writable by others
-  unless it is sticky (as ``/tmp`` is).  Otherwise the cache is refused with a
+  unless it is sticky (as ``/tmp`` is).  Group write permission is harmless, and
+  allowed, when the group is the user's private group (named after the user, no other
+  members), as under ``umask 002`` on many Linux systems.  Otherwise the cache is refused with a
   :class:`CacheError`; it never falls back to another directory behind the user's back.
 * Below the root, nothing is followed through a symbolic link: shard directories, entry
   directories and the ``locks`` directory are checked with ``lstat`` (a real directory,
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -75,6 +78,22 @@ def error(root: Path | str, path: Path | str, problem: str) -> CacheError:
     )
 
 
+@functools.cache
+def _group_is_private(gid: int) -> bool:
+    """Whether ``gid`` is the user's own group (a "user private group": the user's
+    primary group, named after the user, with no other members), so that group write
+    permission gives nobody else access (the usual default under ``umask 002``)."""
+    try:
+        import grp
+        import pwd
+
+        user = pwd.getpwuid(os.getuid()).pw_name
+        group = grp.getgrgid(gid)
+    except (ImportError, KeyError):
+        return False
+    return gid == os.getgid() and group.gr_name == user and set(group.gr_mem) <= {user}
+
+
 def _why_untrusted(st: os.stat_result, ancestor: bool) -> str | None:
     """Why a directory with status ``st`` cannot be trusted (None if it can)."""
     uid = _uid()
@@ -82,7 +101,8 @@ def _why_untrusted(st: os.stat_result, ancestor: bool) -> str | None:
         return None
     if st.st_uid != uid and not (ancestor and st.st_uid == 0):
         return f"is owned by uid {st.st_uid}, not by you (uid {uid})"
-    if st.st_mode & 0o022 and not (ancestor and st.st_mode & stat.S_ISVTX):
+    writable = st.st_mode & 0o002 or (st.st_mode & 0o020 and not _group_is_private(st.st_gid))
+    if writable and not (ancestor and st.st_mode & stat.S_ISVTX):
         return f"is writable by other users (mode {stat.S_IMODE(st.st_mode):04o})"
     return None
 
