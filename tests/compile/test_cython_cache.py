@@ -227,3 +227,13 @@ def test_generated_source_is_the_same_in_every_process(fresh_cache):
         digests.add(out.stdout.split()[-1])
     assert len(digests) == 1
     assert len(_entries(fresh_cache)) == 1
+
+
+def test_a_forked_child_does_not_inherit_a_held_build_lock():
+    key = "f" * 64
+    with cache._key_lock(key):  # as if another thread were building at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: the lock must be free
+            os._exit(0 if cache._key_lock(key).acquire(timeout=10) else 1)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

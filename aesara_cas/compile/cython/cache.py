@@ -194,6 +194,18 @@ def _build_entry(root: Path, key: str, text: str) -> tuple[str, Path]:
     return name, entry / path.name
 
 
+def _forget_locks_in_child() -> None:
+    """A forked child starts with fresh thread locks (another thread of the parent may
+    have held one at the fork, and that thread does not exist in the child)."""
+    global _key_locks, _key_locks_guard
+    _key_locks = {}
+    _key_locks_guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
 def _key_lock(key: str) -> threading.Lock:
     with _key_locks_guard:
         lock = _key_locks.get(key)
