@@ -185,6 +185,7 @@ def function(
     updates: Mapping | Sequence | None = None,
     givens: Mapping | None = None,
     name: str | None = None,
+    rules: Any = None,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs``.
 
@@ -203,6 +204,10 @@ def function(
         ``{variable: replacement}`` substituted into the graph before compiling.
     name
         A label for error messages and printing.
+    rules
+        User rewrite rules (``ac.rule(...)`` or relations), run with the standard
+        sets on the compiled graph; what they produce is not undone by the standard
+        sets (see ``docs/rules.md``).
 
     Notes
     -----
@@ -238,7 +243,16 @@ def function(
     ]
     shared_inputs.sort(key=lambda v: v.id)
     fgraph = FunctionGraph(inputs + shared_inputs, all_outs, clone=True)
-    rewrite(fgraph)
+    if rules is None:
+        rewrite(fgraph)
+    else:
+        from aesara_cas.rewriting import rewrite_graph
+
+        rewrite_graph(fgraph, rules=rules)
+    for node in fgraph.apply_nodes:  # ops with a faster form for this mode (native loops)
+        for_mode = getattr(node.op, "for_mode", None)
+        if for_mode is not None:
+            node.op = for_mode(mode)
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native
     # code (it checks the arguments itself, with the same messages as _bind).
@@ -266,19 +280,23 @@ def _default_updates(inputs: list[Variable], exprs: list[Variable],
     known = {id(v) for v in inputs}
     extra: list = []
     while True:
+        declared, defaults = [], []
+        for var in ancestors(exprs + [e for _, e in extra]):
+            owner = var.owner
+            if owner is None:
+                if getattr(var, "default_update", None) is not None:
+                    defaults.append(var)
+            elif var.index == 0 and hasattr(owner.op, "default_updates"):
+                declared.extend(owner.op.default_updates(owner))
         found = []
-        variables = ancestors(exprs + [e for _, e in extra])
-        for var in variables:
-            declare = getattr(var.owner.op, "default_updates", None) if var.owner else None
-            if declare is not None and var.index == 0:
-                for target, expr in declare(var.owner):
-                    if id(target) not in taken:
-                        taken.add(id(target))
-                        found.append((target, expr))
-        for var in variables:
-            expr = getattr(var, "default_update", None)
-            if expr is None or id(var) in taken or var.owner is not None:
+        for target, expr in declared:
+            if id(target) not in taken:
+                taken.add(id(target))
+                found.append((target, expr))
+        for var in defaults:
+            if id(var) in taken:
                 continue
+            expr = var.default_update
             free = [v for v in graph_inputs([expr]) if not isinstance(v, Constant)
                     and not isinstance(v, SharedVariable) and id(v) not in known]
             if not free:
