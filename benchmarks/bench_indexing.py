@@ -9,7 +9,8 @@ Cases (1e6 indices or elements, float64):
 
 * gather ``W[idx]`` for a vector ``W`` (1e5) and a matrix ``W`` (1e4 x 16) vs ``W[idx]``;
 * its gradient, the scatter-add ``grad(sum(W[idx] * c), W)`` (``c`` an input of the
-  gather's shape) vs ``np.add.at(zeros_like(W), idx, c)``;
+  gather's shape) vs ``np.add.at(zeros_like(W), idx, c)``, and the scatter alone,
+  ``inc_subtensor(W[idx], c)`` vs ``np.add.at`` on a copy of ``W``;
 * ``sort(x)`` and ``cumsum(x)`` vs ``np.sort`` and ``np.cumsum``.
 
 Every figure is the median of several repeats; builds go to a temporary cache directory.
@@ -62,6 +63,7 @@ def bench_gather(shape: tuple, rng, repeat: int, modes: tuple) -> None:
     gather = {m: ac.function([w, i], w[i], mode=m) for m in modes}
     g = ac.grad(at.sum(w[i] * cv), w)
     scatter = {m: ac.function([w, i, cv], g, mode=m) for m in modes}
+    inc = {m: ac.function([w, i, cv], at.inc_subtensor(w[i], cv), mode=m) for m in modes}
 
     def add_at():
         out = np.zeros_like(W)
@@ -78,6 +80,17 @@ def bench_gather(shape: tuple, rng, repeat: int, modes: tuple) -> None:
     row(f"scatter-add grad W{list(shape)}",
         {m: median_time(lambda f=scatter[m]: f(W, idx, c), repeat) for m in modes},
         median_time(add_at, repeat), "add.at")
+
+    def copy_add_at():
+        out = W.copy()
+        np.add.at(out, idx, c)
+        return out
+
+    for m in modes:
+        np.testing.assert_array_equal(inc[m](W, idx, c), copy_add_at())
+    row(f"inc_subtensor(W{list(shape)}[idx], c)",
+        {m: median_time(lambda f=inc[m]: f(W, idx, c), repeat) for m in modes},
+        median_time(copy_add_at, repeat), "add.at")
 
 
 def main() -> None:

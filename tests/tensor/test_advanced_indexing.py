@@ -59,6 +59,11 @@ def compiled(request):
     takes = [at.take(x, j, axis=a) for (a,) in TAKES] + [at.take(x, [1, 0]), at.take(x, 2, axis=2)]
     grad = ac.grad(at.sum(x[i] * 3.0), x)
     # The value's length (j's size) must match len(i) at run time.
+    # Row scatters the compiled mode runs as C kernels: into an intermediate that dies
+    # there (updated in place), float32, an int32 index, a broadcast value.
+    scatters += [at.inc_subtensor((x * 2.0)[i], x[0]),
+                 at.inc_subtensor(at.cast(x, "float32")[i], at.cast(y, "float32")),
+                 at.set_subtensor(x[j], y * 3.0), at.inc_subtensor(x[i[:3]], x[:, 0:1, :])]
     scatters.append(at.set_subtensor(x[i, 0, 0], at.cast(j.flatten(), "float64")))
     outs = gathers + scatters + takes + [grad]
     f = ac.function([x, i, j, m, m2, y], outs, mode=request.param)
@@ -159,6 +164,14 @@ def test_scatter_every_index_kind(compiled):
     want = XV.copy()
     want[IV, 0, 0] = JV.ravel()
     np.testing.assert_array_equal(got[-1], want)
+    wants = [XV * 2.0, XV.astype("float32"), XV.copy(), XV.copy()]
+    np.add.at(wants[0], IV, XV[0])
+    np.add.at(wants[1], IV, np.float32(1.5))
+    wants[2][JV] = 4.5
+    np.add.at(wants[3], IV[:3], XV[:, 0:1, :])
+    for g, w in zip(got[-5:-1], wants):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
     np.testing.assert_array_equal(xv, XV)
     assert not np.array_equal(got[0], XV)
 
@@ -179,6 +192,26 @@ def test_gradients_of_gather_and_scatter():
                    [xv, rng.standard_normal((2, 2))], rng=rng)
     ac.verify_grad(lambda x, y: at.set_subtensor(x[xv < 0], y), [xv, rng.standard_normal(())],
                    rng=rng)
+
+
+def test_scatter_value_that_does_not_broadcast(mode):
+    x, i, v = at.dmatrix("x"), at.lvector("i"), at.dvector("v")
+    f = ac.function([x, i, v], at.inc_subtensor(x[i], v), mode=mode)
+    np.testing.assert_array_equal(f(np.zeros((2, 3)), np.array([1, 1]), np.ones(3)),
+                                  [[0, 0, 0], [2, 2, 2]])
+    with pytest.raises(ValueError, match="inc_subtensor"):
+        f(np.zeros((2, 3)), np.array([1, 1]), np.ones(2))
+
+
+def test_row_gathers_and_scatters_are_kernels():
+    from aesara_cas.compile.cython.lower import classify
+
+    x, i = at.dmatrix("x"), at.ivector("i")
+    assert classify(x[i].owner) == "index"
+    assert classify(at.inc_subtensor(x[i], 1.0).owner) == "index"
+    assert classify(at.set_subtensor(x[i], x[:2]).owner) == "index"
+    assert classify(x[:, i].owner) == "perform"
+    assert classify(at.inc_subtensor(x[i], at.fscalar()).owner) == "perform"
 
 
 def test_gather_gradient_is_a_scatter_add(compiled):
@@ -263,6 +296,7 @@ def test_bad_indices_at_run_time(compiled):
         call(1, np.array([0.5, 1.0]))
     with pytest.raises(ValueError, match="set_subtensor"):
         call(2, np.array([[0, 1]], dtype="int32"))
+
     f(*args)  # still usable afterwards
 
 

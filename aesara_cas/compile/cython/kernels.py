@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.compile.cython.elemwise_c import emit_elemwise
+from aesara_cas.compile.cython.indexing_c import emit_gather, emit_scatter
 from aesara_cas.compile.cython.kernel_base import Kernel, KernelContext
 from aesara_cas.compile.cython.lower import Step
 from aesara_cas.compile.cython.reduce_c import emit_reduce
 from aesara_cas.graph.basic import Apply
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
 from aesara_cas.tensor.blas import Dot, Gemm, MatMul
 from aesara_cas.tensor.elemwise import Elemwise
 from aesara_cas.tensor.reduction import Reduce
@@ -63,6 +65,8 @@ def emit_blas(ctx: KernelContext, step: Step, k: int) -> Kernel:
 
 #: op class -> C emitter for the steps of that family (others: ``perform``).
 KERNEL_EMITTERS = {
+    AdvancedSubtensor: emit_gather,
+    AdvancedIncSubtensor: emit_scatter,
     Elemwise: emit_elemwise,
     Reduce: emit_reduce,
     DimShuffle: emit_view,

@@ -43,7 +43,7 @@ REDUCE_KINDS = frozenset({"sum", "prod", "max", "min", "mean", "all", "any", "lo
 class Step:
     """One thing the generated program does.  ``kind`` is one of ``ew`` (element-wise
     group), ``reduce``, ``view`` (DimShuffle of an array), ``alias`` (DimShuffle of
-    a frame scalar), ``blas`` and ``perform``."""
+    a frame scalar), ``blas``, ``index`` (row gather/scatter) and ``perform``."""
 
     kind: str
     node: Apply
@@ -138,6 +138,10 @@ def classify(node: Apply) -> str:
         return "alias" if is_scalar_class(node.inputs[0]) else "view"
     if _blas_ok(node):
         return "blas"
+    from aesara_cas.compile.cython.indexing_c import kernel_ok
+
+    if kernel_ok(node):
+        return "index"  # row gather/scatter (see indexing_c.py)
     return "perform"
 
 

@@ -142,6 +142,15 @@ class WrapperWriter:
                 a, b = node.inputs
                 lines += self._store(out, f"{fname}({self.obj(a)}, {self.obj(b)})")
                 self.fresh.add(out)
+            elif step.kind == "index":
+                # A gather (x, idx) or scatter (x, y, idx): a new array, or x updated
+                # in place when x is an intermediate dying here (the donor).
+                x = node.inputs[0]
+                donor = self.obj(x) if len(node.inputs) == 3 and self._donor_ok(
+                    x, i, out, outputs, clients_kind) else "None"
+                args = ", ".join(self.obj(v) for v in node.inputs)
+                lines += self._store(out, f"{fname}({args}, {donor})")
+                self.fresh.add(out)
             elif step.kind == "view":
                 lines.append(f"{self.obj(out)} = {fname}({self.obj(node.inputs[0])})")
             elif step.kind == "alias":
@@ -179,7 +188,7 @@ class WrapperWriter:
             and v not in outputs
             and v.dtype == out.dtype
             and v.ndim == out.ndim
-            and clients_kind.get(v, set()) <= {"ew", "reduce", "blas"}
+            and clients_kind.get(v, set()) <= {"ew", "reduce", "blas", "index"}
         )
 
     def _store(self, var: Variable, expr: str) -> list[str]:
