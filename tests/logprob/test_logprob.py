@@ -132,3 +132,25 @@ def test_bad_input():
         ac.logprob(srng.poisson(1.0, size=(2,)) * 2, np.zeros(2, dtype="int64"))
     with pytest.raises(ValueError, match="dimension"):
         ac.logprob(z1, 0.0)
+
+
+#: (method, float parameters, how to call it, values) for gradient checks.
+GRAD_CASES = [
+    ("normal", [1.0, 2.0], lambda s, p: s.normal(*p, size=(3,)), [-1.0, 0.5, 3.0]),
+    ("uniform", [-1.0, 3.0], lambda s, p: s.uniform(*p, size=(3,)), [-0.5, 0.0, 2.5]),
+    ("exponential", [2.0], lambda s, p: s.exponential(*p, size=(3,)), [0.1, 0.5, 3.0]),
+    ("bernoulli", [0.3], lambda s, p: s.bernoulli(*p, size=(3,)), [0, 1, 1]),
+    ("categorical", [P3], lambda s, p: s.categorical(*p, size=(3,)), [0, 2, 1]),
+    ("poisson", [3.0], lambda s, p: s.poisson(*p, size=(3,)), [0, 2, 7]),
+    ("binomial", [0.4], lambda s, p: s.binomial(10, *p, size=(3,)), [0, 4, 10]),
+    ("dirichlet", [np.array([1.0, 2.0, 3.0])], lambda s, p: s.dirichlet(*p),
+     [0.2, 0.3, 0.5]),
+]
+
+
+@pytest.mark.parametrize("name,params,make,values", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradients_of_every_distribution(name, params, make, values):
+    def lp(*p):
+        return ac.logprob(make(srng, p), np.asarray(values)).sum()
+
+    ac.verify_grad(lp, [np.asarray(p, dtype="float64") for p in params], rng=0)
