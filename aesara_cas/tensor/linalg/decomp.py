@@ -232,6 +232,11 @@ class QR(LinalgOp):
 
         return qr_L_op(self, inputs, outputs, output_grads)
 
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.linalg.grads import qr_R_op
+
+        return qr_R_op(self, inputs, node.outputs, eval_points)
+
 
 class SVD(LinalgOp):
     """``np.linalg.svd``: ``U, S, Vh`` (``compute_uv=True``) or the singular values ``S``."""
@@ -268,6 +273,11 @@ class SVD(LinalgOp):
         from aesara_cas.tensor.linalg.grads import svd_L_op
 
         return svd_L_op(self, inputs, outputs, output_grads)
+
+    def R_op(self, node, inputs, eval_points):
+        from aesara_cas.tensor.linalg.grads import svd_R_op
+
+        return svd_R_op(self, inputs, node.outputs, eval_points)
 
 
 def cholesky(a: Any, lower: bool = True) -> Variable:

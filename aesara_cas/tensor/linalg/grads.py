@@ -316,11 +316,7 @@ def svd_L_op(op, inputs, outputs, output_grads):
         return [_to(matmul(E.mul(u, expand_dims(gs, -2)), vh), a)]
     u, s, vh = outputs
     gu, gs, gvh = output_grads
-    m, n = a.type.shape[-2:]
-    if op.full_matrices and not (m is not None and m == n):
-        raise NotImplementedError(
-            "svd: the gradient with full_matrices=True needs a square matrix of known size "
-            "(the extra singular vectors are not unique); use full_matrices=False")
+    _reduced_only(op, a, "gradient")
     # Reduced SVD A = U S V^T (Townsend 2016), real case.
     v = mT(vh)
     gv = None if gvh is None else mT(gvh)
@@ -378,3 +374,58 @@ def qr_L_op(op, inputs, outputs, output_grads):
     # b R^-T = (R^-1 b^T)^T
     abar = mT(_solve_tri(r, mT(b), False, 0))
     return [_to(abar, a)]
+
+
+def _reduced_only(op, a, what: str) -> None:
+    m, n = a.type.shape[-2:]
+    if op.full_matrices and not (m is not None and m == n):
+        raise NotImplementedError(
+            f"svd: the {what} with full_matrices=True needs a square matrix of known size "
+            "(the extra singular vectors are not unique); use full_matrices=False")
+
+
+def svd_R_op(op, inputs, outputs, eval_points):
+    from aesara_cas.tensor.linalg.decomp import SVD
+
+    (a,), (t,) = inputs, eval_points
+    if t is None:
+        return [None] * len(outputs)
+    if not op.compute_uv:
+        u, _, vh = SVD(False, True)(a)
+        return [diagonal(matmul(matmul(mT(u), t), mT(vh)))]
+    _reduced_only(op, a, "forward derivative")
+    # Townsend (2016), forward mode of the reduced SVD A = U S V^T.
+    u, s, vh = outputs
+    v = mT(vh)
+    dP = matmul(matmul(mT(u), t), v)
+    F = _eig_gaps(E.sqr(s))
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    inv_s_row = expand_dims(E.true_div(1, s), -2)
+    dP_t = mT(dP)
+    du_in = E.mul(F, E.add(E.mul(dP, s_row), E.mul(s_col, dP_t)))
+    dv_in = E.mul(F, E.add(E.mul(s_col, dP), E.mul(dP_t, s_row)))
+    t_v = matmul(t, v)
+    du = E.add(matmul(u, du_in), E.mul(E.sub(t_v, matmul(u, matmul(mT(u), t_v))), inv_s_row))
+    tt_u = matmul(mT(t), u)
+    dv = E.add(matmul(v, dv_in), E.mul(E.sub(tt_u, matmul(v, matmul(vh, tt_u))), inv_s_row))
+    return [du, diagonal(dP), mT(dv)]
+
+
+def qr_R_op(op, inputs, outputs, eval_points):
+    (a,), (t,) = inputs, eval_points
+    m, n = a.type.shape[-2:]
+    if op.mode != "reduced" or m is None or n is None or m < n:
+        raise NotImplementedError(
+            "qr: the forward derivative is implemented for mode='reduced' and a matrix with "
+            "known m >= n")
+    if t is None:
+        return [None, None]
+    q, r = outputs
+    # dA R^-1 = (R^-T dA^T)^T
+    dx_rinv = mT(_solve_tri(r, mT(t), False, 1))
+    c = matmul(mT(q), dx_rinv)
+    low = tril(c, -1)
+    omega = E.sub(low, mT(low))  # skew-symmetric
+    dq = E.add(matmul(q, E.sub(omega, c)), dx_rinv)
+    dr = matmul(E.sub(c, omega), r)
+    return [dq, dr]
