@@ -85,14 +85,17 @@ def scan_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: list) 
     carry_in = [c for c in carry_ph if c is not None] + [a for a in acc_ph if a is not None]
     carry_init = [zeros_like(x0) for x0, c in zip(inits, carry_ph) if c is not None] \
         + [zeros_like(p) for p, a in zip(nonseqs, acc_ph) if a is not None]
+    # The carries are recurrent states (stacked, so this loop can be differentiated
+    # again); their last value, or the initial zeros after no steps, is the result.
     inner_inputs = b_seqs_inner + carry_in + b_non
-    inner_outputs = g_seq_out + new_carry + new_acc
+    inner_outputs = new_carry + new_acc + g_seq_out
     bgraph = make_inner_graph(inner_inputs, inner_outputs)
-    bop = Scan(bgraph, len(b_seqs_inner), 0, len(g_seq_out), len(carry_in), len(b_non),
+    bop = Scan(bgraph, len(b_seqs_inner), len(carry_in), len(g_seq_out), 0, len(b_non),
                name="grad")
     bouts = bop.make_node(n, *b_seqs_outer, *carry_init, *nonseqs).outputs
-    g_seq_rev = bouts[:len(g_seq_out)]
-    finals = bouts[len(g_seq_out):]
+    g_seq_rev = bouts[len(carry_in):]
+    finals = [concatenate([expand_dims(x0, 0), X])[-1]
+              for x0, X in zip(carry_init, bouts[:len(carry_in)])]
 
     result: list = [None]
     it_seq = iter(g_seq_rev)

@@ -95,6 +95,16 @@ def test_scan_gradients_verify_grad():
     ac.verify_grad(two_outputs, [np.array([0.5, 1.2, -0.7])], rng=0)
 
 
+def test_second_derivatives():
+    def cost(a, u):
+        out, _ = ac.scan(lambda ut, prev: a * prev + ut, sequences=u,
+                         outputs_info=at.constant(0.5))
+        return (out ** 2).sum()
+
+    ac.verify_grad(lambda a, u: ac.grad(cost(a, u), a),
+                   [np.array(0.8), np.array([0.3, -1.0, 2.0])], rng=0)
+
+
 def test_gradient_in_compiled_mode_matches_numpy(mode):
     a = at.dscalar("a")
     u = at.dvector("u")
