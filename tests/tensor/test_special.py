@@ -14,14 +14,27 @@ X_POS = np.array([1e-3, 0.3, 1.0, 2.5, 7.0, 40.0])
 X_ANY = np.array([-30.0, -2.5, -0.3, 0.0, 0.3, 2.5, 30.0])
 
 
+M = np.array([[1.0, 2.0, 3.0, -4.0], [700.0, 710.0, -5.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+N_SPECIAL = 9
+
+
 @pytest.fixture(scope="module")
-def special_fns():
-    """One function per mode for every special function (one compiled module)."""
+def functions():
+    """Every function of this module in one function per mode (one compiled module):
+    ``N_SPECIAL`` special functions of ``x, y, n, xf``, then moments of the matrix ``m``."""
     x, y, xf = at.dvector("x"), at.dvector("y"), at.fvector("xf")
-    n = at.lvector("n")
+    n, m = at.lvector("n"), at.dmatrix("m")
     outs = [at.gammaln(x), at.digamma(x), at.gamma(x), at.erfcx(x), at.xlogy(x, y),
-            at.polygamma(n, x), at.log1pexp(x), at.gammaln(xf), at.xlogy(xf, xf)]
-    return {m: ac.function([x, y, n, xf], outs, mode=m) for m in ("numpy", "cython")}
+            at.polygamma(n, x), at.log1pexp(x), at.gammaln(xf), at.xlogy(xf, xf),
+            at.softmax(m, axis=1), at.var(m, axis=0, ddof=1)]
+    fns = {mode: ac.function([x, y, n, xf, m], outs, mode=mode)
+           for mode in ("numpy", "cython")}
+    return {mode: (lambda *a, f=f: f(*a, M)[:N_SPECIAL]) for mode, f in fns.items()}, fns
+
+
+@pytest.fixture(scope="module")
+def special_fns(functions):
+    return functions[0]
 
 
 def _expected(xs, ys, ns):
@@ -96,27 +109,30 @@ def test_second_derivative_of_gammaln_is_trigamma():
     np.testing.assert_allclose(f(X_POS), scipy.special.polygamma(1, X_POS), rtol=1e-12)
 
 
-M = np.array([[1.0, 2.0, 3.0, -4.0], [700.0, 710.0, -5.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-
-
-@pytest.fixture(scope="module")
-def moments_fns():
-    x = at.dmatrix("x")
-    outs = [at.softmax(x, axis=1), at.log_softmax(x, axis=-1), at.softmax(x),
-            at.var(x), at.var(x, axis=0, ddof=1), at.std(x, axis=(0, 1), keepdims=True),
-            at.std(x, axis=1, ddof=2)]
-    return {m: ac.function([x], outs, mode=m) for m in ("numpy", "cython")}
-
-
-def test_softmax_var_std_match_scipy_and_numpy(mode, moments_fns):
-    got = moments_fns[mode](M)
+def test_softmax_var_std_match_scipy_and_numpy(mode, functions):
+    xs = X_POS
+    got = functions[1][mode](xs, xs, np.zeros(xs.size, dtype=np.int64),
+                             xs.astype("float32"), M)[N_SPECIAL:]
     s = scipy.special
-    expected = [s.softmax(M, axis=1), s.log_softmax(M, axis=-1), s.softmax(M), np.var(M),
-                np.var(M, axis=0, ddof=1), np.std(M, axis=(0, 1), keepdims=True),
-                np.std(M, axis=1, ddof=2)]
+    expected = [s.softmax(M, axis=1), np.var(M, axis=0, ddof=1)]
     for k, (g, e) in enumerate(zip(got, expected)):
         assert g.shape == e.shape, k
         # x - logsumexp(x) loses the last bits of the largest entry (|x| = 710): atol.
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(k))
+
+
+def test_more_axes_and_ddof():
+    # The NumPy mode only: these are graphs of the same element-wise and reduction ops
+    # the compiled test above covers.
+    x = at.dmatrix("x")
+    outs = [at.softmax(x), at.log_softmax(x, axis=-1), at.var(x), at.std(x, axis=1, ddof=2),
+            at.std(x, axis=(0, 1), keepdims=True)]
+    got = ac.function([x], outs, mode="numpy")(M)
+    s = scipy.special
+    expected = [s.softmax(M), s.log_softmax(M, axis=-1), np.var(M), np.std(M, axis=1, ddof=2),
+                np.std(M, axis=(0, 1), keepdims=True)]
+    for k, (g, e) in enumerate(zip(got, expected)):
+        assert g.shape == e.shape, k
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(k))
 
 
