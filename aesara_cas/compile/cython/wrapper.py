@@ -19,6 +19,8 @@ doubles the C the compiler has to chew through.
 
 from __future__ import annotations
 
+import re
+
 from aesara_cas.compile.cython import scalar_c
 from aesara_cas.compile.cython.kernels import KernelContext, kernel_for
 from aesara_cas.compile.cython.lower import Plan
@@ -59,6 +61,11 @@ cdef extern from "ac_runtime.h":
 P_LABELS, P_TYPES, P_NAMES, P_SHARED, P_UPDATES, P_SINGLE, P_CONSTS, P_NODES = range(8)
 
 
+def _const_or_function(line: str) -> bool:
+    """A line declaring something static is a constant or a function (no state)."""
+    return "const" in line.split() or re.match(r"\s*static\s[^=;]*\(", line) is not None
+
+
 def _ctype(var: Variable) -> str:
     return scalar_c.CTYPES[var.dtype]
 
@@ -72,6 +79,8 @@ class WrapperWriter:
         self.c_parts: list[str] = []
         self.decls: list[str] = []
         self.uses_blas = False
+        #: Helper C of earlier kernels (names normalised) -> the kernel defining it.
+        self._helpers: dict[str, int] = {}
 
     # -- value references ---------------------------------------------------
     def obj(self, var: Variable) -> str:
@@ -106,7 +115,7 @@ class WrapperWriter:
             out = node.outputs[0]
             kernel = kernel_for(self.ctx, step, i)
             if kernel is not None:
-                self.c_parts.append(kernel.c)
+                self.c_parts.append(self._share_helpers(kernel.c, i))
                 self.decls.append(kernel.decl)
             fname = f"ac_k{i}"
             if step.kind == "ew":
@@ -174,6 +183,28 @@ class WrapperWriter:
                     lines.append(f"S[{plan.storage[v][1]}] = None")
             result.append(lines)
         return result
+
+    def _share_helpers(self, c: str, k: int) -> str:
+        """Kernel ``k``'s C, reusing an earlier kernel's helper functions when its
+        own are the same text but for their names.
+
+        A kernel is helper functions (named ``ac_k{k}_*``) followed by its driver
+        ``ac_k{k}``.  Kernels of the same family and dtype often differ only in their
+        drivers (a reduction's axes and ``keepdims`` are driver arguments), and the
+        helpers are most of the C: a module with 28 reductions of one kind compiles
+        one set of them instead of 28.  Helpers with static mutable state are never
+        shared.
+        """
+        m = re.search(rf"^static [^\n;]*\bac_k{k}\(", c, re.M)
+        if m is None or not c[:m.start()].strip():
+            return c
+        helpers, driver = c[:m.start()], c[m.start():]
+        if not all(_const_or_function(line) for line in helpers.splitlines()
+                   if re.match(r"\s*static\s", line)):
+            return c
+        own = re.compile(rf"\bac_k{k}_")
+        owner = self._helpers.setdefault(own.sub("ac_k@_", helpers), k)
+        return c if owner == k else own.sub(f"ac_k{owner}_", driver)
 
     def _donor_ok(self, v: Variable, i: int, out: Variable, outputs: set,
                   clients_kind: dict) -> bool:
