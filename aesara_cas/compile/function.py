@@ -112,6 +112,11 @@ class Function:
             else:
                 self._positions[v.name] = i
 
+    def __reduce__(self):
+        from aesara_cas.compile.pickling import function_state, restore_function
+
+        return restore_function, (function_state(self),)
+
     def __repr__(self) -> str:
         names = ", ".join(v.name or f"arg{i}" for i, v in enumerate(self.inputs))
         return f"<aesara_cas.Function {self.name or ''}({names})>"
@@ -253,6 +258,13 @@ def function(
         for_mode = getattr(node.op, "for_mode", None)
         if for_mode is not None:
             node.op = for_mode(mode)
+    return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode)
+
+
+def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: list,
+             fgraph: FunctionGraph, shared_inputs: list, name: str | None,
+             mode: str | None) -> Function:
+    """The callable for a rewritten graph: link it for ``mode`` and wrap it."""
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native
     # code (it checks the arguments itself, with the same messages as _bind).
@@ -263,9 +275,9 @@ def function(
         attach(fn)
     if upd:
         # Read, compute and write back as one step with respect to other threads.
-        touched = {v.id: v for v in shared_inputs}
-        touched.update((t.id, t) for t, _ in upd)
-        fn._locks = tuple(touched[k].lock for k in sorted(touched))
+        touched = {id(v): v for v in shared_inputs}
+        touched.update((id(t), t) for t, _ in upd)
+        fn._locks = tuple(v.lock for v in sorted(touched.values(), key=lambda v: v.id))
         fn.__class__ = _locking_class(cls)
     return fn
 

@@ -38,6 +38,20 @@ class SharedVariable(TensorVariable):
     def clone(self) -> SharedVariable:
         return self
 
+    def __reduce__(self):
+        # A lock does not pickle; the copy gets a new one and the current value.
+        return _restore_shared, (type(self), self.type, self.name, self.container[0])
+
+
+def _restore_shared(cls: type, type_: Any, name: str | None, value: Any) -> SharedVariable:
+    """A shared variable of class ``cls`` holding ``value`` (what unpickling calls)."""
+    var = cls(type_, name=name)
+    var.container = [value]
+    var.lock = threading.RLock()
+    if hasattr(cls, "default_update"):
+        var.default_update = None
+    return var
+
 
 def shared(value: Any, name: str | None = None, shape: tuple | None = None) -> SharedVariable:
     """A shared variable holding ``value`` (an array or a number).

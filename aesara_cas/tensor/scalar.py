@@ -36,6 +36,10 @@ class ScalarOp(Op):
     def __str__(self) -> str:
         return self.name
 
+    def __reduce__(self):
+        # The implementations are closures; a pickle names the op instead.
+        return _scalar_op_named, (self.name,)
+
     def compute(self, *args):
         if self.nin == -1 and len(args) > 2:
             out = self.impl(args[0], args[1])
@@ -54,6 +58,9 @@ class Cast(ScalarOp):
         dtype = normalize_dtype(dtype)
         object.__setattr__(self, "dtype", dtype)
         super().__init__(f"cast_{dtype}", 1, lambda x: np.asarray(x).astype(dtype))
+
+    def __reduce__(self):
+        return Cast, (self.dtype,)
 
 
 def _softplus(x):
@@ -181,3 +188,8 @@ SCALAR_OPS: dict[str, ScalarOp] = {
 COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "neq", "isnan", "isinf"})
 #: Ops that are piecewise constant (zero gradient almost everywhere).
 PIECEWISE_CONSTANT = frozenset({"floor", "ceil", "sign", "int_div", "and_", "or_", "invert"})
+
+
+def _scalar_op_named(name: str) -> ScalarOp:
+    """The scalar op of the table named ``name`` (what unpickling a scalar op calls)."""
+    return SCALAR_OPS[name]
