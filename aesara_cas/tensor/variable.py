@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from aesara_cas.graph.basic import Constant, Variable
-from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.type import TensorType, base_array
 
 
 class _TensorOperators:
@@ -305,6 +305,8 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
         raise TypeError(f"constant() takes a value, got the symbolic variable {value!r}")
     if dtype is None and type(value) in (int, float, bool):
         dtype = _python_scalar_dtype(value)
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        value = base_array(value, name or "constant")  # masked arrays: TypeError
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as err:

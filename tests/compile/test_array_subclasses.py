@@ -121,3 +121,11 @@ def test_base_array_is_a_view_without_copy():
         base_array(np.ma.masked_array(data), "q")
     # filter() keeps exact ndarrays as they are.
     assert TensorType("float64", (None, None)).filter(data, "m") is data
+
+
+def test_constants_refuse_masked_arrays_and_unwrap_matrices():
+    x = at.dvector("x")
+    with pytest.raises(TypeError, match="masked arrays are not supported"):
+        x + np.ma.masked_array([1.0, 2.0], mask=[True, False])
+    c = at.constant(np.matrix([[1.0, 2.0]]))
+    assert type(c.data) is np.ndarray and c.type.shape == (1, 2)
