@@ -86,6 +86,7 @@ def loop_source(op, fgraph) -> str | None:
     for i in range(ns):
         d = ins[i].dtype
         decls.append(f"const {ct[d]} *q{i} = (const {ct[d]} *){data()};")
+        decls.append(f"const ptrdiff_t k{i} = (ptrdiff_t){data()};")
     for j in range(nst + nl):
         d = ins[ns + j].dtype
         decls.append(f"{ct[d]} x{j} = *(const {ct[d]} *){data()};")
@@ -95,7 +96,7 @@ def loop_source(op, fgraph) -> str | None:
     for m, out in enumerate(fgraph.outputs[:nst + nnt]):
         decls.append(f"{ct[out.dtype]} *o{m} = ({ct[out.dtype]} *){data()};")
     for i in range(ns):
-        names[ins[i]] = f"q{i}[t]"
+        names[ins[i]] = f"q{i}[t * k{i}]"
     for j in range(nst + nl):
         names[ins[ns + j]] = f"x{j}"
     for k in range(len(ins) - ns - nst - nl):
@@ -201,13 +202,23 @@ class NativeLoop:
         self.module = cache.load_module(self.text)
 
     def run(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list[Any]:
-        arrays = [np.ascontiguousarray(s[:n], dtype=d) for s, d in zip(seqs, self.seq_dtypes)]
+        arrays, strides = [], []
+        for s, d in zip(seqs, self.seq_dtypes):
+            # Any 1-d view of the right dtype is read in place (reversed ones included).
+            s = np.asarray(s)[:n]
+            if s.dtype != d or s.strides[0] % s.itemsize:
+                s = np.ascontiguousarray(s, dtype=d)
+            arrays.append(s)
+            strides.append(s.strides[0] // s.itemsize)
         arrays += [np.asarray(x, dtype=d).reshape(())
                    for x, d in zip(states + carried, self.state_dtypes)]
         arrays += [np.asarray(p, dtype=d).reshape(()) for p, d in zip(nonseqs, self.nonseq_dtypes)]
         outs = [np.empty(n, dtype=d) for d in self.out_dtypes[:self.n_stacked]]
         outs += [np.empty((), dtype=d) for d in self.out_dtypes[self.n_stacked:]]
-        addrs = np.array([_address(a) for a in arrays + outs] or [0], dtype=np.uintp)
+        ns = len(strides)
+        words = [w for a, k in zip(arrays[:ns], strides) for w in (_address(a), k)]
+        words += [_address(a) for a in arrays[ns:] + outs]
+        addrs = np.array(words or [0], dtype=np.int64).view(np.uintp)
         self.module.loop(_address(addrs), n)
         return outs
 

@@ -94,7 +94,7 @@ def scan_L_op(op, node: Apply, inputs: list, outputs: list, output_grads: list) 
                name="grad")
     bouts = bop.make_node(n, *b_seqs_outer, *carry_init, *nonseqs).outputs
     g_seq_rev = bouts[len(carry_in):]
-    finals = [concatenate([expand_dims(x0, 0), X])[-1]
+    finals = [concatenate([expand_dims(x0, 0), X[-1:]])[-1]
               for x0, X in zip(carry_init, bouts[:len(carry_in)])]
 
     result: list = [None]
