@@ -45,6 +45,10 @@ def test_scan_matches_numpy(mode, rng):
         h = np.tanh(Wv @ h)
         ref.append(h)
     np.testing.assert_allclose(res[3], ref, rtol=1e-12)
+    # A strided view is read in place.
+    strided = f(xv[::-3], 0.9, Wv, np.array([1.0, -1.0]))
+    np.testing.assert_allclose(strided[0], np.cumsum(xv[::-3]), rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(strided[2], xv[::-3] ** 2)
     # Empty sequence: zero steps, outputs of length 0.
     empty = f(np.zeros(0), 0.9, Wv, np.array([1.0, -1.0]))
     assert empty[0].shape == (0,) and empty[2].shape == (0,)
@@ -117,7 +121,13 @@ def test_gradient_in_compiled_mode_matches_numpy(mode):
     eps = 1e-6
     num = (_cost(0.95 + eps, uv) - _cost(0.95 - eps, uv)) / (2 * eps)
     np.testing.assert_allclose(ga, num, rtol=1e-6)
-    assert gu.shape == uv.shape
+    # d cost / d u_t = sum_{s >= t} 2 x_s a^(s-t), by a reverse loop.
+    xs = _python_recurrence(0.95, uv, 0.0)
+    lam, ref = 0.0, np.empty_like(uv)
+    for t in range(len(uv) - 1, -1, -1):
+        lam = 2 * xs[t] + 0.95 * lam
+        ref[t] = lam
+    np.testing.assert_allclose(gu, ref, rtol=1e-12)
 
 
 def _cost(a, u):
