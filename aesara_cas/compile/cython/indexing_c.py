@@ -8,8 +8,9 @@ same order: the same bits).  Out-of-range indices raise ``IndexError`` with
 NumPy's message.  The scatter writes into its base array in place when the plan
 donates it (an intermediate that dies at this step); otherwise into a fresh copy.
 
-Each kernel is self-contained C (its helpers are named after the kernel), so
-a module may hold several.  Other index kinds run the ops' NumPy ``perform``.
+Each kernel is self-contained C: helpers named after the kernel (the loops) and a
+one-line driver, so kernels of one dtype and kind share their helpers' text and a
+module may hold several.  Other index kinds run the ops' NumPy ``perform``.
 """
 
 from __future__ import annotations
@@ -64,8 +65,7 @@ def emit_gather(ctx: KernelContext, step: Step, k: int) -> Kernel:
     T, Ix = scalar_c.CTYPES[x.dtype], scalar_c.CTYPES[idx.dtype]
     tn, itn = scalar_c.typenum(x.dtype), scalar_c.typenum(idx.dtype)
     fname = f"ac_k{k}"
-    code = _prologue(fname) + f"""static PyObject *{fname}(PyObject *x_obj, PyObject *i_obj,
-                                  PyObject *donor) {{
+    code = _prologue(fname) + f"""static PyObject *{fname}_impl(PyObject *x_obj, PyObject *i_obj) {{
     PyArrayObject *x = {fname}_arr(x_obj, {tn});
     if (x == NULL) return NULL;
     PyArrayObject *ix = {fname}_arr(i_obj, {itn});
@@ -129,6 +129,9 @@ def emit_gather(ctx: KernelContext, step: Step, k: int) -> Kernel:
     Py_DECREF(x); Py_DECREF(ix);
     return (PyObject *)out;
 }}
+static PyObject *{fname}(PyObject *x_obj, PyObject *i_obj, PyObject *donor) {{
+    return {fname}_impl(x_obj, i_obj);
+}}
 """
     return Kernel(code, f"object {fname}(object x, object i, object donor)")
 
@@ -165,7 +168,8 @@ def emit_scatter(ctx: KernelContext, step: Step, k: int) -> Kernel:
     Py_DECREF(y);
     return full;
 }}
-static PyObject *{fname}(PyObject *x_obj, PyObject *y_obj, PyObject *i_obj, PyObject *donor) {{
+static PyObject *{fname}_impl(PyObject *x_obj, PyObject *y_obj, PyObject *i_obj,
+                                   PyObject *donor) {{
     PyArrayObject *x = {fname}_arr(x_obj, {tn});
     if (x == NULL) return NULL;
     PyArrayObject *ix = {fname}_arr(i_obj, {itn});
@@ -231,6 +235,9 @@ static PyObject *{fname}(PyObject *x_obj, PyObject *y_obj, PyObject *i_obj, PyOb
     }}
     Py_DECREF(x); Py_DECREF(ix); Py_DECREF(yv);
     return (PyObject *)out;
+}}
+static PyObject *{fname}(PyObject *x_obj, PyObject *y_obj, PyObject *i_obj, PyObject *donor) {{
+    return {fname}_impl(x_obj, y_obj, i_obj, donor);
 }}
 """
     return Kernel(code, f"object {fname}(object x, object y, object i, object donor)")
