@@ -21,7 +21,7 @@ from aesara_cas.latex import latex
 from aesara_cas.ifelse import ifelse
 from aesara_cas.printing import dprint, pprint
 from aesara_cas.random import RandomStream
-from aesara_cas.rewriting import rule, simplify
+from aesara_cas.rewriting import rule, simplify, wild
 from aesara_cas.scan import map, scan
 from aesara_cas.sympy_bridge import from_sympy, to_sympy
 
@@ -31,7 +31,7 @@ __all__ = [
     "Function", "FunctionGraph", "SharedVariable", "dprint", "function", "pprint",
     "shared", "tensor",
     "grad", "hessian", "jacobian", "jvp", "verify_grad",
-    "etuplize", "rule", "simplify",
+    "etuplize", "rule", "simplify", "wild",
     "RandomStream", "ifelse", "logprob", "map", "scan",
     "from_sympy", "latex", "to_dot", "to_sympy",
 ]

@@ -17,12 +17,15 @@ from unification import var
 
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, uniform_constant
+from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
 
 x, args = var(), var()
 axis, keepdims = var(), var()
+#: A wild for the rules written as math (matched in every spelling, inside longer sums).
+s_ = wild("s")
 
 
 def _is_value(v, number) -> bool:
@@ -207,10 +210,15 @@ one_minus_cos = rule(
     cons(E.add, args), _one_minus_cos, name="one_minus_cos",
     doc="1 - cos(x) -> 2 * sin(x/2)**2, for real x (no cancellation near 0).",
 )
+one_minus_sigmoid = rule(
+    1 - E.sigmoid(s_), E.sigmoid(-s_), name="one_minus_sigmoid", normalize=True,
+    doc="1 - sigmoid(x) -> sigmoid(-x), for real x (no cancellation for large x: at x = 40 "
+        "the left side is 0, the right 4.2e-18).",
+)
 
 #: The ``stabilize`` set (``rules/cancellation.py`` adds its own ``RULES``).
 RULES = [
     log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, expm1_from_sub,
     log1p_neg_exp, sigmoid_from_pow, sigmoid_from_div, log_sigmoid, log1p_neg_sigmoid,
-    log_one_minus_exp, logsumexp, softmax, softmax_div, one_minus_cos,
+    log_one_minus_exp, logsumexp, softmax, softmax_div, one_minus_cos, one_minus_sigmoid,
 ]

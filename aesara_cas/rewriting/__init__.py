@@ -1,9 +1,9 @@
 """The rewrite engine: miniKanren relations applied to graphs until nothing changes.
 
 ``ac.simplify(expr)`` and every ``ac.function`` run :func:`rewrite_graph`: merge
-equal sub-graphs, then the rule sets ``canonicalize``, ``stabilize`` and
-``specialize`` (then user rules), each to a fixpoint, with constant folding and
-merging throughout.  See ``docs/rules.md`` for writing rules.
+equal sub-graphs, then the user's rules and the sets ``canonicalize`` and
+``stabilize`` together to one fixpoint, then ``specialize``, with constant
+folding and merging throughout.  See ``docs/rules.md`` for writing rules.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from aesara_cas.graph.traversal import graph_inputs, toposort
 from aesara_cas.rewriting.context import n_clients, rewriting
 from aesara_cas.rewriting.database import (
     BUILTINS,
+    LAST_SETS,
     STANDARD_SETS,
+    USER_SET,
     RuleDatabase,
     _names,
     as_rule_list,
     standard_database,
 )
-from aesara_cas.rewriting.driver import Driver, RewriteCycleError, RewriteEvent
+from aesara_cas.rewriting.driver import Driver, RewriteCycleError, RewriteEvent, RuleError
 from aesara_cas.rewriting.rewriter import (
     ConstantFolder,
     NodeRewriter,
@@ -34,13 +36,37 @@ from aesara_cas.rewriting.rewriter import (
     materialize,
 )
 from aesara_cas.rewriting.rule import Bindings, Rule, rule
+from aesara_cas.rewriting.wild import Wild, wild
 
 __all__ = [
     "BUILTINS", "STANDARD_SETS", "Bindings", "ConstantFolder", "NodeRewriter",
     "RelationRewriter", "RewriteCycleError", "RewriteEvent", "Rule", "RuleDatabase",
-    "RuleRewriter", "fit_type", "materialize", "n_clients", "rewrite_graph", "rule",
-    "simplify", "standard_database",
+    "RuleError", "RuleRewriter", "Wild", "fit_type", "materialize", "n_clients", "plan",
+    "rewrite_graph", "rule", "simplify", "standard_database", "wild",
 ]
+
+
+def plan(phases: list[tuple[str, list[NodeRewriter]]]
+         ) -> list[tuple[str, list[tuple[str, NodeRewriter]]]]:
+    """Group the selected sets into the runs of the driver.
+
+    Every set but those of :data:`LAST_SETS` runs in one joint fixpoint (the user's
+    rules first where several rules match one node, then the sets in their order),
+    so no set can hide a result from another: a stable form ``stabilize`` makes is
+    canonicalised and simplified further, and the other way round.  ``specialize``
+    lowers canonical forms to cheaper ops that the other sets do not expect, so it
+    runs afterwards, once, on the joint fixpoint.
+    """
+    joint = [p for p in phases if p[0] == USER_SET] + [
+        p for p in phases if p[0] != USER_SET and p[0] not in LAST_SETS]
+    runs = []
+    if joint:
+        label = "+".join(name for name, _ in joint)
+        runs.append((label, [(name, rw) for name, rws in joint for rw in rws]))
+    for name, rws in phases:
+        if name in LAST_SETS:
+            runs.append((name, [(name, rw) for rw in rws]))
+    return runs
 
 
 def rewrite_graph(
@@ -93,8 +119,13 @@ def rewrite_graph(
     try:
         with rewriting(fgraph):
             driver.merge_all()
-            for name, rewriters in phases or [("builtin", [])]:
-                driver.run_phase(name, builtins + rewriters, max_steps)
+            for label, entries in plan(phases) or [("builtin", [])]:
+                rws = builtins + [rw for _, rw in entries]
+                sets = ["builtin"] * len(builtins) + [name for name, _ in entries]
+                marks = [None] * len(builtins) + [
+                    "user" if name == USER_SET else ("exact" if rw.keep_form else None)
+                    for name, rw in entries]
+                driver.run_phase(label, rws, max_steps, sets=sets, marks=marks)
     finally:
         driver.close()
         if gc_was_enabled:
@@ -114,6 +145,7 @@ def _copy_nodes(outputs: list[Variable]) -> list[Variable]:
                     f"{node.op} rebuilt with a different type: {old.type} vs {new.type}"
                 )
             new.name = old.name
+            new.tag.update(old.tag)  # what earlier rewrites protected stays protected
             memo[id(old)] = new
     return [memo.get(id(o), o) for o in outputs]
 

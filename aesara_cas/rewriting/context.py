@@ -14,6 +14,22 @@ from contextlib import contextmanager
 from aesara_cas.graph.basic import Variable
 from aesara_cas.graph.fg import FunctionGraph
 
+#: Tag of a variable: the names of the rules that must not fire on it again.
+KEPT_BY = "_kept_by"
+#: Tag of a variable a rule created: how it is protected, ``"user"`` or ``"exact"``.
+MADE_BY = "_made_by"
+#: ``{protection: sets that do not rewrite such a node}``.  What a user rule made is
+#: left alone by the standard sets (a user's ``v + v`` is not collected back into
+#: ``2 * v``); an exact floating-point construction (a compensated sum, a rationalised
+#: difference, a switch by magnitude) is not respelled by ``canonicalize``.
+PROTECTED = {
+    "user": frozenset({"canonicalize", "stabilize", "specialize"}),
+    "exact": frozenset({"canonicalize"}),
+}
+#: Protections under which a node is never merged into the sum or product around it
+#: (:func:`n_clients` counts it as shared), so its grouping is kept.
+KEEP_GROUPED = frozenset(PROTECTED)
+
 _stack: list[FunctionGraph] = []
 _generation = [0]
 
@@ -33,11 +49,19 @@ def current_graph() -> FunctionGraph | None:
 
 
 def n_clients(var: Variable) -> int | None:
-    """How many uses ``var`` has in the graph being rewritten (``None``: unknown)."""
+    """How many uses ``var`` has in the graph being rewritten (``None``: unknown).
+
+    A value made by a rule whose results are protected (a user rule, a stable form)
+    counts as used at least twice, so no rule merges it into the sum or product that
+    uses it (a user's ``v + v`` stays, a compensated sum is not regrouped).
+    """
     fg = current_graph()
     if fg is None:
         return None
-    return len(fg.clients.get(var, ()))
+    n = len(fg.clients.get(var, ()))
+    if n == 1 and var.tag.get(MADE_BY) in KEEP_GROUPED:
+        return 2
+    return n
 
 
 def generation() -> int:

@@ -32,6 +32,9 @@ from aesara_cas.rewriting.rewriter import NodeRewriter, as_rewriter, rule_name
 
 STANDARD_SETS = ("canonicalize", "stabilize", "specialize")
 USER_SET = "user"
+#: Sets that run after the joint fixpoint of all the others (they lower canonical
+#: forms to backend ops the other sets do not expect).
+LAST_SETS = ("specialize",)
 BUILTINS = ("merge", "constant_folding")
 #: Rule modules contributing to each standard set; optional ones may be absent.
 RULE_MODULES = {
@@ -40,6 +43,10 @@ RULE_MODULES = {
                   "aesara_cas.rules.linalg", "aesara_cas.rules.special"],
     "specialize": ["aesara_cas.rules.specialize"],
 }
+#: Modules whose results are exact floating-point constructions (compensated sums,
+#: rationalised differences, switches by magnitude): ``canonicalize`` leaves what
+#: they make as built (their grouping and spelling are the point of them).
+KEEP_FORM_MODULES = ("aesara_cas.rules.cancellation",)
 
 
 def _module_rules(name: str) -> list:
@@ -70,17 +77,27 @@ class RuleDatabase:
         ``{set_name: [relation or ac.rule(...) or NodeRewriter, ...]}``, in run order.
     """
 
-    def __init__(self, sets: Mapping[str, Sequence[Any]]):
+    def __init__(self, sets: Mapping[str, Sequence[Any]], keep_form: Iterable[Any] = ()):
         self.sets: dict[str, list[Any]] = {name: list(rules) for name, rules in sets.items()}
-        self._rewriters: dict[int, tuple[Any, NodeRewriter]] = {}
+        #: ids of the rules whose results ``canonicalize`` leaves as built.
+        self.keep_form: set[int] = {id(r) for r in keep_form}
+        self._rewriters: dict[tuple[int, bool], tuple[Any, NodeRewriter]] = {}
 
-    def rewriter(self, relation: Any) -> NodeRewriter:
-        """The node rewriter of ``relation`` (built once: learning patterns costs)."""
-        hit = self._rewriters.get(id(relation))
+    def rewriter(self, relation: Any, user: bool = False) -> NodeRewriter:
+        """The node rewriter of ``relation`` (built once: learning patterns costs).
+
+        ``user``: a user rule, matched modulo the engine's equalities.
+        """
+        key = (id(relation), user)
+        hit = self._rewriters.get(key)
         if hit is not None and hit[0] is relation:
             return hit[1]
-        rw = as_rewriter(relation)
-        self._rewriters[id(relation)] = (relation, rw)
+        rw = as_rewriter(relation, normalize=user)
+        if id(relation) in self.keep_form and not user:
+            rw.keep_form = True
+        if len(self._rewriters) > 10_000:
+            self._rewriters.clear()
+        self._rewriters[key] = (relation, rw)
         return rw
 
     def rule_names(self) -> dict[str, list[str]]:
@@ -95,6 +112,7 @@ class RuleDatabase:
             rng.shuffle(rules)
             sets[name] = rules
         db = RuleDatabase(sets)
+        db.keep_form = set(self.keep_form)
         db._rewriters = dict(self._rewriters)
         return db
 
@@ -116,7 +134,7 @@ class RuleDatabase:
         phases = [(n, [self.rewriter(r) for r in self.sets[n]]) for n in chosen
                   if n not in exclude]
         if user_rules:
-            phases.append((USER_SET, [self.rewriter(r) for r in user_rules]))
+            phases.append((USER_SET, [self.rewriter(r, user=True) for r in user_rules]))
         all_names = set(known_sets) | {USER_SET} | set(BUILTINS)
         for rules in self.sets.values():
             all_names.update(rule_name(r) for r in rules)
@@ -150,10 +168,11 @@ def standard_database() -> RuleDatabase:
     """The database of the standard rule sets (built on first use)."""
     global _STANDARD
     if _STANDARD is None:
-        _STANDARD = RuleDatabase({
-            name: [r for mod in RULE_MODULES[name] for r in _module_rules(mod)]
-            for name in STANDARD_SETS
-        })
+        _STANDARD = RuleDatabase(
+            {name: [r for mod in RULE_MODULES[name] for r in _module_rules(mod)]
+             for name in STANDARD_SETS},
+            keep_form=[r for mod in KEEP_FORM_MODULES for r in _module_rules("?" + mod)],
+        )
     return _STANDARD
 
 

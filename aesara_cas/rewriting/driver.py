@@ -24,7 +24,7 @@ from typing import Any
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.rewriting.context import changed
+from aesara_cas.rewriting.context import KEPT_BY, MADE_BY, PROTECTED, changed
 from aesara_cas.rewriting.matcher import WILDCARD
 from aesara_cas.rewriting.rewriter import NodeRewriter
 
@@ -41,6 +41,49 @@ TRACE_NODES = 40
 
 class RewriteCycleError(RuntimeError):
     """The rewrite rules keep undoing each other (or grow the graph without end)."""
+
+
+class RuleError(TypeError, ValueError):
+    """A rule raised while it was applied; the message names the rule.
+
+    Both a ``TypeError`` and a ``ValueError``: a malformed rule is bad input.
+    """
+
+
+#: Built-in passes, offered every node whatever its tags.
+BUILTIN_NAMES = frozenset({"constant_folding", "merge"})
+
+
+def protect(node: Apply, old: Variable, new: Variable, new_nodes: Sequence[Apply],
+            name: str, mark: str | None) -> None:
+    """Record what a rewrite of ``node`` (output ``old``) into ``new`` must not undo.
+
+    * A rule that keeps what it rewrote inside its result (``exp(u) -> exp(u) * (1 + e)``,
+      ``x -> switch(c, stable, x)``) never fires on that copy again: the copy is
+      tagged with the rule's name, and so, when rewritten, is what replaces it.
+    * The nodes a user rule made, or a rule whose results are exact floating-point
+      constructions, are tagged with ``mark`` (``"user"``, ``"exact"``), and so is
+      what replaces them: the sets of ``context.PROTECTED[mark]`` do not rewrite them,
+      and no rule merges them into the sum or product around them.
+
+    Tags live on the variables, so they survive cloning: a second ``simplify`` of a
+    result does not redo (or undo) what the first did.
+    """
+    if new.owner is not None:
+        inherited = old.tag.get(KEPT_BY)
+        if inherited is not None:
+            new.tag[KEPT_BY] = new.tag.get(KEPT_BY, frozenset()) | inherited
+        made = old.tag.get(MADE_BY)
+        if made is not None and MADE_BY not in new.tag:
+            new.tag[MADE_BY] = made
+    op, inputs = node.op, node.inputs
+    for n in new_nodes:
+        if mark is not None:
+            for out in n.outputs:
+                out.tag.setdefault(MADE_BY, mark)
+        if n.op == op and n.inputs == inputs:
+            for out in n.outputs:
+                out.tag[KEPT_BY] = out.tag.get(KEPT_BY, frozenset()) | {name}
 
 
 @dataclass
@@ -111,6 +154,7 @@ class Driver:
         self._constants: dict[tuple, Constant] = {}
         self._stack: list[Apply] = []
         self._queued: set[Apply] = set()
+        self._set_of: dict[int, tuple[str, bool]] = {}
         fgraph.attach(self._listener)
 
     def close(self) -> None:
@@ -170,9 +214,20 @@ class Driver:
             self._stack.append(node)
 
     def run_phase(self, phase: str, rewriters: Sequence[NodeRewriter],
-                  max_steps: int | None = None) -> int:
-        """Apply ``rewriters`` until none applies; returns the number of rewrites."""
+                  max_steps: int | None = None, sets: Sequence[str] | None = None,
+                  marks: Sequence[str | None] | None = None) -> int:
+        """Apply ``rewriters`` until none applies; returns the number of rewrites.
+
+        ``sets[i]`` names the rule set of ``rewriters[i]`` (shown in traces; default
+        ``phase``); ``marks[i]`` is the protection of what it makes (``"user"``,
+        ``"exact"`` or ``None``, see ``context.PROTECTED``).  A rule never fires again
+        on a node it reproduced (see :func:`protect`).
+        """
         fg = self.fgraph
+        n = len(rewriters)
+        set_names = list(sets) if sets is not None else [phase] * n
+        mark_list = list(marks) if marks is not None else [None] * n
+        self._set_of = {id(rw): (s, m) for rw, s, m in zip(rewriters, set_names, mark_list)}
         index: dict[Any, list[tuple[int, NodeRewriter]]] = {}
         wild: list[tuple[int, NodeRewriter]] = []
         for pos, rw in enumerate(rewriters):
@@ -180,6 +235,9 @@ class Driver:
                 (wild if key is WILDCARD else index.setdefault(key, [])).append((pos, rw))
         by_op: dict[Any, list[NodeRewriter]] = {}
         by_id: dict[int, tuple[Any, list[NodeRewriter]]] = {}
+        # id(rewriter) -> its set, for rewriters a protection can exclude.
+        set_by_id = {id(rw): s for rw, s in zip(rewriters, set_names)
+                     if rw.name not in BUILTIN_NAMES}
 
         def candidates(op: Any) -> list[NodeRewriter]:
             # Ops are usually shared instances (at.exp): look them up by identity
@@ -212,8 +270,24 @@ class Driver:
             if node not in fg.apply_nodes:
                 continue
             old = node.outputs[0]
+            tag = old.tag
+            kept = tag.get(KEPT_BY) if tag else None
+            made = tag.get(MADE_BY) if tag else None
+            shielded = PROTECTED.get(made) if made is not None else None
             for rw in candidates(node.op):
-                new = rw.rewrite(node)
+                if kept is not None and rw.name in kept:
+                    continue
+                if shielded is not None and set_by_id.get(id(rw)) in shielded:
+                    continue
+                try:
+                    new = rw.rewrite(node)
+                except RewriteCycleError:
+                    raise
+                except Exception as err:
+                    raise RuleError(
+                        f"rule {rw.name!r} raised {type(err).__name__} while rewriting "
+                        f"{describe(old)}: {err}; nothing was changed in the caller's graph"
+                    ) from err
                 if new is None or new is old:
                     continue
                 if new.owner is not None and new.owner.op == node.op \
@@ -242,23 +316,26 @@ class Driver:
                         f"rewriting did not reach a fixpoint in phase {phase!r} after "
                         f"{max_steps} rewrites; the rules firing last were: {common}"
                     )
-                self._commit(phase, rw.name, node, old, new)
+                self._commit(phase, rw, node, old, new)
                 break
         return steps
 
-    def _commit(self, phase: str, name: str, node: Apply, old: Variable,
+    def _commit(self, phase: str, rw: NodeRewriter, node: Apply, old: Variable,
                 new: Variable) -> None:
         fg = self.fgraph
+        name = rw.name
+        set_name, mark = self._set_of.get(id(rw), (phase, None))
         before = describe(old) if self.trace is not False else ""
         old_inputs = list(node.inputs)
         moved = _users(fg, old)
         fg.replace(old, new, reason=name)
         changed()
         new_nodes = self._listener.take()
+        protect(node, old, new, new_nodes, name, mark)
         moved += self._merge(new_nodes + moved)
         changed()
         if self.trace is not False:
-            event = RewriteEvent(phase, name, before, describe(new))
+            event = RewriteEvent(set_name, name, before, describe(new))
             self.events.append(event)
             if self.trace is True:
                 print(event, file=sys.stdout)

@@ -11,11 +11,21 @@ agrees with unification).
 
 Patterns the compiler does not understand make :func:`compile_pattern` return
 ``None``; callers then fall back to unification on every node of the right head.
+
+``add`` and ``mul`` are matched modulo commutativity: their pattern arguments may
+match the node's inputs in any order (the given order is tried first, so a
+pattern written in canonical order costs nothing more).  A pattern compiled with
+``partial=True`` also matches a sub-multiset of a longer sum or product at its
+root; the inputs it did not use are returned under :data:`REMAINDER`.
+:func:`spellings` lists the equivalent spellings of a pattern (``x - y`` and
+``x + -y``, ``x / y`` and ``x * y**-1``, ``sqr(x)`` and ``x**2``, ``-x`` and
+``-1 * x``, ``sqrt(x)`` and ``x**0.5``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from numbers import Number
 from typing import Any
 
@@ -37,9 +47,15 @@ WILDCARD = "*"
 
 
 class PNode:
-    """One compiled position of a pattern."""
+    """One compiled position of a pattern.
 
-    __slots__ = ("kind", "value", "head_kind", "head", "params", "args", "rest")
+    ``ac``: an ``add``/``mul`` whose arguments match in any order; ``search``: this
+    node or one below it needs the backtracking matcher; ``partial`` (the root
+    only): a sub-multiset of the node's inputs may match.
+    """
+
+    __slots__ = ("kind", "value", "head_kind", "head", "params", "args", "rest", "ac",
+                 "search", "partial")
 
     def __init__(self, kind: int, value: Any = None):
         self.kind = kind
@@ -49,6 +65,15 @@ class PNode:
         self.params: list | None = None
         self.args: list[PNode] = []
         self.rest: Var | None = None
+        self.ac = False
+        self.search = False
+        self.partial = False
+
+
+#: The key of the bindings holding the inputs a partial match left over.
+REMAINDER = object()
+#: Partial matches tried per node at most (a long sum has many sub-multisets).
+MAX_AC_SOLUTIONS = 64
 
 
 class _Unsupported(Exception):
@@ -103,29 +128,42 @@ def _compile(p: Any) -> PNode:
             raise _Unsupported
         node.args = [_compile(a) for a in args]
         node.rest = rest
+        node.ac = (node.head_kind == HEAD_OP and rest is None and len(node.args) >= 2
+                   and _is_ac(node.head))
+        node.search = node.ac or any(a.search for a in node.args)
         return node
     raise _Unsupported
+
+
+def _is_ac(op: Any) -> bool:
+    from aesara_cas.tensor import elemwise as E
+
+    return ops_equal(op, E.add) or ops_equal(op, E.mul)
 
 
 _COMPILED: dict[Any, PNode | None] = {}
 
 
-def compile_pattern(pattern: Any) -> PNode | None:
+def compile_pattern(pattern: Any, partial: bool = False) -> PNode | None:
     """The compiled form of ``pattern``, or ``None`` if it uses unsupported terms.
 
     Equal patterns share one compiled object, so the engine can match a node once
-    for all the rules that use the same input pattern.
+    for all the rules that use the same input pattern.  ``partial=True``: a root
+    ``add``/``mul`` also matches part of a longer sum or product.
     """
+    key = (pattern, partial) if partial else pattern
     try:
-        return _COMPILED[pattern]
+        return _COMPILED[key]
     except (KeyError, TypeError):
         pass
     try:
         compiled = _compile(pattern)
     except _Unsupported:
         compiled = None
+    if compiled is not None and partial and compiled.ac:
+        compiled.partial = True
     with contextlib.suppress(TypeError):  # an unhashable pattern is not cached
-        _COMPILED[pattern] = compiled
+        _COMPILED[key] = compiled
     return compiled
 
 
@@ -212,6 +250,10 @@ def match(p: PNode, var: Any, bindings: dict | None = None) -> dict | None:
     Returns the bindings of the pattern's logic variables (graph variables, op
     parameters, or for a cons tail an etuple of the remaining inputs), or ``None``.
     """
+    if p.search:
+        for b in solutions(p, var, bindings):
+            return b
+        return None
     b: dict = {} if bindings is None else bindings
     stack = [(p, var)]
     while stack:
@@ -257,3 +299,192 @@ def match(p: PNode, var: Any, bindings: dict | None = None) -> dict | None:
         elif v is not p.value:  # GRAPHVAR
             return None
     return b
+
+
+# Matching modulo commutativity (and partial sums and products) --------------------
+
+def solutions(p: PNode, var: Any, bindings: dict | None = None) -> Any:
+    """Every match of ``p`` against ``var`` (at most :data:`MAX_AC_SOLUTIONS` when the
+    pattern has commutative nodes), as binding dicts, the given argument order first.
+
+    Recursion follows the nesting of the *pattern* (a few levels), never the graph.
+    """
+    b = {} if bindings is None else dict(bindings)
+    if not p.search:
+        out = match(p, var, b)
+        if out is not None:
+            yield out
+        return
+    yield from itertools.islice(_solve(p, var, b), MAX_AC_SOLUTIONS)
+
+
+def _head(p: PNode, v: Any, b: dict) -> tuple[list, dict] | None:
+    """The inputs of ``v``'s node and the bindings after matching ``p``'s head."""
+    node = getattr(v, "owner", None)
+    if node is None or len(node.outputs) != 1:
+        return None
+    op = node.op
+    hk = p.head_kind
+    b = dict(b)
+    if hk == HEAD_OP:
+        if not ops_equal(op, p.head):
+            return None
+    elif hk == HEAD_PARAMS:
+        if type(op) is not p.head:
+            return None
+        params = op_params(op)
+        if params is None or len(params) != len(p.params):
+            return None
+        if not _match_params(p.params, params, b):
+            return None
+    elif not _bind(b, p.head, op):
+        return None
+    return node.inputs, b
+
+
+def _solve(p: PNode, v: Any, b: dict) -> Any:
+    if p.kind != APPLY or not p.search:
+        out = match(p, v, dict(b))
+        if out is not None:
+            yield out
+        return
+    found = _head(p, v, b)
+    if found is None:
+        return
+    ins, b = found
+    n = len(p.args)
+    if p.ac:
+        if len(ins) < n or (len(ins) > n and not p.partial):
+            return
+        # Constrained arguments (operations, constants) first: fewer choices.
+        order = sorted(range(n), key=lambda i: p.args[i].kind == VAR)
+        for out, used in _assign(p.args, order, 0, ins, (), b):
+            if len(ins) > n:
+                out[REMAINDER] = tuple(x for j, x in enumerate(ins) if j not in used)
+            yield out
+        return
+    if p.rest is None:
+        if len(ins) != n:
+            return
+    else:
+        if len(ins) < n or not _bind(b, p.rest, ExpressionTuple(ins[n:])):
+            return
+    yield from _sequence(p.args, ins, 0, b)
+
+
+def _sequence(args: list, ins: list, i: int, b: dict) -> Any:
+    if i == len(args):
+        yield b
+        return
+    for b2 in _solve(args[i], ins[i], b):
+        yield from _sequence(args, ins, i + 1, b2)
+
+
+def _assign(args: list, order: list, k: int, ins: list, used: tuple, b: dict) -> Any:
+    """Injective assignments of the pattern arguments to inputs, the natural order first."""
+    if k == len(order):
+        yield b, used
+        return
+    i = order[k]
+    candidates = [i] if i < len(ins) and i not in used else []
+    candidates += [j for j in range(len(ins)) if j != i and j not in used]
+    for j in candidates:
+        for b2 in _solve(args[i], ins[j], b):
+            yield from _assign(args, order, k + 1, ins, used + (j,), b2)
+
+
+# Equivalent spellings ---------------------------------------------------------------
+
+#: At most this many spellings of one pattern are generated.
+MAX_SPELLINGS = 16
+
+
+def _num(t: Any, value: float) -> bool:
+    return (isinstance(t, (int, float, np.number)) and not isinstance(t, (bool, np.bool_))
+            and t == value)
+
+
+def _local_spellings(t: ExpressionTuple) -> list:
+    """The other spellings of the top node of ``t`` (its arguments unchanged)."""
+    from aesara_cas.tensor import elemwise as E
+
+    head, args = normalize_head(t[0]), list(t[1:])
+    out = []
+
+    def is_op(x: Any, op: Any) -> bool:
+        return isinstance(x, ExpressionTuple) and len(x) > 0 and isinstance(
+            normalize_head(x[0]), Op) and ops_equal(normalize_head(x[0]), op)
+
+    if not isinstance(head, Op):
+        return out
+    if ops_equal(head, E.neg) and len(args) == 1:
+        out.append(ExpressionTuple((E.mul, -1, args[0])))
+    elif ops_equal(head, E.sub) and len(args) == 2:
+        out.append(ExpressionTuple((E.add, args[0], ExpressionTuple((E.neg, args[1])))))
+    elif ops_equal(head, E.true_div) and len(args) == 2:
+        if _num(args[0], 1):
+            out.append(ExpressionTuple((E.pow, args[1], -1)))
+        out.append(ExpressionTuple((E.mul, args[0], ExpressionTuple((E.pow, args[1], -1)))))
+    elif ops_equal(head, E.sqr) and len(args) == 1:
+        out.append(ExpressionTuple((E.pow, args[0], 2)))
+    elif ops_equal(head, E.sqrt) and len(args) == 1:
+        out.append(ExpressionTuple((E.pow, args[0], 0.5)))
+    elif ops_equal(head, E.pow) and len(args) == 2:
+        if _num(args[1], 2):
+            out.append(ExpressionTuple((E.sqr, args[0])))
+        elif _num(args[1], 0.5):
+            out.append(ExpressionTuple((E.sqrt, args[0])))
+        elif _num(args[1], -1):
+            out.append(ExpressionTuple((E.true_div, 1, args[0])))
+    elif ops_equal(head, E.mul) and len(args) == 2:
+        for i in (0, 1):
+            other = args[1 - i]
+            if _num(args[i], -1):
+                out.append(ExpressionTuple((E.neg, other)))
+            if is_op(args[i], E.pow) and len(args[i]) == 3 and _num(args[i][2], -1):
+                out.append(ExpressionTuple((E.true_div, other, args[i][1])))
+    elif ops_equal(head, E.add) and len(args) == 2:
+        for i in (0, 1):
+            other = args[1 - i]
+            if is_op(args[i], E.neg) and len(args[i]) == 2:
+                out.append(ExpressionTuple((E.sub, other, args[i][1])))
+    return out
+
+
+def spellings(pattern: Any) -> list:
+    """``pattern`` and its equivalent spellings (at most :data:`MAX_SPELLINGS`).
+
+    Each operation of the pattern may be spelled any way the engine treats as equal:
+    ``x - y`` / ``x + -y``, ``x / y`` / ``x * y**-1``, ``1 / y`` / ``y**-1``,
+    ``sqr(x)`` / ``x**2``, ``sqrt(x)`` / ``x**0.5``, ``-x`` / ``-1 * x``.
+    Recursion follows the nesting of the pattern, not of a graph.
+    """
+    if not isinstance(pattern, ExpressionTuple) or len(pattern) == 0:
+        return [pattern]
+    options = [spellings(a) if isinstance(a, ExpressionTuple) else [a] for a in pattern]
+    combos: list[list] = [[]]
+    for opts in options:
+        combos = [c + [o] for c in combos for o in opts][:MAX_SPELLINGS]
+    out: list = []
+    seen: set = set()
+    for items in combos:
+        t = pattern if all(a is b for a, b in zip(items, pattern)) else ExpressionTuple(items)
+        for u in [t, *_local_spellings(t)]:
+            key = _key(u)
+            if key not in seen:
+                seen.add(key)
+                out.append(u)
+    return out[:MAX_SPELLINGS]
+
+
+def _key(t: Any) -> Any:
+    """A hashable structural key of a (small) pattern."""
+    if isinstance(t, ExpressionTuple):
+        return ("et", *(_key(a) for a in t))
+    try:
+        hash(t)
+    except TypeError:
+        return ("id", id(t))
+    if isinstance(t, (Variable, Op)):
+        return ("id", id(t))
+    return ("v", type(t).__name__, t)

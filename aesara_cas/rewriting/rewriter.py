@@ -29,8 +29,16 @@ from unification.variable import isvar, var
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.build import TermError, build
 from aesara_cas.rewriting.context import generation
-from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match, match_node
+from aesara_cas.rewriting.matcher import (
+    REMAINDER,
+    WILDCARD,
+    compile_pattern,
+    index_key,
+    match,
+    match_node,
+)
 from aesara_cas.rewriting.rule import Rule
+from aesara_cas.rewriting.terms import ops_equal
 from aesara_cas.tensor.elemwise import cast
 from aesara_cas.tensor.shape import Alloc, Shape, alloc
 from aesara_cas.tensor.subtensor import getitem
@@ -165,6 +173,9 @@ class NodeRewriter:
 
     name: str = "rewriter"
     keys: tuple = (WILDCARD,)
+    #: Whether what it makes is an exact floating-point construction that
+    #: ``canonicalize`` must not respell or regroup (see ``context.PROTECTED``).
+    keep_form: bool = False
 
     def rewrite(self, node: Apply) -> Variable | None:
         raise NotImplementedError
@@ -174,28 +185,114 @@ class NodeRewriter:
 
 
 class RuleRewriter(NodeRewriter):
-    """A :class:`Rule` applied through its compiled pattern."""
+    """A :class:`Rule` applied through its compiled pattern(s).
 
-    def __init__(self, r: Rule, name: str | None = None):
+    With ``normalize`` (a user rule, or a rule built with ``normalize=True``) the rule
+    matches every normal form of its pattern (see
+    :func:`~aesara_cas.rewriting.wild.normal_forms`), and a rule whose output is a
+    term also matches part of a longer sum or product: ``a + sin(y)**2 + cos(y)**2``
+    becomes ``a + 1``.
+    """
+
+    def __init__(self, r: Rule, name: str | None = None, normalize: bool = False):
         self.rule = r
         self.name = name or r.name
-        self.keys = (index_key(r.pattern),)
+        if r.normalize is not None:
+            normalize = r.normalize
+        self.normalize = normalize
+        self.patterns = r.patterns(normalize)
+        self.keys = tuple(dict.fromkeys(index_key(p) for p in self.patterns)) or (WILDCARD,)
+        self._simple = len(self.patterns) == 1 and not self.patterns[0].search
 
     def rewrite(self, node: Apply) -> Variable | None:
         if len(node.outputs) != 1:
             return None
         old = node.outputs[0]
         r = self.rule
-        if r.pattern is not None:
-            s = match_node(r.pattern, node, generation())
-        else:
+        if r.pattern is None:
             s = r.bindings(old)
-        if s is None:
-            return None
-        term = r.output(s, old)
+            return None if s is None else self._build(s, old)
+        if self._simple:
+            s = match_node(self.patterns[0], node, generation())
+            return None if s is None else self._build(s, old)
+        for s, term in r.matches(old, self.normalize):
+            new = self._build(s, old, term)
+            if new is not None:
+                return new
+        return None
+
+    def _build(self, s: dict, old: Variable, term: Any = None) -> Variable | None:
+        r = self.rule
         if term is None:
-            return None
-        return materialize(term, old, lambda leaf: r.output(_map_bindings(s, leaf), old))
+            term = r.output(s, old)
+            if term is None:
+                return None
+        rest = s.get(REMAINDER)
+        if rest:
+            # A partial match of a sum or product: the rest stays around the result.
+            op = old.owner.op
+
+            def rebuild(leaf: Callable) -> Any:
+                inner = r.output(_map_bindings(s, leaf), old)
+                return None if inner is None else ExpressionTuple(
+                    (op, inner, *[leaf(v) for v in rest]))
+        else:
+            def rebuild(leaf: Callable) -> Any:
+                return r.output(_map_bindings(s, leaf), old)
+        new = materialize(term, old, rebuild)
+        if new is not None and len(self.patterns) > 1 and same_structure(new, old):
+            return None  # another spelling of what is there: not a rewrite
+        return new
+
+
+#: Nodes compared at most by :func:`same_structure`.
+SAME_STRUCTURE_NODES = 64
+
+
+def same_structure(a: Variable, b: Variable) -> bool:
+    """Whether ``a`` and ``b`` compute the same expression node for node (equal ops,
+    the same inputs or constants of equal value, ``add``/``mul`` inputs in any order);
+    ``False`` when undecided within :data:`SAME_STRUCTURE_NODES` nodes."""
+    budget = [SAME_STRUCTURE_NODES]
+
+    def same(u: Variable, w: Variable) -> bool:
+        if u is w:
+            return True
+        if isinstance(u, Constant) and isinstance(w, Constant):
+            return u.type == w.type and u.signature() == w.signature()
+        nu, nw = u.owner, w.owner
+        if nu is None or nw is None or u.type != w.type or u.index != w.index:
+            return False
+        budget[0] -= 1
+        if budget[0] < 0 or len(nu.inputs) != len(nw.inputs) or not ops_equal(nu.op, nw.op):
+            return False
+        if all(same(p, q) for p, q in zip(nu.inputs, nw.inputs)):
+            return True
+        if not (ops_equal(nu.op, _add()) or ops_equal(nu.op, _mul())):
+            return False
+        rest = list(nw.inputs)
+        for p in nu.inputs:
+            for k, q in enumerate(rest):
+                if same(p, q):
+                    del rest[k]
+                    break
+            else:
+                return False
+        return True
+
+    return same(a, b)
+
+
+def _add() -> Any:
+    from aesara_cas.tensor.elemwise import add
+
+    return add
+
+
+def _mul() -> Any:
+    from aesara_cas.tensor.elemwise import mul
+
+    return mul
 
 
 def _map_bindings(s: dict, leaf: Callable) -> dict:
@@ -304,12 +401,16 @@ class ConstantFolder(NodeRewriter):
             return None
 
 
-def as_rewriter(obj: Any) -> NodeRewriter:
-    """A :class:`NodeRewriter` for a rule, a relation or a rewriter."""
+def as_rewriter(obj: Any, normalize: bool = False) -> NodeRewriter:
+    """A :class:`NodeRewriter` for a rule, a relation or a rewriter.
+
+    ``normalize``: a :class:`Rule` matches modulo the engine's equalities (unless
+    the rule itself says otherwise).
+    """
     if isinstance(obj, NodeRewriter):
         return obj
     if isinstance(obj, Rule):
-        return RuleRewriter(obj)
+        return RuleRewriter(obj, normalize=normalize)
     if callable(obj):
         return RelationRewriter(obj)
     raise TypeError(

@@ -11,15 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
 from cons.core import ConsPair
 from etuples.core import ExpressionTuple
 from unification import reify, unify
 from unification.utils import transitive_get as walk
 from unification.variable import Var, isvar, var
 
-from aesara_cas.graph.basic import Op, Variable
+from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.build import substitute
-from aesara_cas.rewriting.matcher import PNode, compile_pattern, match
+from aesara_cas.rewriting.matcher import (
+    HEAD_OP,
+    REMAINDER,
+    PNode,
+    compile_pattern,
+    match,
+    solutions,
+)
+from aesara_cas.rewriting.terms import ops_equal
+from aesara_cas.rewriting.wild import Wild, replace_wilds, term_vars
 
 
 class Bindings(Mapping):
@@ -35,6 +45,8 @@ class Bindings(Mapping):
         self.term = term
 
     def _key(self, key: Any) -> Any:
+        if isinstance(key, Wild):
+            return key.lvar
         if isinstance(key, str):
             for k in self._s:
                 if isvar(k) and k.token == key:
@@ -55,10 +67,10 @@ class Bindings(Mapping):
         return value
 
     def __iter__(self) -> Iterator:
-        return iter(self._s)
+        return (k for k in self._s if k is not REMAINDER)
 
     def __len__(self) -> int:
-        return len(self._s)
+        return len(self._s) - (REMAINDER in self._s)
 
     def __repr__(self) -> str:
         return f"Bindings({dict(self._s)!r})"
@@ -80,37 +92,114 @@ def _is_function(rhs: Any) -> bool:
     return callable(rhs) and not isinstance(rhs, (Op, ExpressionTuple, Variable, type))
 
 
+def _show(t: Any) -> str:
+    if isinstance(t, Variable) and not isinstance(t, Constant):
+        from aesara_cas.printing import pprint
+
+        try:
+            return pprint(t)
+        except Exception:  # noqa: BLE001 - a name is only for messages
+            return repr(t)
+    if callable(t) and not isinstance(t, (Op, ExpressionTuple, Variable, type)):
+        return getattr(t, "__name__", "<function>")
+    return str(t)
+
+
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_, np.ndarray)
+
+
+def _check_lhs(lhs: Any, label: str) -> Any:
+    """``lhs`` as an etuple/cons pattern, or a TypeError/ValueError naming the rule."""
+    if isinstance(lhs, Wild) or isvar(lhs):
+        raise ValueError(
+            f"rule {label!r}: the lhs is a bare wild, which matches every expression; "
+            "write the operation it should match, e.g. at.exp(x)")
+    if isinstance(lhs, Variable):
+        if lhs.owner is None:
+            raise TypeError(
+                f"rule {label!r}: the lhs {lhs!r} has no wilds and no operations, so it is "
+                "not a pattern; build it from ac.wild(...) with the tensor API")
+        return replace_wilds(lhs)
+    if isinstance(lhs, ExpressionTuple) or issubclass(type(lhs), ConsPair):
+        if isinstance(lhs, ExpressionTuple) and len(lhs) == 0:
+            raise TypeError(f"rule {label!r}: the lhs is an empty etuple")
+        return replace_wilds(lhs)
+    what = "a number" if isinstance(lhs, _NUMBERS) else type(lhs).__name__
+    raise TypeError(
+        f"rule {label!r}: the lhs must be a pattern (an expression built from ac.wild(...) "
+        f"with the tensor API, or an etuple), got {what}: {lhs!r}")
+
+
+def _check_rhs(rhs: Any, label: str) -> Any:
+    if rhs is None or isinstance(rhs, (str, bytes, dict, set)):
+        raise TypeError(
+            f"rule {label!r}: the rhs must be an expression, a term, a number or a function "
+            f"of the bindings, got {rhs!r}")
+    return replace_wilds(rhs)
+
+
 class Rule:
     """A rewrite ``lhs -> rhs`` applying where ``where(bindings)`` holds.
 
     Parameters
     ----------
     lhs
-        The input pattern: an etuple (or ``cons``) term over ops, logic variables,
-        numbers and op-parameter patterns.
+        The input pattern: an expression built from :func:`~aesara_cas.rewriting.wild.wild`
+        variables with the tensor API, or an etuple (or ``cons``) term over ops,
+        logic variables (or wilds), numbers and op-parameter patterns.
     rhs
-        The output: a term over the same logic variables, or a function
-        ``rhs(bindings) -> term | Variable | number | None`` (``None``: no rewrite).
+        The output: an expression or term over the same wilds / logic variables, a
+        number, or a function ``rhs(bindings) -> term | Variable | number | None``
+        (``None``: no rewrite).
     where
         An optional condition ``where(bindings) -> bool`` on the matched values.
     name
         The name shown in traces and accepted by ``exclude=``.
     doc
         The identity and its domain, for readers and for ``help()``.
+    normalize
+        Whether the pattern also matches in every spelling the engine treats as
+        equal, and (for a term ``rhs``) inside a longer sum or product.  ``None``
+        (the default): yes for user rules (``rules=[...]``), no for the standard
+        sets, which are written against the canonical forms.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a malformed rule (naming it): an ``lhs`` that is not a pattern or
+        matches every expression, a ``where`` that is not callable, an ``rhs`` with a
+        variable the ``lhs`` does not bind.
     """
 
     def __init__(self, lhs: Any, rhs: Any, where: Callable | None = None,
-                 name: str | None = None, doc: str | None = None):
+                 name: str | None = None, doc: str | None = None,
+                 normalize: bool | None = None):
+        label = name if name is not None else f"{_show(lhs)} -> {_show(rhs)}"
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"rule: name must be a str, got {name!r}")
         if where is not None and not callable(where):
-            raise TypeError(f"rule: where must be a function of the bindings, got {where!r}")
+            raise TypeError(
+                f"rule {label!r}: where must be a function of the bindings, got {where!r}")
+        lhs = _check_lhs(lhs, label)
+        rhs_is_function = _is_function(rhs)
+        if not rhs_is_function:
+            rhs = _check_rhs(rhs, label)
+            unbound = term_vars(rhs) - term_vars(lhs)
+            if unbound:
+                names = sorted(str(getattr(v, "token", v)) for v in unbound)
+                raise ValueError(
+                    f"rule {label!r}: the rhs uses the variable(s) {names}, which the lhs "
+                    "does not bind; every wild of the rhs must occur in the lhs")
         self.lhs = lhs
         self.rhs = rhs
         self.where = where
-        self.name = name or f"rule({lhs} -> {rhs})"
+        self.name = name or f"rule({label})"
         self.__name__ = self.name
         self.__doc__ = doc
+        self.normalize = normalize
         self.pattern: PNode | None = compile_pattern(lhs)
-        self._rhs_is_function = _is_function(rhs)
+        self._rhs_is_function = rhs_is_function
+        self._patterns: dict[bool, list[PNode]] = {}
 
     def __repr__(self) -> str:
         return f"Rule({self.name})"
@@ -120,6 +209,8 @@ class Rule:
         return self._output(s, term)
 
     def _output(self, s: Mapping, term: Any) -> Any:
+        if REMAINDER in s:
+            s = {k: v for k, v in s.items() if k is not REMAINDER}
         b = Bindings(s, term)
         if self.where is not None and not self.where(b):
             return None
@@ -142,6 +233,13 @@ class Rule:
                 if s2 is not False:
                     yield s2
                 return
+            if isinstance(term, Variable) and self.pattern is not None:
+                for _, out in self.matches(term, bool(self.normalize)):
+                    s2 = unify(out_term, out, s)
+                    if s2 is not False:
+                        yield s2
+                        return
+                return
             local = unify(self.lhs, term, {})
             if local is False:
                 return
@@ -154,6 +252,53 @@ class Rule:
 
         return rule_goal
 
+    def patterns(self, normalize: bool = False) -> list[PNode]:
+        """The compiled input patterns: the lhs as written, or, with ``normalize`` and a
+        term output, every normal form of it
+        (:func:`~aesara_cas.rewriting.wild.normal_forms`), partial at the root.  A rule
+        with a computed output sees the node as its pattern is written (``add`` and
+        ``mul`` arguments in any order)."""
+        cached = self._patterns.get(normalize)
+        if cached is not None:
+            return cached
+        out: list[PNode] = []
+        if normalize and self.pattern is not None and not self._rhs_is_function:
+            from aesara_cas.rewriting.wild import normal_forms
+
+            out = [p for p in (compile_pattern(f, partial=True)
+                               for f in normal_forms(self.lhs)) if p is not None]
+        if not out and self.pattern is not None:
+            out = [self.pattern]
+        self._patterns[normalize] = out
+        return out
+
+    def matches(self, v: Variable, normalize: bool = False) -> Iterator[tuple[dict, Any]]:
+        """``(bindings, output term)`` for the matches of ``v`` the rule accepts.
+
+        A pure pattern rule (a term output) matched with ``normalize`` offers every
+        match, so a ``where`` that declines one may accept another; otherwise only the
+        first match of each pattern (the written argument order first).  For a match
+        of part of a sum or product, the output term keeps the rest around the result.
+        """
+        node = getattr(v, "owner", None)
+        every = normalize and not self._rhs_is_function
+        for p in self.patterns(normalize):
+            if node is None or (p.head_kind == HEAD_OP and not ops_equal(node.op, p.head)):
+                continue
+            if every:
+                found: Iterator = solutions(p, v)
+            else:
+                first = match(p, v)
+                found = iter(() if first is None else (first,))
+            for b in found:
+                out = self._output(b, v)
+                if out is None:
+                    continue
+                rest = b.get(REMAINDER)
+                if rest:
+                    out = ExpressionTuple((node.op, out, *rest))
+                yield b, out
+
     def bindings(self, v: Variable) -> dict | None:
         """The bindings of ``lhs`` matched against ``v``, or ``None``."""
         if self.pattern is not None:
@@ -163,6 +308,10 @@ class Rule:
 
     def apply(self, v: Variable) -> Any:
         """The (reified) output term for ``v``, or ``None`` if the rule does not apply."""
+        if self.pattern is not None and isinstance(v, Variable):
+            for _, out in self.matches(v, bool(self.normalize)):
+                return out
+            return None
         s = self.bindings(v)
         if s is None:
             return None
@@ -170,11 +319,20 @@ class Rule:
 
 
 def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = None,
-         doc: str | None = None) -> Rule:
+         doc: str | None = None, normalize: bool | None = None) -> Rule:
     """A rewrite rule ``lhs -> rhs``: a miniKanren relation built from two patterns.
+
+    The patterns may be written as math with wilds (``x = ac.wild("x")``) or as
+    etuples; see :class:`Rule` for the parameters.
 
     Examples
     --------
+    >>> import aesara_cas as ac
+    >>> from aesara_cas import tensor as at
+    >>> x = ac.wild("x")
+    >>> ac.rule(at.sin(x) ** 2 + at.cos(x) ** 2, 1, name="pythagoras").name
+    'pythagoras'
+
     >>> from etuples import etuple
     >>> from kanren import var
     >>> from aesara_cas import tensor as at
@@ -183,7 +341,7 @@ def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = N
     >>> r.name
     'sqrt_sqr'
     """
-    return Rule(lhs, rhs, where=where, name=name, doc=doc)
+    return Rule(lhs, rhs, where=where, name=name, doc=doc, normalize=normalize)
 
 
 def fresh(n: int | None = None, prefix: str = "") -> Var | list[Var]:

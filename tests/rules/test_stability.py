@@ -65,6 +65,11 @@ CASES = [
     Case("one_minus_cos", lambda x: at.add(1, -at.cos(x)), [V],
          expect="2 * sqr(sin(0.5 * x))", rtol=1e-9, atol=1e-15,
          extremes=[([np.array([1e-10])], [5e-21])]),
+    # Written as math with a wild: found in every spelling and inside a longer sum.
+    Case("one_minus_sigmoid", lambda x: 1 - at.sigmoid(x), [V], expect="sigmoid(-x)",
+         extremes=[([np.array([40.0])], [4.248354255291589e-18])]),
+    Case("one_minus_sigmoid", lambda x, y: at.add(y, 1, -at.sigmoid(x)), [V, V],
+         expect="sigmoid(-x) + y", rtol=1e-9, atol=1e-15),
 ]
 
 

@@ -1,0 +1,252 @@
+"""Patterns written as ordinary math: ``x = ac.wild("x"); ac.rule(at.sin(x)**2 + at.cos(x)**2, 1)``.
+
+A :class:`Wild` is a tensor variable the whole tensor API accepts, standing for
+"any expression".  :func:`pattern_of` turns a graph built from wilds into the
+etuple term the engine matches (each wild becomes a logic variable, each
+zero-dimensional constant a number that matches a constant of that value).
+
+:func:`normal_forms` gives the spellings of a pattern the engine treats as equal:
+the pattern as written, its canonical form (the ``canonicalize`` set run on the
+pattern itself, so ``x - y`` becomes ``x + -y``, ``x / 2`` becomes ``0.5 * x``,
+``(a + b) + c`` one flat sum) and, for each of those, the other spellings of
+subtraction, division, squares, roots and negation
+(:func:`~aesara_cas.rewriting.matcher.spellings`).  A user never needs to know the
+canonical form to write a rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from cons.core import ConsPair
+from etuples.core import ExpressionTuple
+from unification.variable import Var, var
+
+from aesara_cas.graph.basic import Apply, Constant, Op, Variable
+from aesara_cas.logic.build import is_lvar
+from aesara_cas.logic.mirror import normalize_head, uniform_value
+from aesara_cas.rewriting.matcher import spellings
+from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.variable import TensorVariable
+
+
+class Wild(TensorVariable):
+    """A pattern variable: matches any expression, whatever its dtype or shape.
+
+    Its own dtype and number of dimensions only serve to build the pattern with the
+    tensor API (``ndim=1`` lets ``at.sum(x, axis=0)`` be written); matching ignores
+    them, and a rule's result gets the exact type of what it replaces.
+    """
+
+    __slots__ = ("lvar",)
+
+    def __init__(self, type_: TensorType, owner: Apply | None = None, index: int | None = None,
+                 name: str | None = None, lvar: Var | None = None):
+        super().__init__(type_, owner, index, name)
+        self.lvar = lvar if lvar is not None else (var(name) if name is not None else var())
+
+    def clone(self) -> Wild:
+        out = Wild(self.type, name=self.name, lvar=self.lvar)
+        out.tag = dict(self.tag)
+        return out
+
+    def __repr__(self) -> str:
+        return self.name if self.name is not None else "_"
+
+
+def wild(name: str | None = None, *, dtype: str = "float64", ndim: int = 0) -> Wild:
+    """A pattern variable for writing rules as math.
+
+    Parameters
+    ----------
+    name
+        Shown when patterns are printed, and the key of the bindings a ``where``
+        gets (``b["x"]``, or ``b[x]`` with the wild itself).  Wilds of one name in
+        one rule stand for the same expression.
+    dtype, ndim
+        The placeholder type used while the pattern is built (``ndim=1`` or more for
+        patterns with reductions over an axis); matching does not depend on them.
+
+    Examples
+    --------
+    >>> import aesara_cas as ac
+    >>> from aesara_cas import tensor as at
+    >>> x = ac.wild("x")
+    >>> r = ac.rule(at.sin(x) ** 2 + at.cos(x) ** 2, 1, name="pythagoras")
+    >>> y = at.dscalar("y")
+    >>> ac.pprint(ac.simplify(3 + at.cos(y) ** 2 + at.sin(y) ** 2, rules=[r]))
+    '4.0'
+    """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"wild: name must be a str or None, got {name!r}")
+    if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, bool) or ndim < 0:
+        raise ValueError(f"wild: ndim must be a non-negative int, got {ndim!r}")
+    return Wild(TensorType(dtype, (None,) * int(ndim)), name=name)
+
+
+def is_pattern_graph(x: Any) -> bool:
+    """Whether ``x`` is a graph variable (possibly built from wilds)."""
+    return isinstance(x, Variable)
+
+
+def _leaf_term(v: Variable) -> Any:
+    if isinstance(v, Wild):
+        return v.lvar
+    if isinstance(v, Constant) and getattr(v.type, "ndim", None) == 0:
+        value = uniform_value(v)
+        if value is not None:
+            return value.item() if isinstance(value, np.generic) else value
+    return v
+
+
+def pattern_of(expr: Variable) -> Any:
+    """The etuple term of a graph built from wilds (iteratively, any depth).
+
+    Wilds become logic variables, zero-dimensional constants numbers, other inputs
+    and constants stay graph objects (they match only themselves).
+    """
+    if expr.owner is None:
+        return _leaf_term(expr)
+    memo: dict[int, Any] = {}
+    stack: list[tuple[Variable, bool]] = [(expr, False)]
+    while stack:
+        v, ready = stack.pop()
+        if id(v) in memo:
+            continue
+        node = v.owner
+        if node is None:
+            memo[id(v)] = _leaf_term(v)
+            continue
+        if len(node.outputs) != 1:
+            raise ValueError(f"a pattern cannot contain {node.op}, an operation with "
+                             "several outputs")
+        if not ready:
+            stack.append((v, True))
+            stack.extend((i, False) for i in node.inputs if id(i) not in memo)
+            continue
+        memo[id(v)] = ExpressionTuple((node.op, *[memo[id(i)] for i in node.inputs]))
+    return memo[id(expr)]
+
+
+def replace_wilds(term: Any) -> Any:
+    """``term`` with every :class:`Wild` replaced by its logic variable (etuples,
+    tuples and lists are entered; a graph built from wilds becomes its pattern)."""
+    if isinstance(term, Wild):
+        return term.lvar
+    if isinstance(term, Variable):
+        return pattern_of(term) if _has_wild(term) else term
+    if isinstance(term, ExpressionTuple):
+        items = [replace_wilds(t) for t in term._tuple]
+        if all(a is b for a, b in zip(items, term._tuple)):
+            return term
+        return ExpressionTuple(items)
+    if type(term) in (tuple, list):
+        return type(term)(replace_wilds(t) for t in term)
+    return term
+
+
+def _has_wild(v: Variable) -> bool:
+    seen: set[int] = set()
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        if isinstance(u, Wild):
+            return True
+        if u.owner is not None and id(u.owner) not in seen:
+            seen.add(id(u.owner))
+            stack.extend(u.owner.inputs)
+    return False
+
+
+def term_vars(term: Any) -> set:
+    """The logic variables of a term (etuples, cons pairs, tuples, lists)."""
+    out: set = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if is_lvar(t):
+            out.add(t)
+        elif isinstance(t, ExpressionTuple):
+            stack.extend(t._tuple)
+        elif type(t) in (tuple, list):
+            stack.extend(t)
+        elif issubclass(type(t), ConsPair):
+            stack.extend((t.car, t.cdr))
+    return out
+
+
+# Normal forms ---------------------------------------------------------------------------
+
+def _graph_of(term: Any, wilds: dict) -> Variable | None:
+    """The term built as a graph over float64 scalar wilds, or ``None`` if it is not a
+    plain expression (op heads, logic variables, numbers and graph variables only)."""
+    from aesara_cas.logic.build import build
+
+    def leaf(t: Any) -> Any:
+        if is_lvar(t):
+            if t not in wilds:
+                wilds[t] = Wild(TensorType("float64", ()), name=str(t.token), lvar=t)
+            return wilds[t]
+        return t
+
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, ExpressionTuple):
+            if len(t) == 0 or not isinstance(normalize_head(t[0]), Op):
+                return None
+            stack.extend(t._tuple[1:])
+        elif not (is_lvar(t) or isinstance(t, (Variable, int, float, np.number))):
+            return None
+    try:
+        out = build(_map_leaves(term, leaf))
+    except Exception:  # noqa: BLE001 - not buildable with scalar placeholders
+        return None
+    return out if isinstance(out, Variable) else None
+
+
+def _map_leaves(term: Any, leaf: Any) -> Any:
+    if isinstance(term, ExpressionTuple):
+        return ExpressionTuple([term[0], *[_map_leaves(t, leaf) for t in term._tuple[1:]]])
+    return leaf(term)
+
+
+def canonical_form(term: Any) -> Any:
+    """``term`` in the spelling the ``canonicalize`` set gives it, or ``None`` if it
+    cannot be built as a plain expression (or canonicalising it fails)."""
+    from aesara_cas.rewriting import simplify
+
+    graph = _graph_of(term, {})
+    if graph is None:
+        return None
+    try:
+        out = simplify(graph, include=["canonicalize"])
+    except Exception:  # noqa: BLE001 - keep the pattern as written
+        return None
+    return pattern_of(out)
+
+
+def normal_forms(term: Any) -> list:
+    """The pattern as written, its canonical form, and their equivalent spellings.
+
+    Forms that lose one of the pattern's variables (``x * 0 + y`` is ``y``
+    canonically) or that are no longer an operation (``log(exp(x))`` is ``x``) are
+    left out: they would match something else.
+    """
+    forms = [term]
+    canon = canonical_form(term)
+    keep = term_vars(term)
+    if canon is not None and isinstance(canon, ExpressionTuple) and term_vars(canon) == keep:
+        forms.append(canon)
+    out: list = []
+    seen: set = set()
+    from aesara_cas.rewriting.matcher import _key
+
+    for f in forms:
+        for s in spellings(f):
+            k = _key(s)
+            if k not in seen and isinstance(s, ExpressionTuple) and term_vars(s) == keep:
+                seen.add(k)
+                out.append(s)
+    return out
