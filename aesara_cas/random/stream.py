@@ -74,7 +74,13 @@ class RandomStream:
 
     def gen(self, dist_name: str, *params: Any, size: Any = None) -> Variable:
         """A random variable of the distribution ``dist_name`` (see ``DISTRIBUTIONS``)."""
-        dist = DISTRIBUTIONS[dist_name]
+        dist = DISTRIBUTIONS.get(dist_name)
+        if dist is None:
+            raise ValueError(f"unknown distribution {dist_name!r}; the distributions are "
+                             f"{sorted(DISTRIBUTIONS)}")
+        if len(params) != len(dist.params):
+            raise TypeError(f"{dist_name} takes {len(dist.params)} parameter(s) "
+                            f"({', '.join(dist.params)}), got {len(params)}")
         args = []
         for name, p in zip(dist.params, params):
             try:

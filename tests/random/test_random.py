@@ -126,3 +126,8 @@ def test_bad_input():
         srng.normal(size=at.lvector("s"))
     with pytest.raises(TypeError, match="scale must be a tensor"):
         srng.normal(0.0, "wide")
+    with pytest.raises(ValueError, match="unknown distribution"):
+        srng.gen("cauchy", 0.0, 1.0)
+    f = ac.function([], srng.bernoulli(1.5, size=(2,)), mode="numpy")
+    with pytest.raises(ValueError, match="bernoulli"):
+        f()
