@@ -6,12 +6,12 @@ integers computed in float64).  Derivatives are in :mod:`.grads`.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
 
 from aesara_cas.graph.basic import Apply, Variable
+from aesara_cas.tensor.linalg import lapack
 from aesara_cas.tensor.linalg.base import LinAlgError, LinalgOp
 from aesara_cas.tensor.linalg.matrix import (
     as_matrix_stack,
@@ -20,11 +20,6 @@ from aesara_cas.tensor.linalg.matrix import (
     square_length,
 )
 from aesara_cas.tensor.type import TensorType
-
-
-def _lapack():
-    # Imported on first use: scipy.linalg costs ~0.1 s at import.
-    return importlib.import_module("scipy.linalg.lapack")
 
 
 def _square(x: Variable, what: str) -> tuple[str, tuple, int | None]:
@@ -53,28 +48,13 @@ class Cholesky(LinalgOp):
         check_square(a, self.name)
         a = np.asarray(a, dtype=node.outputs[0].dtype)
         if a.ndim == 2 and a.shape[0] > 0:
-            out = self._potrf(a)
-        else:
-            with self.errors(), np.errstate(all="ignore"):
-                out = np.linalg.cholesky(a, upper=not self.lower)
+            return [lapack.cholesky(a, self.lower, self.name)]
+        with self.errors(), np.errstate(all="ignore"):
+            out = np.linalg.cholesky(a, upper=not self.lower)
         if not np.all(np.isfinite(np.diagonal(out, axis1=-2, axis2=-1))) and np.all(
                 np.isfinite(a)):
             raise LinAlgError(f"{self.name}: the matrix is not positive definite")
         return [out]
-
-    def _potrf(self, a: np.ndarray) -> np.ndarray:
-        """One matrix through SciPy's LAPACK ``potrf`` (2-3x faster than NumPy's cholesky
-        at n = 500).  ``a.T`` is Fortran-ordered when ``a`` is C-ordered, so LAPACK reads
-        it in place: its upper triangle is ``a``'s lower one, and the transpose of the
-        factor it returns is the C-ordered lower factor."""
-        potrf = _lapack().get_lapack_funcs("potrf", (a,))
-        c, info = potrf(a.T, lower=not self.lower, clean=True, overwrite_a=False)
-        if info > 0:
-            raise LinAlgError(f"{self.name}: the matrix is not positive definite (the leading "
-                              f"minor of order {info} is not)")
-        if info < 0:  # pragma: no cover - LAPACK argument error: a bug, not bad input
-            raise ValueError(f"{self.name}: LAPACK potrf rejected argument {-info}")
-        return c.T
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]

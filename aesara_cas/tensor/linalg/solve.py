@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from aesara_cas.graph.basic import Apply, Variable
+from aesara_cas.tensor.linalg import lapack
 from aesara_cas.tensor.linalg.base import LinalgOp, batch_shape, symbolic_batch
 from aesara_cas.tensor.linalg.matrix import (
     as_matrix_stack,
@@ -57,13 +58,20 @@ def _system_shape(node: Apply, input_shapes: list[tuple]) -> list[tuple]:
     return [batch + (sa[-1], sb[-1])]
 
 
-def _as_columns(a: np.ndarray, b: np.ndarray, op: LinalgOp) -> tuple[np.ndarray, np.ndarray]:
-    """``b`` as a stack of ``(n, k)`` matrices broadcast with ``a``'s batch (run time)."""
+def _check_system(a: np.ndarray, b: np.ndarray, op: LinalgOp) -> bool:
+    """Check the shapes of ``a x = b`` at run time; whether it is one small system
+    (``a`` one non-empty matrix, ``b`` a vector or a matrix) for :mod:`.lapack`."""
     check_square(a, op.name)
     n = a.shape[-1]
     rows = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if rows != n:
         raise ValueError(f"{op.name}: a is {n}x{n} but b has {rows} rows")
+    return a.ndim == 2 and b.ndim <= 2 and n > 0
+
+
+def _as_columns(a: np.ndarray, b: np.ndarray, op: LinalgOp) -> tuple[np.ndarray, np.ndarray]:
+    """``b`` as a stack of ``(n, k)`` matrices broadcast with ``a``'s batch (run time)."""
+    n = a.shape[-1]
     if b.ndim == 1:
         b = np.broadcast_to(b[:, None], a.shape[:-2] + (n, 1))
     try:
@@ -96,8 +104,13 @@ class Solve(LinalgOp):
     def perform(self, node, inputs):
         a, b = inputs
         dtype = node.outputs[0].dtype
+        a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
+        if _check_system(a, b, self) and self.assume_a != "sym":
+            if self.assume_a == "gen":
+                return [lapack.solve_general(a, b, self.name)]
+            return [lapack.solve_positive(a, b, self.lower, self.name)]
         vector = b.ndim == 1
-        a, b = _as_columns(np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype), self)
+        a, b = _as_columns(a, b, self)
         with self.errors():
             if self.assume_a == "gen":
                 x = np.linalg.solve(a, b)
@@ -144,8 +157,12 @@ class SolveTriangular(LinalgOp):
     def perform(self, node, inputs):
         a, b = inputs
         dtype = node.outputs[0].dtype
+        a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
+        if _check_system(a, b, self):
+            return [lapack.solve_triangular(a, b, self.lower, self.trans, self.unit_diagonal,
+                                            self.name)]
         vector = b.ndim == 1
-        a, b = _as_columns(np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype), self)
+        a, b = _as_columns(a, b, self)
         with self.errors():
             x = _scipy_linalg().solve_triangular(
                 a, b, trans=self.trans, lower=self.lower, unit_diagonal=self.unit_diagonal,
