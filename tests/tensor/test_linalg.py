@@ -274,3 +274,15 @@ def test_inputs_in_any_layout_are_read_not_written():
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-13)
     for a, b in zip(odd, before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_second_derivatives_through_the_factorisations():
+    x = at.dvector("x")
+    S = at.outer(x, x) + at.constant(3 * np.eye(3))
+    cost = (at.sum(at.log(la.diagonal(la.cholesky(S)))) + at.sum(la.solve(S, x))
+            + la.slogdet(S)[1] + at.sum(la.eigh(S)[0] ** 2))
+    h = ac.function([x], ac.hessian(cost, x), mode="numpy")
+    g = ac.function([x], ac.grad(cost, x), mode="numpy")
+    xv, eps = np.array([0.3, -0.5, 1.2]), 1e-5
+    numeric = np.stack([(g(xv + eps * e) - g(xv - eps * e)) / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(h(xv), numeric, rtol=1e-6, atol=1e-7)
