@@ -13,6 +13,7 @@ from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import ancestors, clone_replace, graph_inputs
 from aesara_cas.tensor.elemwise import cast
+from aesara_cas.tensor.inplace import insert_inplace
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable
 
@@ -258,6 +259,7 @@ def function(
         for_mode = getattr(node.op, "for_mode", None)
         if for_mode is not None:
             node.op = for_mode(mode)
+    insert_inplace(fgraph)  # scatters into intermediates nothing else reads: no copy
     return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode)
 
 

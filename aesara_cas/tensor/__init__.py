@@ -5,7 +5,20 @@
 """
 
 from aesara_cas.tensor import linalg
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor, take
 from aesara_cas.tensor.blas import Dot, MatMul, dot, matmul, outer
+from aesara_cas.tensor.constructors import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
+from aesara_cas.tensor.einsum import Einsum, einsum
 from aesara_cas.tensor.elemwise import (
     ELEMWISE_OPS,
     Elemwise,
@@ -74,6 +87,19 @@ from aesara_cas.tensor.elemwise import (
     where,
     xlogy,
 )
+from aesara_cas.tensor.extra_ops import (
+    diag,
+    diagonal,
+    hstack,
+    isfinite,
+    repeat,
+    round,
+    split,
+    tensordot,
+    tile,
+    trace,
+    vstack,
+)
 from aesara_cas.tensor.reduction import (
     Reduce,
     all,
@@ -103,32 +129,6 @@ from aesara_cas.tensor.shape import (
     squeeze,
     stack,
     transpose,
-)
-from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor, take
-from aesara_cas.tensor.constructors import (
-    arange,
-    eye,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    zeros,
-    zeros_like,
-)
-from aesara_cas.tensor.einsum import Einsum, einsum
-from aesara_cas.tensor.extra_ops import (
-    diag,
-    diagonal,
-    hstack,
-    isfinite,
-    repeat,
-    round,
-    split,
-    tensordot,
-    tile,
-    trace,
-    vstack,
 )
 from aesara_cas.tensor.sort import (
     argmax,

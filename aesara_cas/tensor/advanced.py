@@ -319,17 +319,24 @@ def _scatter_add(out: np.ndarray, idx: tuple, y: np.ndarray) -> None:
 
 class AdvancedIncSubtensor(Op):
     """A copy of ``x`` with ``y`` added to (``np.add.at``) or written into ``x[index]``
-    for an advanced index."""
+    for an advanced index (``x`` itself updated with ``inplace=True``, which only
+    compilation sets: see :mod:`aesara_cas.tensor.inplace`)."""
 
-    __props__ = ("idx_list", "set_instead_of_inc")
+    __props__ = ("idx_list", "set_instead_of_inc", "inplace")
 
-    def __init__(self, idx_list: tuple, set_instead_of_inc: bool = False):
+    def __init__(self, idx_list: tuple, set_instead_of_inc: bool = False,
+                 inplace: bool = False):
         self.idx_list = idx_list
         self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
         self._freeze()
 
     def __str__(self) -> str:
-        return f"{self.print_name}[{_index_str(self.idx_list)}]"
+        extra = "{inplace}" if self.inplace else ""
+        return f"{self.print_name}{extra}[{_index_str(self.idx_list)}]"
+
+    def with_inplace(self, inplace: bool) -> AdvancedIncSubtensor:
+        return AdvancedIncSubtensor(self.idx_list, self.set_instead_of_inc, inplace)
 
     @property
     def print_name(self) -> str:
@@ -354,7 +361,8 @@ class AdvancedIncSubtensor(Op):
     def perform(self, node, inputs):
         x, y, *rest = inputs
         idx = _numpy_index(self.idx_list, rest)
-        out = np.array(x, copy=True)
+        writable = isinstance(x, np.ndarray) and x.flags.writeable
+        out = x if self.inplace and writable else np.array(x, copy=True)
         y = np.asarray(y)
         try:
             if self.set_instead_of_inc:

@@ -186,18 +186,28 @@ def getitem(x: Any, index: Any) -> Variable:
 
 
 class IncSubtensor(Op):
-    """A copy of ``x`` with ``y`` added to (or written into) ``x[index]``."""
+    """A copy of ``x`` with ``y`` added to (or written into) ``x[index]``.
 
-    __props__ = ("idx_list", "set_instead_of_inc")
+    With ``inplace=True`` (set only by compilation, see
+    :mod:`aesara_cas.tensor.inplace`) ``x``'s own buffer is updated and returned.
+    """
 
-    def __init__(self, idx_list: tuple, set_instead_of_inc: bool = False):
+    __props__ = ("idx_list", "set_instead_of_inc", "inplace")
+
+    def __init__(self, idx_list: tuple, set_instead_of_inc: bool = False,
+                 inplace: bool = False):
         self.idx_list = idx_list
         self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
         self._freeze()
 
     def __str__(self) -> str:
         verb = "set" if self.set_instead_of_inc else "inc"
-        return f"{verb}_subtensor[{_index_str(self.idx_list)}]"
+        extra = "{inplace}" if self.inplace else ""
+        return f"{verb}_subtensor{extra}[{_index_str(self.idx_list)}]"
+
+    def with_inplace(self, inplace: bool) -> IncSubtensor:
+        return IncSubtensor(self.idx_list, self.set_instead_of_inc, inplace)
 
     def make_node(self, x: Any, y: Any, *symbolic: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -213,7 +223,8 @@ class IncSubtensor(Op):
 
     def perform(self, node, inputs):
         x, y, *sym = inputs
-        out = np.array(x, copy=True)
+        writable = isinstance(x, np.ndarray) and x.flags.writeable
+        out = x if self.inplace and writable else np.array(x, copy=True)
         idx = build_index(self.idx_list, sym)
         if self.set_instead_of_inc:
             out[idx] = y

@@ -155,8 +155,9 @@ class WrapperWriter:
                 # A gather (x, idx) or scatter (x, y, idx): a new array, or x updated
                 # in place when x is an intermediate dying here (the donor).
                 x = node.inputs[0]
-                donor = self.obj(x) if len(node.inputs) == 3 and self._donor_ok(
-                    x, i, out, outputs, clients_kind) else "None"
+                donor = self.obj(x) if len(node.inputs) == 3 and (
+                    getattr(node.op, "inplace", False)  # see tensor/inplace.py
+                    or self._donor_ok(x, i, out, outputs, clients_kind)) else "None"
                 args = ", ".join(self.obj(v) for v in node.inputs)
                 lines += self._store(out, f"{fname}({args}, {donor})")
                 self.fresh.add(out)
