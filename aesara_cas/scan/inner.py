@@ -73,22 +73,25 @@ def outer_outputs(fgraph: FunctionGraph, outer_inputs: Sequence[Variable]) -> li
 
 
 class InnerProgram:
-    """The inner graph, rewritten and lowered to the NumPy VM on first use.
+    """The inner graph, rewritten and lowered on first use: to the NumPy VM, or with
+    ``mode="cython"`` to a compiled module (fused kernels, one native call per run).
 
     ``run(values)`` takes one value per inner input and returns the outputs.  A
     lock makes the one-time compilation safe when functions run in threads.
     """
 
-    def __init__(self, fgraph: FunctionGraph):
+    def __init__(self, fgraph: FunctionGraph, mode: str = "numpy"):
         self.fgraph = fgraph
+        self.mode = mode
         self._program: Any = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        return {"fgraph": self.fgraph}  # the lowered program is rebuilt on first use
+        # The lowered program is rebuilt (or loaded from the cache) on first use.
+        return {"fgraph": self.fgraph, "mode": self.mode}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["fgraph"])
+        self.__init__(state["fgraph"], state.get("mode", "numpy"))
 
     def program(self):
         if self._program is None:
@@ -98,7 +101,7 @@ class InnerProgram:
 
                     fg = self.fgraph.clone()
                     rewrite(fg)
-                    self._program = link(fg, "numpy")
+                    self._program = link(fg, self.mode)
         return self._program
 
     def run(self, values: list[Any]) -> list[Any]:
@@ -108,6 +111,8 @@ class InnerProgram:
         """A lean ``run`` for loops: the caller sets NumPy's error state once around
         all steps, and no per-call bookkeeping is repeated."""
         program = self.program()
+        if self.mode != "numpy":
+            return program.run
         base: list[Any] = [None] * program.n_slots
         for i, v in program.constants:
             base[i] = v

@@ -161,17 +161,19 @@ class Scan(Op):
     # Compiled mode ------------------------------------------------------------------
     def for_mode(self, mode: str | None) -> Scan:
         """The op to run in ``mode``: in the compiled mode, a scan whose step the
-        backend can lower runs as one native loop (no Python per step)."""
+        backend can lower runs as one native loop (no Python per step); any other
+        step is compiled once and called once per step."""
         if mode == "numpy":
             return self
         from aesara_cas.scan.c_loop import native_loop
 
-        loop = native_loop(self)
-        if loop is None:
-            return self
         op = Scan(self.fgraph, self.n_seqs, self.n_sitsot, self.n_nitsot, self.n_last,
                   self.n_nonseqs, self.name)
-        object.__setattr__(op, "native", loop)
+        loop = native_loop(self)
+        if loop is not None:
+            object.__setattr__(op, "native", loop)
+        else:  # the step compiled once, called once per step
+            object.__setattr__(op, "inner", InnerProgram(self.fgraph, "cython"))
         return op
 
     # Gradients ----------------------------------------------------------------------
