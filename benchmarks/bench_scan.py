@@ -11,6 +11,7 @@ Cases:
   (of ``sum(x**2)`` with respect to ``a`` and ``u``), compiled and in the NumPy mode,
   against a NumPy Python loop (forward, and a hand-written reverse loop for the
   gradient) and, when importable, PyTensor's ``scan`` and ``jax.lax.scan``;
+* a 1,000-step RNN with 8 units and its gradient against NumPy loops;
 * drawing 1e6 normals with ``RandomStream`` against ``numpy.random.Generator.normal``;
 * the log-density and its gradient of a hierarchical normal model (8 groups, 1,000
   observations) against a hand-written NumPy version.
@@ -149,6 +150,48 @@ def bench_recurrence(repeat: int) -> None:
             median_time(lambda: jg(a_val, u_np)[1].block_until_ready(), repeat), ref_g)
 
 
+def bench_rnn(repeat: int) -> None:
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+
+    print("1,000-step RNN h_t = tanh(W h_{t-1} + x_t), 8 units: value and gradient wrt W")
+    rng = np.random.default_rng(0)
+    Wv = rng.normal(size=(8, 8)) * 0.3
+    xv = rng.normal(size=(1000, 8))
+
+    def numpy_rnn(W):
+        h = np.zeros(8)
+        hs = np.empty_like(xv)
+        for t in range(len(xv)):
+            h = np.tanh(W @ h + xv[t])
+            hs[t] = h
+        return hs
+
+    def numpy_rnn_grad(W):
+        hs = numpy_rnn(W)
+        gW = np.zeros_like(W)
+        lam = np.zeros(8)
+        for t in range(len(xv) - 1, -1, -1):
+            d = (1.0 + lam) * (1.0 - hs[t] ** 2)
+            gW += np.outer(d, hs[t - 1] if t > 0 else np.zeros(8))
+            lam = W.T @ d
+        return hs.sum(), gW
+
+    ref = median_time(lambda: numpy_rnn_grad(Wv), repeat)
+    row("NumPy Python loop (forward + reverse)", ref)
+    W = at.dmatrix("W")
+    xs = at.dmatrix("xs")
+    hs, _ = ac.scan(lambda x, h: at.tanh(at.dot(W, h) + x), sequences=xs,
+                    outputs_info=at.zeros(8))
+    out = [hs.sum(), ac.grad(hs.sum(), W)]
+    want = numpy_rnn_grad(Wv)
+    for mode in ("cython", "numpy"):
+        f = ac.function([W, xs], out, mode=mode)
+        got = f(Wv, xv)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-12)
+        row(f"aesara_cas {mode}", median_time(lambda f=f: f(Wv, xv), repeat), ref)
+
+
 # Random draws --------------------------------------------------------------------------
 
 def bench_normals(repeat: int) -> None:
@@ -221,6 +264,7 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 3 if args.quick else REPEATS
     bench_recurrence(repeat)
+    bench_rnn(repeat)
     bench_normals(repeat)
     bench_hierarchical(repeat)
 
