@@ -130,6 +130,12 @@ def test_singular_inverse_and_triangular_solve_raise():
     g = ac.function([G, b], la.solve_triangular(G, b, lower=True), mode="numpy")
     with pytest.raises(np.linalg.LinAlgError, match="solve_triangular: singular"):
         g(np.array([[1.0, 0.0], [2.0, 0.0]]), np.ones(2))
+    h = ac.function([G, b], [la.solve(G, b, assume_a="sym"), la.solve(G, b, assume_a="pos")],
+                    mode="numpy")
+    with pytest.raises(np.linalg.LinAlgError, match="solve: Singular"):
+        h(np.zeros((2, 2)), np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError, match="solve: the matrix is not positive"):
+        h(-np.eye(2), np.ones(2))
 
 
 def test_build_time_shape_errors():

@@ -68,3 +68,12 @@ def solve_positive(a: np.ndarray, b: np.ndarray, lower: bool, what: str) -> np.n
     _check(info, what, "the matrix is not positive definite (its leading minor of order "
                        "{info} is not)")
     return x
+
+
+def solve_symmetric(a: np.ndarray, b: np.ndarray, lower: bool, what: str) -> np.ndarray:
+    """``a x = b`` for one symmetric ``a`` (Bunch-Kaufman, ``sysv``), reading its ``lower``
+    (or upper) triangle."""
+    sysv = _routine("sysv", a.dtype.name)
+    _, _, x, info = sysv(a, b, lower=lower)
+    _check(info, what, "Singular matrix (D[{info}, {info}] is zero)")
+    return x

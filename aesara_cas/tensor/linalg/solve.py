@@ -105,9 +105,11 @@ class Solve(LinalgOp):
         a, b = inputs
         dtype = node.outputs[0].dtype
         a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
-        if _check_system(a, b, self) and self.assume_a != "sym":
+        if _check_system(a, b, self):
             if self.assume_a == "gen":
                 return [lapack.solve_general(a, b, self.name)]
+            if self.assume_a == "sym":
+                return [lapack.solve_symmetric(a, b, self.lower, self.name)]
             return [lapack.solve_positive(a, b, self.lower, self.name)]
         vector = b.ndim == 1
         a, b = _as_columns(a, b, self)
