@@ -136,6 +136,10 @@ def test_singular_inverse_and_triangular_solve_raise():
         h(np.zeros((2, 2)), np.ones(2))
     with pytest.raises(np.linalg.LinAlgError, match="solve: the matrix is not positive"):
         h(-np.eye(2), np.ones(2))
+    X = at.dtensor3("X")
+    batched = ac.function([X], [la.cholesky(X), la.inv(X)], mode="numpy")
+    with pytest.raises(np.linalg.LinAlgError, match="cholesky: .*not positive definite"):
+        batched(np.stack([np.eye(2), -np.eye(2)]))
 
 
 def test_build_time_shape_errors():
