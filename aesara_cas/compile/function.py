@@ -113,6 +113,9 @@ class Function:
             else:
                 self._positions[v.name] = i
 
+    #: Call and step times when compiled with ``profile=True`` (else None).
+    profile = None
+
     def __reduce__(self):
         from aesara_cas.compile.pickling import function_state, restore_function
 
@@ -192,6 +195,7 @@ def function(
     givens: Mapping | None = None,
     name: str | None = None,
     rules: Any = None,
+    profile: bool = False,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs``.
 
@@ -214,6 +218,9 @@ def function(
         User rewrite rules (``ac.rule(...)`` or relations), run with the standard
         sets on the compiled graph; what they produce is not undone by the standard
         sets (see ``docs/rules.md``).
+    profile
+        ``True`` times every call and every step of the program in ``f.profile``
+        (``print(f.profile)`` shows a table; see :class:`~aesara_cas.compile.profiling.Profile`).
 
     Notes
     -----
@@ -260,12 +267,12 @@ def function(
         if for_mode is not None:
             node.op = for_mode(mode)
     insert_inplace(fgraph)  # scatters into intermediates nothing else reads: no copy
-    return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode)
+    return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode, profile)
 
 
 def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: list,
              fgraph: FunctionGraph, shared_inputs: list, name: str | None,
-             mode: str | None) -> Function:
+             mode: str | None, profile: bool = False) -> Function:
     """The callable for a rewritten graph: link it for ``mode`` and wrap it."""
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native
@@ -275,6 +282,11 @@ def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: li
     attach = getattr(program, "attach", None)
     if attach is not None:
         attach(fn)
+    if profile:
+        from aesara_cas.compile.profiling import attach_profile
+
+        attach_profile(fn, program)
+        cls = type(fn)
     if upd:
         # Read, compute and write back as one step with respect to other threads.
         touched = {id(v): v for v in shared_inputs}

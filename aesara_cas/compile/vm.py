@@ -8,6 +8,7 @@ memory follows the live values, not the whole graph.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,8 @@ class NumPyProgram:
             outs = [slot_of(o) for o in node.outputs]
             self.steps.append((node.op.perform, node, ins, outs, frees[step]))
         self.output_slots = [slot_of(o) for o in fgraph.outputs]
+        #: A Profile collecting per-step times, or None (see compile/profiling.py).
+        self.profile = None
         self.n_slots = len(slot)
         self.constants = constants
 
@@ -81,8 +84,11 @@ class NumPyProgram:
             storage[i] = v
         for i, v in zip(self.input_slots, values):
             storage[i] = v
+        profile = self.profile
         with np.errstate(all="ignore"):
-            for perform, node, ins, outs, frees in self.steps:
+            for k, (perform, node, ins, outs, frees) in enumerate(self.steps):
+                if profile is not None:
+                    start = perf_counter()
                 try:
                     results = perform(node, [storage[i] for i in ins])
                 except (ValueError, TypeError, IndexError) as err:
@@ -97,4 +103,11 @@ class NumPyProgram:
                     storage[i] = r
                 for i in frees:
                     storage[i] = None
+                if profile is not None:
+                    profile.step_times[k] += perf_counter() - start
+                    profile.step_calls[k] += 1
         return [storage[i] for i in self.output_slots]
+
+    def step_labels(self) -> list[str]:
+        """What each step computes, for profiles."""
+        return [f"{node.op} -> {node.outputs[0].type}" for _, node, _, _, _ in self.steps]

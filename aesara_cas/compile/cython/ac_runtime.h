@@ -652,7 +652,38 @@ static int ac_pyint(PyObject *obj, void *dst, int typenum) {
  * "while computing ..." to ValueError/TypeError/IndexError/ArithmeticError.   */
 
 static int ac_step = -1;
-static inline void ac_set_step(int s) { ac_step = s; }
+
+/* Profiles (functions compiled with profile=True): the time between two step
+ * changes is charged to the step that was running.  The buffers belong to the
+ * caller's Profile; NULL (the default) costs one test per step.              */
+static double *ac_prof_time = NULL;
+static long long *ac_prof_count = NULL;
+static int ac_prof_n = 0;
+static double ac_prof_start = 0.0;
+
+static inline double ac_clock(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void ac_profile_attach(double *times, long long *counts, int n) {
+    ac_prof_time = times;
+    ac_prof_count = counts;
+    ac_prof_n = n;
+}
+
+static inline void ac_set_step(int s) {
+    if (ac_prof_time != NULL) {
+        double now = ac_clock();
+        if (ac_step >= 0 && ac_step < ac_prof_n) {
+            ac_prof_time[ac_step] += now - ac_prof_start;
+            ac_prof_count[ac_step] += 1;
+        }
+        ac_prof_start = now;
+    }
+    ac_step = s;
+}
 static inline int ac_get_step(void) { return ac_step; }
 
 typedef struct {

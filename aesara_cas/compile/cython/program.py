@@ -65,6 +65,10 @@ class CythonProgram:
         fn._ac_state = state
         fn._cython_program = self
 
+    def step_labels(self) -> list[str]:
+        """What each step of the module computes (for profiles and error notes)."""
+        return list(self.state[P_LABELS])
+
     def run(self, values: list) -> list:
         try:
             return self.module.run(self.state, list(values))

@@ -49,6 +49,7 @@ cdef extern from "ac_runtime.h":
     int NPY_UINT32, NPY_UINT64, NPY_FLOAT16, NPY_FLOAT32, NPY_FLOAT64
     void ac_set_step(int step)
     int ac_get_step()
+    void ac_profile_attach(double *times, long long *counts, int n)
     object ac_box(void *src, int typenum, int nd)
     int ac_read(object obj, void *dst, int typenum) except -1
     object ac_result(object obj, int typenum, int nd)
