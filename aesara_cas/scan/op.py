@@ -172,8 +172,10 @@ class Scan(Op):
         loop = native_loop(self)
         if loop is not None:
             object.__setattr__(op, "native", loop)
-        else:  # the step compiled once, called once per step
-            object.__setattr__(op, "inner", InnerProgram(self.fgraph, "cython"))
+        else:  # the step compiled once (now, with the function), called once per step
+            inner = InnerProgram(self.fgraph, "cython")
+            inner.program()
+            object.__setattr__(op, "inner", inner)
         return op
 
     # Gradients ----------------------------------------------------------------------
