@@ -212,15 +212,15 @@ class RandomVariable(Op):
         draw = np.asarray(draw, dtype=self.dist.dtype)
         return [gen, draw]
 
-    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        raise NotImplementedError
-
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False, False] for _ in node.inputs]
 
     def L_op(self, node: Apply, inputs: list, outputs: list, output_grads: list) -> list:
         """Draws are not differentiable functions of their parameters here."""
         return [None] * len(inputs)
+
+    def R_op(self, node: Apply, inputs: list, eval_points: list) -> list:
+        return [None, None]
 
 
 def constant_entries(size: Variable) -> list:

@@ -15,7 +15,8 @@ the steps; *carried* states (shared variables the step updates, random generator
 keep only their last value.
 
 ``perform`` runs the inner graph once per step (see :mod:`aesara_cas.scan.inner`);
-the compiled mode may replace it with one native loop (:mod:`aesara_cas.scan.c_loop`).
+in the compiled mode a scalar step becomes one native loop
+(:mod:`aesara_cas.scan.c_loop`) and any other step is compiled once.
 The gradient is another scan running backwards over the steps
 (:mod:`aesara_cas.scan.grad`).
 """
