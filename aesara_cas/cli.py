@@ -110,6 +110,10 @@ def run_expression(args: argparse.Namespace) -> int:
         g = ac.grad(cost, names[gname], disconnected_inputs="ignore")
         label = f"d/d{gname}" if simplified.ndim == 0 else f"d(sum)/d{gname}"
         print(f"gradient {label}: {ac.pprint(g)}")
+    if args.latex:
+        print(f"latex: {ac.latex(expr)}")
+        if simplified is not expr:
+            print(f"latex (simplified): {ac.latex(simplified)}")
     for v in used:
         n_elements = lengths[v.name] ** sum(s is None for s in v.type.shape)
         if n_elements > MAX_ELEMENTS:
@@ -119,10 +123,19 @@ def run_expression(args: argparse.Namespace) -> int:
             )
     rng = np.random.default_rng(args.seed)
     values = [random_value(v, rng, lengths[v.name]) for v in used]
-    f = ac.function(used, expr, mode=args.mode)
+    f = ac.function(used, expr, mode=args.mode, profile=args.profile)
+    if args.dot:
+        try:
+            with open(args.dot, "w", encoding="utf-8") as out:
+                out.write(ac.to_dot(f))
+        except OSError as err:
+            raise CLIError(f"--dot {args.dot!r}: cannot write: {err.strerror}") from None
+        print(f"graph of the compiled function written to {args.dot} (Graphviz DOT)")
     for v, val in zip(used, values):
         print(f"input {v.name} = {np.array2string(np.asarray(val), precision=6)}")
     print(f"result = {np.array2string(np.asarray(f(*values)), precision=6)}")
+    if args.profile:
+        _section("profile", str(f.profile))
     return 0
 
 
@@ -152,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how to evaluate (default: numpy; cython compiles a native module)")
     p.add_argument("--size", type=int, default=4, help="length of unknown dimensions (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
+    p.add_argument("--latex", action="store_true",
+                   help="also print the expression (and its simplified form) as LaTeX")
+    p.add_argument("--dot", metavar="FILE",
+                   help="write the compiled function's graph to FILE as Graphviz DOT text")
+    p.add_argument("--profile", action="store_true",
+                   help="print the time of each step of the evaluation")
     return p
 
 
