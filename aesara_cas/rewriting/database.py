@@ -1,6 +1,6 @@
-"""Named rule sets and the order they run in.
+"""Named rule sets and how they run.
 
-The standard database has three sets, run in this order:
+The standard database has three sets:
 
 ``canonicalize``
     :mod:`aesara_cas.rules.algebra`: one normal form per expression (flattened,
@@ -13,7 +13,10 @@ The standard database has three sets, run in this order:
     :mod:`aesara_cas.rules.specialize`: cheaper ops for the backend (``sqr``,
     ``sqrt``, division, ``dot``, GEMM).
 
-User rules (``rules=[...]``) run last, in a set of their own named ``user``.
+User rules (``rules=[...]``) form a set of their own named ``user``.  The user's
+rules, ``canonicalize`` and ``stabilize`` run together to one fixpoint (the user's
+rules first where several match a node); the sets of :data:`LAST_SETS`
+(``specialize``) run afterwards (see :func:`aesara_cas.rewriting.plan`).
 Each rule module declares its rules in a module-level list ``RULES``; the
 database reads those lists explicitly (nothing registers itself on import).
 Constant folding and merging of equal sub-graphs are built-in passes that run

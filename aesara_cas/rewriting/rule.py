@@ -160,8 +160,9 @@ class Rule:
     normalize
         Whether the pattern also matches in every spelling the engine treats as
         equal, and (for a term ``rhs``) inside a longer sum or product.  ``None``
-        (the default): yes for user rules (``rules=[...]``), no for the standard
-        sets, which are written against the canonical forms.
+        (the default): yes for an ``lhs`` written with wilds, and for user rules
+        (``rules=[...]``); no for etuple patterns of the standard sets, which are
+        written against the canonical forms.
 
     Raises
     ------
@@ -180,6 +181,8 @@ class Rule:
         if where is not None and not callable(where):
             raise TypeError(
                 f"rule {label!r}: where must be a function of the bindings, got {where!r}")
+        if normalize is None and isinstance(lhs, Variable):
+            normalize = True  # written as math: meant up to the engine's equalities
         lhs = _check_lhs(lhs, label)
         rhs_is_function = _is_function(rhs)
         if not rhs_is_function:
