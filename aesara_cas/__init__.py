@@ -11,14 +11,14 @@
 from aesara_cas import tensor
 from aesara_cas.compile.function import Function, function
 from aesara_cas.compile.shared import SharedVariable, shared
+from aesara_cas.dot import to_dot
 from aesara_cas.gradient import grad, hessian, jacobian, jvp
 from aesara_cas.gradient_check import verify_grad
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.ifelse import ifelse
+from aesara_cas.latex import latex
 from aesara_cas.logic.mirror import etuplize
 from aesara_cas.logprob import logprob
-from aesara_cas.dot import to_dot
-from aesara_cas.latex import latex
-from aesara_cas.ifelse import ifelse
 from aesara_cas.printing import dprint, pprint
 from aesara_cas.random import RandomStream
 from aesara_cas.rewriting import rule, simplify, wild
