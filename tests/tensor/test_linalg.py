@@ -172,13 +172,26 @@ def test_static_shapes_and_dtypes():
     assert la.norm(at.dmatrix(), axis=1, keepdims=True).ndim == 2
 
 
-def test_infer_shape_does_not_need_the_values():
-    A, B = at.dtensor3("A"), at.dmatrix("B")
-    x = la.solve(A, B)
-    f = ac.function([A, B], at.shape(x), mode="numpy")
-    np.testing.assert_array_equal(f(BATCH, RHS), [3, N, 2])
-    shapes = [la.Solve().infer_shape(x.owner, [(3, N, N), (N, 2)])]
-    assert len(shapes[0][0]) == 3
+def test_infer_shape_of_every_op_matches_the_result():
+    syms = _symbols()
+    outs = _forward(*syms)
+    nodes = list(dict.fromkeys(o.owner for o in outs if o.owner is not None and isinstance(
+        o.owner.op, la.LinalgOp)))
+    nodes += [la.qr(syms[5], "complete")[0].owner, la.qr(syms[5], "r").owner,
+              la.svd(syms[5])[0].owner, la.tril(syms[0]).owner, la.diag_embed(syms[3]).owner]
+    shape_exprs, actual, labels = [], [], []
+    for node in nodes:
+        in_shapes = [tuple(at.shape(i)[k] for k in range(i.ndim)) for i in node.inputs]
+        for out, shp in zip(node.outputs, node.op.infer_shape(node, in_shapes)):
+            shape_exprs.append(at.stack([at.as_tensor_variable(d) for d in shp])
+                               if shp else at.constant(np.zeros(0, dtype="int64")))
+            actual.append(at.shape(out))
+            labels.append(f"{node.op} output {out.index}")
+    f = ac.function(syms, shape_exprs + actual, mode="numpy")
+    values = f(*ARGS)
+    half = len(shape_exprs)
+    for k, (inferred, real) in enumerate(zip(values[:half], values[half:])):
+        np.testing.assert_array_equal(inferred, real, err_msg=labels[k])
 
 
 @settings(max_examples=10)
@@ -227,6 +240,9 @@ GRAD_CASES = {
     "norm_nuc": (lambda a: la.norm(a, "nuc"), [RECT]),
     "norm_1": (lambda a: la.norm(a, 1), [RECT]),
     "norm_p": (lambda a: la.norm(a, 3), [VEC]),
+    "triangular_parts": (lambda a: la.tril(a, -1) * 2 + la.triu(a) ** 2, [GEN]),
+    "diagonal": (lambda a: la.diagonal(a) ** 2, [BATCH]),
+    "diag_embed": (lambda v: la.diag_embed(v) ** 2, [VEC]),
 }
 
 

@@ -173,6 +173,12 @@ def _min_len(m: int | None, n: int | None) -> int | None:
     return None if m is None or n is None else min(m, n)
 
 
+def _symbolic_min(m, n):
+    from aesara_cas.tensor.elemwise import minimum
+
+    return minimum(m, n)
+
+
 class QR(LinalgOp):
     """``np.linalg.qr`` with ``mode`` ``"reduced"`` (``Q, R``), ``"complete"`` or ``"r"``
     (``R`` only)."""
@@ -202,6 +208,14 @@ class QR(LinalgOp):
         with self.errors():
             out = np.linalg.qr(np.asarray(a, dtype=node.outputs[0].dtype), mode=self.mode)
         return [out] if self.mode == "r" else list(out)
+
+    def infer_shape(self, node, input_shapes):
+        (s,) = input_shapes
+        *batch, m, n = s
+        batch = tuple(batch)
+        k = m if self.mode == "complete" else _symbolic_min(m, n)
+        r = batch + (k, n)
+        return [r] if self.mode == "r" else [batch + (m, k), r]
 
     def L_op(self, node, inputs, outputs, output_grads):
         from aesara_cas.tensor.linalg.grads import qr_L_op
@@ -244,6 +258,16 @@ class SVD(LinalgOp):
             out = np.linalg.svd(np.asarray(a, dtype=node.outputs[0].dtype),
                                 full_matrices=self.full_matrices, compute_uv=self.compute_uv)
         return list(out) if self.compute_uv else [out]
+
+    def infer_shape(self, node, input_shapes):
+        (s,) = input_shapes
+        *batch, m, n = s
+        batch = tuple(batch)
+        k = _symbolic_min(m, n)
+        if not self.compute_uv:
+            return [batch + (k,)]
+        ku, kv = (m, n) if self.full_matrices else (k, k)
+        return [batch + (m, ku), batch + (k,), batch + (kv, n)]
 
     def L_op(self, node, inputs, outputs, output_grads):
         from aesara_cas.tensor.linalg.grads import svd_L_op
