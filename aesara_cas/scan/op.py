@@ -162,18 +162,21 @@ class Scan(Op):
     # Compiled mode ------------------------------------------------------------------
     def for_mode(self, mode: str | None) -> Scan:
         """The op to run in ``mode``: in the compiled mode, a scan whose step the
-        backend can lower runs as one native loop (no Python per step); any other
-        step is compiled once and called once per step."""
+        backend can lower runs as one native loop (no Python per step); another step
+        is compiled once and called once per step, unless it carries shared or
+        generator states (those keep the NumPy VM)."""
         if mode == "numpy":
             return self
         from aesara_cas.scan.c_loop import native_loop
 
+        loop = native_loop(self)
+        if loop is None and self.n_last:
+            return self
         op = Scan(self.fgraph, self.n_seqs, self.n_sitsot, self.n_nitsot, self.n_last,
                   self.n_nonseqs, self.name)
-        loop = native_loop(self)
         if loop is not None:
             object.__setattr__(op, "native", loop)
-        else:  # the step compiled once (now, with the function), called once per step
+        else:  # compiled now, with the function, not at the first call
             inner = InnerProgram(self.fgraph, "cython")
             inner.program()
             object.__setattr__(op, "inner", inner)
