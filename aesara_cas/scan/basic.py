@@ -163,6 +163,9 @@ def scan(
     inits = [i for i in infos if i is not None]
     st_ph = [placeholder(i) for i in inits]
     non_ph = [placeholder(v) for v in nonseqs]
+    # Variables that exist before the step is built are read by the loop, not rebuilt
+    # in it (a draw made outside stays one draw).
+    start = _ids_now()
     result = fn(*seq_ph, *st_ph, *non_ph)
     outs, user_updates = _step_results(result)
     if not explicit_infos:
@@ -206,7 +209,7 @@ def scan(
         carried[target] = _tensor(expr, f"the update of {target!r}")
     bound = seq_ph + st_ph + non_ph
     while True:
-        free = free_variables(st_outs + nt_outs + list(carried.values()), bound)
+        free = free_variables(st_outs + nt_outs + list(carried.values()), bound, start)
         new = [v for v in free if getattr(v, "default_update", None) is not None
                and v not in carried]
         if not new:
@@ -217,7 +220,7 @@ def scan(
     inner_outs = st_outs + nt_outs + list(carried.values())
     if last_ph:
         inner_outs = clone_replace(inner_outs, last_ph)
-    implicit = free_variables(inner_outs, bound + list(last_ph.values()))
+    implicit = free_variables(inner_outs, bound + list(last_ph.values()), start)
     inner_inputs = seq_ph + st_ph + list(last_ph.values()) + non_ph + implicit
     fgraph = make_inner_graph(inner_inputs, inner_outs)
     op = Scan(fgraph, len(seqs), len(st_outs), len(nt_outs), len(carried),
@@ -231,6 +234,11 @@ def scan(
     if len(results) == 1:
         return results[0], updates
     return results, updates
+
+
+def _ids_now() -> int:
+    """The id the next variable will get (ids only grow)."""
+    return TensorType("float64", ()).make_variable().id + 1
 
 
 def _step_output(o: Any, k: int) -> Variable:

@@ -15,17 +15,33 @@ from typing import Any
 
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.graph.traversal import clone_replace, graph_inputs
+from aesara_cas.graph.traversal import clone_replace
 
 
-def free_variables(outputs: Sequence[Variable], bound: Sequence[Variable] = ()) -> list[Variable]:
-    """The non-constant graph inputs of ``outputs`` that are not in ``bound``, in a
-    stable order (by creation)."""
+def free_variables(outputs: Sequence[Variable], bound: Sequence[Variable] = (),
+                   created_from: int | None = None) -> list[Variable]:
+    """The variables ``outputs`` read from outside: non-constant graph inputs not in
+    ``bound``, in a stable order (by creation).
+
+    With ``created_from`` (a variable id), variables made before it (they existed
+    before a step function was called) are outside values too, even when computed:
+    a loop reads them, it does not recompute them at every step.
+    """
     bound_ids = {id(b) for b in bound}
-    free = [
-        v for v in graph_inputs(list(outputs))
-        if not isinstance(v, Constant) and id(v) not in bound_ids
-    ]
+    seen: set[int] = set()
+    free: list[Variable] = []
+    stack = list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if id(v) in bound_ids or isinstance(v, Constant):
+            continue
+        if v.owner is None or (created_from is not None and v.id < created_from):
+            free.append(v)
+        else:
+            stack.extend(v.owner.inputs)
     free.sort(key=lambda v: v.id)
     return free
 

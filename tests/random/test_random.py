@@ -131,3 +131,17 @@ def test_bad_input():
     f = ac.function([], srng.bernoulli(1.5, size=(2,)), mode="numpy")
     with pytest.raises(ValueError, match="bernoulli"):
         f()
+
+
+def test_a_draw_read_inside_a_loop_advances_too():
+    srng = ac.RandomStream(11)
+    z = srng.normal(size=())
+    out, _ = ac.scan(lambda acc: acc + z, outputs_info=at.constant(0.0), n_steps=3)
+    f = ac.function([], out, mode="numpy")
+    a, b = f(), f()
+    np.testing.assert_allclose(a, a[0] * np.arange(1, 4))
+    assert a[0] != b[0]
+    # An explicit update wins over the default one.
+    rng = z.owner.inputs[0]
+    frozen = ac.function([], out, mode="numpy", updates={rng: rng})
+    np.testing.assert_array_equal(frozen(), frozen())
