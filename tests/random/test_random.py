@@ -145,3 +145,13 @@ def test_a_draw_read_inside_a_loop_advances_too():
     rng = z.owner.inputs[0]
     frozen = ac.function([], out, mode="numpy", updates={rng: rng})
     np.testing.assert_array_equal(frozen(), frozen())
+
+
+def test_draws_copy_the_generator():
+    from aesara_cas.random.op import copy_generator
+
+    for gen in (np.random.default_rng(5), np.random.Generator(np.random.MT19937(5))):
+        twin = copy_generator(gen)
+        first = twin.normal(size=3)
+        np.testing.assert_array_equal(gen.normal(size=3), first)
+        assert type(twin.bit_generator) is type(gen.bit_generator)
