@@ -29,6 +29,15 @@ def _scalar_ok(var: Variable) -> bool:
     return isinstance(t, TensorType) and t.ndim == 0 and scalar_c.supported(t.dtype)
 
 
+def _value_ok(var: Variable) -> bool:
+    """A 0-d value, or a vector (all vectors of a step have one length, checked when
+    the loop runs)."""
+    from aesara_cas.compile.cython import scalar_c
+
+    t = var.type
+    return isinstance(t, TensorType) and t.ndim in (0, 1) and scalar_c.supported(t.dtype)
+
+
 def _node_lines(node, names: dict, k: int) -> list[str] | None:
     """C statements computing the element-wise ``node`` (``None`` if not expressible)."""
     from aesara_cas.compile.cython import scalar_c
@@ -65,19 +74,26 @@ def _node_lines(node, names: dict, k: int) -> list[str] | None:
 
 def loop_source(op, fgraph) -> str | None:
     """The module text of the native loop for ``op`` (step ``fgraph``, rewritten), or
-    ``None`` when the step cannot be lowered."""
+    ``None`` when the step cannot be lowered.
+
+    Values are scalars or vectors of one common length ``M``: scalar work runs once
+    per step, vector work in an inner loop over ``M`` elements.  Vector states are
+    read from the row the previous step stored.
+    """
     from aesara_cas.compile.cython import scalar_c
     from aesara_cas.compile.cython.kernel_base import POW_ERROR
     from aesara_cas.compile.cython.wrapper import HEADER, RUNTIME_DECLS
 
     ns, nst, nnt, nl = op.n_seqs, op.n_sitsot, op.n_nitsot, op.n_last
-    if not all(_scalar_ok(v) for v in list(fgraph.inputs) + list(fgraph.outputs)):
+    ins, outs = fgraph.inputs, fgraph.outputs
+    if not all(_value_ok(v) for v in list(ins) + list(outs)):
         return None
+    if not all(_scalar_ok(v) for v in ins[ns + nst:ns + nst + nl]):
+        return None  # carried states keep one value: scalars only
     names: dict[Variable, str] = {}
-    decls, body = [], []
-    ins = fgraph.inputs
+    is_vec: dict[Variable, bool] = {v: v.ndim == 1 for v in ins}
+    decls: list[str] = []
     ct = scalar_c.CTYPES
-
     slot = itertools.count()
 
     def data() -> str:
@@ -87,61 +103,96 @@ def loop_source(op, fgraph) -> str | None:
         d = ins[i].dtype
         decls.append(f"const {ct[d]} *q{i} = (const {ct[d]} *){data()};")
         decls.append(f"const ptrdiff_t k{i} = (ptrdiff_t){data()};")
+        if is_vec[ins[i]]:
+            decls.append(f"const ptrdiff_t c{i} = (ptrdiff_t){data()};")
+            names[ins[i]] = f"q{i}[t * k{i} + e * c{i}]"
+        else:
+            names[ins[i]] = f"q{i}[t * k{i}]"
     for j in range(nst + nl):
-        d = ins[ns + j].dtype
-        decls.append(f"{ct[d]} x{j} = *(const {ct[d]} *){data()};")
-    for k in range(len(ins) - ns - nst - nl):
-        d = ins[ns + nst + nl + k].dtype
-        decls.append(f"const {ct[d]} p{k} = *(const {ct[d]} *){data()};")
-    for m, out in enumerate(fgraph.outputs[:nst + nnt]):
+        v = ins[ns + j]
+        d = v.dtype
+        if is_vec[v]:
+            decls.append(f"const {ct[d]} *x{j} = (const {ct[d]} *){data()};")
+            names[v] = f"x{j}[e]"
+        else:
+            decls.append(f"{ct[d]} x{j} = *(const {ct[d]} *){data()};")
+            names[v] = f"x{j}"
+    for k, v in enumerate(ins[ns + nst + nl:]):
+        d = v.dtype
+        if is_vec[v]:
+            decls.append(f"const {ct[d]} *p{k} = (const {ct[d]} *){data()};")
+            names[v] = f"p{k}[e]"
+        else:
+            decls.append(f"const {ct[d]} p{k} = *(const {ct[d]} *){data()};")
+            names[v] = f"p{k}"
+    for m, out in enumerate(outs[:nst + nnt]):
         decls.append(f"{ct[out.dtype]} *o{m} = ({ct[out.dtype]} *){data()};")
-    for i in range(ns):
-        names[ins[i]] = f"q{i}[t * k{i}]"
-    for j in range(nst + nl):
-        names[ins[ns + j]] = f"x{j}"
-    for k in range(len(ins) - ns - nst - nl):
-        names[ins[ns + nst + nl + k]] = f"p{k}"
+    scalar_body: list[str] = []
+    vector_body: list[str] = []
     for k, node in enumerate(fgraph.toposort()):
         if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+            return None
+        out = node.outputs[0]
+        if not _value_ok(out):
             return None
         for v in node.inputs:
             if v not in names:
                 if not (isinstance(v, Constant) and _scalar_ok(v)):
                     return None
                 names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
-        if not _scalar_ok(node.outputs[0]):
+                is_vec[v] = False
+        vec = any(is_vec[v] for v in node.inputs)
+        if vec != (out.ndim == 1):
             return None
         lines = _node_lines(node, names, k)
         if lines is None:
             return None
-        body += lines
-        names[node.outputs[0]] = f"u{k}"
-    outs = fgraph.outputs
+        (vector_body if vec else scalar_body).extend(lines)
+        names[out] = f"u{k}"
+        is_vec[out] = vec
     for v in outs:
         if v not in names:
-            if not isinstance(v, Constant):
+            if not (isinstance(v, Constant) and _scalar_ok(v)):
                 return None
             names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
-    stores = [f"o{m}[t] = {names[outs[m]]};" for m in range(nst + nnt)]
-    # New states are read from the step's results before any state is overwritten.
-    nxt = [f"const {ct[outs[j if j < nst else nnt + j].dtype]} n{j} = "
-           f"{names[outs[j if j < nst else nnt + j]]};" for j in range(nst + nl)]
-    assign = [f"x{j} = n{j};" for j in range(nst + nl)]
+            is_vec[v] = False
+    for j in range(nst):  # a vector state's new value is a vector (its type says so)
+        if is_vec[ins[ns + j]] != is_vec[outs[j]]:
+            return None
+    stacked = range(nst + nnt)
+    vector_body += [f"o{m}[t * M + e] = {names[outs[m]]};" for m in stacked if is_vec[outs[m]]]
+    stores = [f"o{m}[t] = {names[outs[m]]};" for m in stacked if not is_vec[outs[m]]]
+
+    def new_value(j: int) -> Variable:
+        return outs[j if j < nst else nnt + j]
+
+    # New scalar states are read from the step's results before any is overwritten.
+    scalar_states = [j for j in range(nst + nl) if not is_vec[ins[ns + j]]]
+    nxt = [f"const {ct[new_value(j).dtype]} n{j} = {names[new_value(j)]};"
+           for j in scalar_states]
+    assign = [f"x{j} = n{j};" for j in scalar_states]
+    assign += [f"x{j} = o{j} + t * M;" for j in range(nst) if is_vec[ins[ns + j]]]
     finals = [f"*({ct[ins[ns + nst + c].dtype]} *){data()} = x{nst + c};" for c in range(nl)]
+    step = list(scalar_body)
+    if vector_body:
+        step += ["for (long long e = 0; e < M; e++) {"]
+        step += [f"    {line}" for line in vector_body] + ["}"]
+    step += stores + nxt + assign
     loop = (
-        "static int ac_scan_loop(size_t addrs, long long n) {\n"
+        "static int ac_scan_loop(size_t addrs, long long n, long long M) {\n"
         "    const size_t *A = (const size_t *)addrs;\n    int ac_err = 0;\n"
         + "".join(f"    {d}\n" for d in decls)
         + "    for (long long t = 0; t < n; t++) {\n"
-        + "".join(f"        {line}\n" for line in body + stores + nxt + assign)
+        + "".join(f"        {line}\n" for line in step)
         + "    }\n"
         + "".join(f"    {line}\n" for line in finals)
+        + "    (void)M;\n"
         + f"    if (ac_err) {{\n        PyErr_SetString(PyExc_ValueError, \"{POW_ERROR}\");\n"
         + "        return -1;\n    }\n    return 0;\n}\n"
     )
     # Most steps need only <math.h>: a module without the backend's runtime header
     # builds in a fifth of the time.  Steps calling the runtime's helpers include it.
-    if "ac_" in "".join(body).replace("ac_err", ""):
+    if "ac_" in "".join(scalar_body + vector_body).replace("ac_err", ""):
         prelude, decl_text, init = '#include "ac_runtime.h"\n', RUNTIME_DECLS, "\n_import_array()\n"
     else:
         prelude, decl_text, init = _TYPEDEFS, "", ""
@@ -149,10 +200,10 @@ def loop_source(op, fgraph) -> str | None:
         HEADER + decl_text
         + 'cdef extern from *:\n    """\n' + (prelude + loop).replace("\\", "\\\\")
         + '    """\n'
-        + "    int ac_scan_loop(size_t addrs, long long n) except -1\n"
+        + "    int ac_scan_loop(size_t addrs, long long n, long long M) except -1\n"
         + init
-        + "\ndef loop(size_t addrs, long long n):\n"
-        + "    ac_scan_loop(addrs, n)\n"
+        + "\ndef loop(size_t addrs, long long n, long long M):\n"
+        + "    ac_scan_loop(addrs, n, M)\n"
     )
 
 
@@ -189,6 +240,10 @@ class NativeLoop:
         self.nonseq_dtypes = [v.dtype for v in ins[ns + nst + nl:]]
         self.out_dtypes = [t.dtype for t in op.out_types]
         self.n_stacked = op.n_sitsot + op.n_nitsot
+        self.seq_vec = [v.ndim == 1 for v in ins[:ns]]
+        self.state_vec = [v.ndim == 1 for v in ins[ns:ns + nst + nl]]
+        self.nonseq_vec = [v.ndim == 1 for v in ins[ns + nst + nl:]]
+        self.out_vec = [t.ndim == 2 for t in op.out_types[:self.n_stacked]]
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -201,25 +256,40 @@ class NativeLoop:
         self.__dict__.update(state)
         self.module = cache.load_module(self.text)
 
-    def run(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list[Any]:
-        arrays, strides = [], []
-        for s, d in zip(seqs, self.seq_dtypes):
-            # Any 1-d view of the right dtype is read in place (reversed ones included).
+    def run(self, n: int, seqs: list, states: list, carried: list,
+            nonseqs: list) -> list[Any] | None:
+        """The outputs, or ``None`` when the vectors differ in length (the caller then
+        runs the step graph, which broadcasts or reports the mismatch)."""
+        lengths = set()
+        words: list[int] = []
+        keep: list[np.ndarray] = []
+        for s, d, vec in zip(seqs, self.seq_dtypes, self.seq_vec):
+            # Any view of the right dtype is read in place (reversed ones included).
             s = np.asarray(s)[:n]
-            if s.dtype != d or s.strides[0] % s.itemsize:
+            if s.dtype != d or any(st % s.itemsize for st in s.strides):
                 s = np.ascontiguousarray(s, dtype=d)
-            arrays.append(s)
-            strides.append(s.strides[0] // s.itemsize)
-        arrays += [np.asarray(x, dtype=d).reshape(())
-                   for x, d in zip(states + carried, self.state_dtypes)]
-        arrays += [np.asarray(p, dtype=d).reshape(()) for p, d in zip(nonseqs, self.nonseq_dtypes)]
-        outs = [np.empty(n, dtype=d) for d in self.out_dtypes[:self.n_stacked]]
+            keep.append(s)
+            words += [_address(s), s.strides[0] // s.itemsize]
+            if vec:
+                lengths.add(s.shape[1])
+                words.append(s.strides[1] // s.itemsize)
+        values = list(zip(states + carried, self.state_dtypes, self.state_vec))
+        values += list(zip(nonseqs, self.nonseq_dtypes, self.nonseq_vec))
+        for x, d, vec in values:
+            a = np.ascontiguousarray(x, dtype=d) if vec else np.asarray(x, dtype=d).reshape(())
+            if vec:
+                lengths.add(a.shape[0])
+            keep.append(a)
+            words.append(_address(a))
+        if len(lengths) > 1:
+            return None
+        m = lengths.pop() if lengths else 0
+        outs = [np.empty((n, m) if vec else n, dtype=d)
+                for d, vec in zip(self.out_dtypes[:self.n_stacked], self.out_vec)]
         outs += [np.empty((), dtype=d) for d in self.out_dtypes[self.n_stacked:]]
-        ns = len(strides)
-        words = [w for a, k in zip(arrays[:ns], strides) for w in (_address(a), k)]
-        words += [_address(a) for a in arrays[ns:] + outs]
+        words += [_address(a) for a in outs]
         addrs = np.array(words or [0], dtype=np.int64).view(np.uintp)
-        self.module.loop(_address(addrs), n)
+        self.module.loop(_address(addrs), n, m)
         return outs
 
 

@@ -105,7 +105,9 @@ class Scan(Op):
         carried = list(inputs[1 + ns + nst:1 + ns + nst + nl])
         nonseqs = list(inputs[1 + ns + nst + nl:])
         if self.native is not None:
-            return self.native.run(n, seqs, states, carried, nonseqs)
+            results = self.native.run(n, seqs, states, carried, nonseqs)
+            if results is not None:
+                return results
         return self._loop(n, seqs, states, carried, nonseqs)
 
     def _loop(self, n: int, seqs: list, states: list, carried: list, nonseqs: list) -> list:

@@ -25,33 +25,45 @@ def test_scan_matches_numpy(mode, rng):
     a = at.dscalar("a")
     W = at.dmatrix("W")
     h0 = at.dvector("h0")
+    X = at.dmatrix("X")
+    c = at.dvector("c")
     cums, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
-    powers, _ = ac.scan(lambda p, c: p * c, outputs_info=at.constant(1.0), non_sequences=a,
+    powers, _ = ac.scan(lambda p, b: p * b, outputs_info=at.constant(1.0), non_sequences=a,
                         n_steps=8)
     series = at.sum(powers / np.arange(1.0, 9.0))
-    squares, _ = ac.map(lambda v: v * v, x)
-    # A vector state: runs the step graph once per step in both modes.
+    # Vectors: element-wise steps over rows (one native loop in the compiled mode).
+    (decayed, rows), _ = ac.scan(lambda r, prev, w: (prev * 0.5 + r, r * r * w + 1.0),
+                                 sequences=X, outputs_info=[at.zeros((X.shape[1],)), None],
+                                 non_sequences=c)
+    # A matrix product in the step: compiled once, called per step in the compiled mode.
     hs, _ = ac.scan(lambda h, w: at.tanh(at.dot(w, h)), outputs_info=h0, non_sequences=W,
                     n_steps=5)
-    f = ac.function([x, a, W, h0], [cums, series, squares, hs], mode=mode)
+    f = ac.function([x, a, W, h0, X, c], [cums, series, rows, hs, decayed], mode=mode)
     xv = rng.normal(size=1000)
+    Xv = rng.normal(size=(6, 4))
+    cv = np.array([1.0, 2.0, 3.0, 4.0])
     Wv = np.array([[0.5, -0.2], [0.1, 0.3]])
-    res = f(xv, 0.9, Wv, np.array([1.0, -1.0]))
+    res = f(xv, 0.9, Wv, np.array([1.0, -1.0]), Xv, cv)
     np.testing.assert_allclose(res[0], np.cumsum(xv), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(res[1], sum(0.9 ** k / k for k in range(1, 9)), rtol=1e-13)
-    np.testing.assert_array_equal(res[2], xv * xv)
+    np.testing.assert_array_equal(res[2], Xv * Xv * cv + 1.0)
     h, ref = np.array([1.0, -1.0]), []
     for _ in range(5):
         h = np.tanh(Wv @ h)
         ref.append(h)
     np.testing.assert_allclose(res[3], ref, rtol=1e-12)
-    # A strided view is read in place.
-    strided = f(xv[::-3], 0.9, Wv, np.array([1.0, -1.0]))
-    np.testing.assert_allclose(strided[0], np.cumsum(xv[::-3]), rtol=1e-12, atol=1e-9)
-    np.testing.assert_array_equal(strided[2], xv[::-3] ** 2)
+    prev, ref = np.zeros(4), []
+    for r in Xv:
+        prev = prev * 0.5 + r
+        ref.append(prev)
+    np.testing.assert_allclose(res[4], ref, rtol=1e-14)
+    # Strided views are read in place; vectors of different lengths broadcast.
+    res = f(xv[::-3], 0.9, Wv, np.array([1.0, -1.0]), Xv[::-2, ::2], cv[:1])
+    np.testing.assert_allclose(res[0], np.cumsum(xv[::-3]), rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(res[2], Xv[::-2, ::2] ** 2 * cv[:1] + 1.0)
     # Empty sequence: zero steps, outputs of length 0.
-    empty = f(np.zeros(0), 0.9, Wv, np.array([1.0, -1.0]))
-    assert empty[0].shape == (0,) and empty[2].shape == (0,)
+    empty = f(np.zeros(0), 0.9, Wv, np.array([1.0, -1.0]), np.zeros((0, 4)), cv)
+    assert empty[0].shape == (0,) and empty[2].shape[0] == 0
 
 
 def test_recurrence_and_several_outputs(rng):
