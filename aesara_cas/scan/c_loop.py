@@ -38,6 +38,31 @@ def _value_ok(var: Variable) -> bool:
     return isinstance(t, TensorType) and t.ndim in (0, 1) and scalar_c.supported(t.dtype)
 
 
+def _node_kind(node) -> str | None:
+    """``elemwise``, ``alias`` (shape plumbing that is the identity when every vector
+    has one length), ``reduce`` (a full sum or a vector dot product) or ``None``."""
+    from aesara_cas.tensor.blas import Dot
+    from aesara_cas.tensor.grad_ops import BroadcastLike, SumToLike
+    from aesara_cas.tensor.reduction import Reduce
+
+    op, out = node.op, node.outputs[0]
+    if isinstance(op, Elemwise):
+        return "elemwise"
+    if isinstance(op, (SumToLike, BroadcastLike)):
+        src = node.inputs[0]
+        if isinstance(op, SumToLike) and src.ndim != out.ndim:
+            return None
+        return "alias" if src.ndim <= out.ndim else None
+    if out.ndim != 0 or out.dtype not in ("float32", "float64"):
+        return None
+    if isinstance(op, Dot) and all(v.ndim == 1 and v.dtype == out.dtype for v in node.inputs):
+        return "reduce"
+    if isinstance(op, Reduce) and op.kind == "sum" and node.inputs[0].ndim == 1 \
+            and node.inputs[0].dtype == out.dtype:
+        return "reduce"
+    return None
+
+
 def _node_lines(node, names: dict, k: int) -> list[str] | None:
     """C statements computing the element-wise ``node`` (``None`` if not expressible)."""
     from aesara_cas.compile.cython import scalar_c
@@ -127,40 +152,78 @@ def loop_source(op, fgraph) -> str | None:
             names[v] = f"p{k}"
     for m, out in enumerate(outs[:nst + nnt]):
         decls.append(f"{ct[out.dtype]} *o{m} = ({ct[out.dtype]} *){data()};")
-    scalar_body: list[str] = []
-    vector_body: list[str] = []
+    # Each value has a level: the number of reductions (sums over the elements) it
+    # depends on.  A step runs, per level, its scalar work and then one loop over the
+    # elements; a reduction's result is available from the next level on.  Vector
+    # temporaries live inside one element loop, so a later level may not read them.
+    level: dict[Variable, int] = {v: 0 for v in ins}
+    temp_level: dict[Variable, int] = {}
+    scalar_body: dict[int, list[str]] = {}
+    vector_body: dict[int, list[str]] = {}
+
+    def operand(v: Variable, lvl: int) -> bool:
+        if v not in names:
+            if not (isinstance(v, Constant) and _scalar_ok(v)):
+                return False
+            names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
+            is_vec[v] = False
+            level[v] = 0
+        return temp_level.get(v, lvl) == lvl
+
     for k, node in enumerate(fgraph.toposort()):
-        if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+        op, out = node.op, node.outputs[0]
+        if len(node.outputs) != 1 or not _value_ok(out):
             return None
-        out = node.outputs[0]
-        if not _value_ok(out):
+        kind = _node_kind(node)
+        if kind is None:
             return None
+        if kind == "alias":  # sum_to_like / broadcast_like: the identity at one length
+            src = node.inputs[0]
+            if src not in names and not operand(src, 0):
+                return None
+            names[out], is_vec[out], level[out] = names[src], out.ndim == 1, level[src]
+            if src in temp_level:
+                temp_level[out] = temp_level[src]
+            continue
         for v in node.inputs:
-            if v not in names:
-                if not (isinstance(v, Constant) and _scalar_ok(v)):
-                    return None
-                names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
-                is_vec[v] = False
+            if v not in names and not operand(v, 0):
+                return None
+        lvl = max(level[v] for v in node.inputs)
+        if not all(operand(v, lvl) for v in node.inputs if is_vec[v]):
+            return None
+        if kind == "reduce":
+            acc = f"r{k}"
+            T = ct[out.dtype]
+            terms = [scalar_c.cast(names[v], v.dtype, out.dtype) for v in node.inputs]
+            scalar_body.setdefault(lvl, []).append(f"{T} {acc} = 0;")
+            vector_body.setdefault(lvl, []).append(f"{acc} += {' * '.join(terms)};")
+            names[out], is_vec[out], level[out] = acc, False, lvl + 1
+            continue
         vec = any(is_vec[v] for v in node.inputs)
         if vec != (out.ndim == 1):
             return None
         lines = _node_lines(node, names, k)
         if lines is None:
             return None
-        (vector_body if vec else scalar_body).extend(lines)
-        names[out] = f"u{k}"
-        is_vec[out] = vec
+        (vector_body if vec else scalar_body).setdefault(lvl, []).extend(lines)
+        names[out], is_vec[out], level[out] = f"u{k}", vec, lvl
+        if vec:
+            temp_level[out] = lvl
     for v in outs:
         if v not in names:
             if not (isinstance(v, Constant) and _scalar_ok(v)):
                 return None
             names[v] = scalar_c.literal(np.asarray(v.data).reshape(()), v.dtype)
             is_vec[v] = False
+            level[v] = 0
     for j in range(nst):  # a vector state's new value is a vector (its type says so)
         if is_vec[ins[ns + j]] != is_vec[outs[j]]:
             return None
     stacked = range(nst + nnt)
-    vector_body += [f"o{m}[t * M + e] = {names[outs[m]]};" for m in stacked if is_vec[outs[m]]]
+    for m in stacked:
+        if is_vec[outs[m]]:
+            lvl = temp_level.get(outs[m], 0)
+            vector_body.setdefault(lvl, []).append(f"o{m}[t * M + e] = {names[outs[m]]};")
     stores = [f"o{m}[t] = {names[outs[m]]};" for m in stacked if not is_vec[outs[m]]]
 
     def new_value(j: int) -> Variable:
@@ -173,10 +236,12 @@ def loop_source(op, fgraph) -> str | None:
     assign = [f"x{j} = n{j};" for j in scalar_states]
     assign += [f"x{j} = o{j} + t * M;" for j in range(nst) if is_vec[ins[ns + j]]]
     finals = [f"*({ct[ins[ns + nst + c].dtype]} *){data()} = x{nst + c};" for c in range(nl)]
-    step = list(scalar_body)
-    if vector_body:
-        step += ["for (long long e = 0; e < M; e++) {"]
-        step += [f"    {line}" for line in vector_body] + ["}"]
+    step: list[str] = []
+    for lvl in range(max(list(scalar_body) + list(vector_body), default=-1) + 1):
+        step += scalar_body.get(lvl, [])
+        if vector_body.get(lvl):
+            step += ["for (long long e = 0; e < M; e++) {"]
+            step += [f"    {line}" for line in vector_body[lvl]] + ["}"]
     step += stores + nxt + assign
     loop = (
         "static int ac_scan_loop(size_t addrs, long long n, long long M) {\n"
@@ -192,7 +257,7 @@ def loop_source(op, fgraph) -> str | None:
     )
     # Most steps need only <math.h>: a module without the backend's runtime header
     # builds in a fifth of the time.  Steps calling the runtime's helpers include it.
-    if "ac_" in "".join(scalar_body + vector_body).replace("ac_err", ""):
+    if "ac_" in "".join(step).replace("ac_err", ""):
         prelude, decl_text, init = '#include "ac_runtime.h"\n', RUNTIME_DECLS, "\n_import_array()\n"
     else:
         prelude, decl_text, init = _TYPEDEFS, "", ""

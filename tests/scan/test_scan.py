@@ -121,15 +121,20 @@ def test_second_derivatives():
                    [np.array(0.8), np.array([0.3, -1.0, 2.0])], rng=0)
 
 
-def test_gradient_in_compiled_mode_matches_numpy(mode):
+def test_gradient_in_compiled_mode_matches_numpy(mode, rng):
     a = at.dscalar("a")
     u = at.dvector("u")
     out, _ = ac.scan(lambda ut, prev: a * prev + ut, sequences=u, outputs_info=at.constant(0.0))
     cost = at.sum(out ** 2)
-    g = ac.grad(cost, [a, u])
-    f = ac.function([a, u], g, mode=mode)
+    # Vectors: the backward loop sums over the elements for the scalar `a`.
+    U, w, x0 = at.dmatrix("U"), at.dvector("w"), at.dvector("x0")
+    vs, _ = ac.scan(lambda ut, prev: a * prev * w + ut, sequences=U, outputs_info=x0)
+    vcost = at.sum(vs ** 2)
+    g = ac.grad(cost, [a, u]) + ac.grad(vcost, [a, U, w, x0])
+    f = ac.function([a, u, U, w, x0], g, mode=mode)
     uv = np.linspace(-1, 1, 50)
-    ga, gu = f(0.95, uv)
+    Uv, wv, x0v = rng.normal(size=(30, 3)), rng.uniform(0.5, 1.0, 3), rng.normal(size=3)
+    ga, gu, *vgrads = f(0.95, uv, Uv, wv, x0v)
     eps = 1e-6
     num = (_cost(0.95 + eps, uv) - _cost(0.95 - eps, uv)) / (2 * eps)
     np.testing.assert_allclose(ga, num, rtol=1e-6)
@@ -140,6 +145,10 @@ def test_gradient_in_compiled_mode_matches_numpy(mode):
         lam = 2 * xs[t] + 0.95 * lam
         ref[t] = lam
     np.testing.assert_allclose(gu, ref, rtol=1e-12)
+    want = ac.function([a, U, w, x0], ac.grad(vcost, [a, U, w, x0]), mode="numpy")(
+        0.95, Uv, wv, x0v)
+    for got, exp in zip(vgrads, want):
+        np.testing.assert_allclose(got, exp, rtol=1e-12)
 
 
 def _cost(a, u):
