@@ -11,6 +11,7 @@ Other scans keep running their inner graph once per step.
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -372,4 +373,10 @@ def native_loop(op) -> NativeLoop | None:
         return None
     from aesara_cas.compile.cython import cache
 
-    return NativeLoop(op, fgraph, cache.load_module(text), text)
+    try:
+        module = cache.load_module(text)
+    except RuntimeError as err:  # a build failure: the step still runs, step by step
+        warnings.warn(f"scan: the native loop did not build ({err}); running the step "
+                      "graph once per step instead", RuntimeWarning, stacklevel=2)
+        return None
+    return NativeLoop(op, fgraph, module, text)
