@@ -1,11 +1,14 @@
-"""A scan over scalars as one native loop: no Python per step.
+"""A scan as one native loop: no Python per step.
 
-When the (rewritten) step is made only of element-wise operations on 0-dimensional
-values that the compiled backend can write in C, the whole loop is generated as one
-C function: sequences are read with a stride, recurrent and carried states live in
-C variables, per-step results are stored straight into the output arrays.  The
-module is built and cached like any compiled function (``compile/cython/cache``).
-Other scans keep running their inner graph once per step.
+When the (rewritten) step is made only of element-wise operations on scalars and on
+vectors of one common length (plus full sums and dot products of such vectors, and
+the gradients' shape plumbing) that the compiled backend can write in C, the whole
+loop is generated as one C function: sequences are read in place with their strides,
+scalar states live in C variables, vector states are read from the row the previous
+step stored, per-step results go straight into the output arrays.  The module is
+built and cached like any compiled function (``compile/cython/cache``).  Other scans
+run their step graph once per step; so does a native loop whose vectors turn out to
+differ in length when it runs (the step graph broadcasts them, or says why not).
 """
 
 from __future__ import annotations
