@@ -265,3 +265,21 @@ def test_forward_mode_jvp_matches_finite_differences():
     minus = value(0.8 - eps, uv - eps, 1.5 - 0.5 * eps)
     for got, p, m in zip(f(0.8, uv, 1.5), plus, minus):
         np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+def test_pickle_and_threads():
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    x = at.dvector("x")
+    s, _ = ac.scan(lambda v, acc: acc + at.exp(v), sequences=x, outputs_info=at.constant(0.0))
+    y = ac.ifelse(x.sum() > 0, s, -s)
+    f = ac.function([x], y, mode="numpy")
+    g = pickle.loads(pickle.dumps(f))
+    xv = np.array([0.5, -0.2, 1.0])
+    np.testing.assert_array_equal(g(xv), f(xv))
+    inputs = [np.arange(k, k + 40.0) / 40 for k in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(g, inputs))
+    for v, r in zip(inputs, results):
+        np.testing.assert_allclose(r, np.cumsum(np.exp(v)), rtol=1e-12)
