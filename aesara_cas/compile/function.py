@@ -306,13 +306,14 @@ def _default_updates(inputs: list[Variable], exprs: list[Variable],
     known = {id(v) for v in inputs}
     extra: list = []
     while True:
-        declared, defaults = [], []
+        declared, defaults, asked = [], [], set()
         for var in ancestors(exprs + [e for _, e in extra]):
             owner = var.owner
             if owner is None:
                 if getattr(var, "default_update", None) is not None:
                     defaults.append(var)
-            elif var.index == 0 and hasattr(owner.op, "default_updates"):
+            elif hasattr(owner.op, "default_updates") and id(owner) not in asked:
+                asked.add(id(owner))
                 declared.extend(owner.op.default_updates(owner))
         found = []
         for target, expr in declared:

@@ -155,3 +155,11 @@ def test_draws_copy_the_generator():
         first = twin.normal(size=3)
         np.testing.assert_array_equal(gen.normal(size=3), first)
         assert type(twin.bit_generator) is type(gen.bit_generator)
+
+
+def test_loop_generators_advance_when_only_a_later_output_is_used():
+    srng = ac.RandomStream(2)
+    (walk, noise), _ = ac.scan(lambda prev: (prev + 1.0, srng.uniform()),
+                               outputs_info=[at.constant(0.0), None], n_steps=4)
+    f = ac.function([], noise, mode="numpy")
+    assert (f() != f()).all()
