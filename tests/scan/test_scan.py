@@ -283,3 +283,31 @@ def test_pickle_and_threads():
         results = list(pool.map(g, inputs))
     for v, r in zip(inputs, results):
         np.testing.assert_allclose(r, np.cumsum(np.exp(v)), rtol=1e-12)
+
+
+def test_native_loop_op_and_dtype_mix(mode, rng):
+    """One step mixing comparisons, switch, integer and float32 states and the backend's
+    helper functions: the native loop agrees with the NumPy mode."""
+    x = at.dvector("x")
+    f32 = at.fvector("f")
+
+    def step(v, w, acc, count, small, k):
+        return (at.switch(v > 0, acc * 0.5, acc + v),
+                count + at.cast(v > 0.3, "int64"),
+                small * np.float32(0.9) + w,
+                k * 2 % 7 + 1,
+                at.softplus(v) + at.sigmoid(acc) - at.log1p(at.exp(-abs(v))) + v ** 2)
+
+    outs, _ = ac.scan(step, sequences=[x, f32],
+                      outputs_info=[at.constant(1.0), at.constant(np.int64(0)),
+                                    at.constant(np.float32(0.0)), at.constant(np.int32(3)),
+                                    None])
+    f = ac.function([x, f32], outs, mode=mode)
+    xv = rng.normal(size=64)
+    fv = rng.normal(size=64).astype("float32")
+    got = f(xv, fv)
+    want = ac.function([x, f32], outs, mode="numpy")(xv, fv)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-6 if g.dtype == "float32" else 1e-13)
+    assert got[1].dtype == "int64" and got[3].dtype == "int32"
