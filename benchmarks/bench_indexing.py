@@ -11,7 +11,9 @@ Cases (1e6 indices or elements, float64):
 * its gradient, the scatter-add ``grad(sum(W[idx] * c), W)`` (``c`` an input of the
   gather's shape) vs ``np.add.at(zeros_like(W), idx, c)``, and the scatter alone,
   ``inc_subtensor(W[idx], c)`` vs ``np.add.at`` on a copy of ``W``;
-* ``sort(x)`` and ``cumsum(x)`` vs ``np.sort`` and ``np.cumsum``.
+* ``sort(x)`` and ``cumsum(x)`` vs ``np.sort`` and ``np.cumsum``;
+* 1 and 10 chained ``set_subtensor`` updates of a 1e6 vector (in place after one copy)
+  vs one ``x.copy()``.
 
 Every figure is the median of several repeats; builds go to a temporary cache directory.
 """
@@ -93,6 +95,24 @@ def bench_gather(shape: tuple, rng, repeat: int, modes: tuple) -> None:
         median_time(copy_add_at, repeat), "add.at")
 
 
+def bench_update_loop(repeat: int, modes: tuple) -> None:
+    """``x = set_subtensor(x[i + k], v)`` k = 0..n-1 on 1e6 elements: in place after the
+    first copy, so the time is flat in n."""
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+
+    x, i, v = at.dvector("x"), at.lscalar("i"), at.dscalar("v")
+    xv = np.zeros(10**6)
+    for n in (1, 10):
+        y = x
+        for k in range(n):
+            y = at.set_subtensor(y[i + k], v)
+        fns = {m: ac.function([x, i, v], y, mode=m) for m in modes}
+        ref = median_time(lambda: xv.copy(), repeat)
+        row(f"{n} x set_subtensor, 1e6", {m: median_time(lambda f=fns[m]: f(xv, 3, 1.0), repeat)
+                                          for m in modes}, ref, "x.copy()")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -107,6 +127,7 @@ def main() -> None:
     modes = ("numpy", "cython")
     for shape in ((10**5,), (10**4, 16)):
         bench_gather(shape, rng, repeat, modes)
+    bench_update_loop(repeat, modes)
     x = rng.standard_normal(10**6)
     xs = at.dvector("x")
     for name, build, ref_fn in (("sort", at.sort, np.sort), ("cumsum", at.cumsum, np.cumsum)):
