@@ -128,8 +128,12 @@ def _compile(p: Any) -> PNode:
             raise _Unsupported
         node.args = [_compile(a) for a in args]
         node.rest = rest
+        # Distinct variables match in the written order whenever any order matches:
+        # only arguments with structure (or repeated variables) need the search.
+        plain = all(a.kind == VAR for a in node.args) and len(
+            {a.value for a in node.args}) == len(node.args)
         node.ac = (node.head_kind == HEAD_OP and rest is None and len(node.args) >= 2
-                   and _is_ac(node.head))
+                   and not plain and _is_ac(node.head))
         node.search = node.ac or any(a.search for a in node.args)
         return node
     raise _Unsupported
@@ -160,8 +164,11 @@ def compile_pattern(pattern: Any, partial: bool = False) -> PNode | None:
         compiled = _compile(pattern)
     except _Unsupported:
         compiled = None
-    if compiled is not None and partial and compiled.ac:
-        compiled.partial = True
+    if (compiled is not None and partial and compiled.kind == APPLY
+            and compiled.head_kind == HEAD_OP and compiled.rest is None
+            and len(compiled.args) >= 2 and _is_ac(compiled.head)):
+        compiled = _compile(pattern)  # a private copy: the shared one is not partial
+        compiled.ac = compiled.search = compiled.partial = True
     with contextlib.suppress(TypeError):  # an unhashable pattern is not cached
         _COMPILED[key] = compiled
     return compiled
