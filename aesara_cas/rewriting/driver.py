@@ -81,7 +81,7 @@ def protect(node: Apply, old: Variable, new: Variable, new_nodes: Sequence[Apply
         if mark is not None:
             for out in n.outputs:
                 out.tag.setdefault(MADE_BY, mark)
-        if n.op == op and n.inputs == inputs:
+        if n.inputs == inputs and (n.op is op or n.op == op):
             for out in n.outputs:
                 out.tag[KEPT_BY] = out.tag.get(KEPT_BY, frozenset()) | {name}
 
