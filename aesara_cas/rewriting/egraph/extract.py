@@ -56,6 +56,8 @@ OP_COSTS: dict[str, float] = {
                      "sigmoid", "softplus", "log1mexp", "erf", "erfc"], 12.0),
     **dict.fromkeys(["arcsinh", "arccosh", "arctanh"], 14.0),
 }
+#: Costs are compared as integers in units of 1 / COST_SCALE.
+COST_SCALE = 1000
 LEAF_COST = 1.0
 CONST_COST = 0.5
 OTHER_COST = 2.0
@@ -196,7 +198,11 @@ class Extractor:
     def _compute(self) -> None:
         eg, best, cost = self.eg, self.best, self.cost
         find = eg.find
-        own: dict[ENode, float] = {}
+        # Costs are kept as exact integers (thousandths, plus one unit per node):
+        # tree costs of shared graphs grow exponentially, and in floating point
+        # ``c + 1.5 == c`` once c is large, which would let an e-node inside its own
+        # class look as cheap as the class and make a cycle.
+        own: dict[ENode, int] = {}
         queue = deque(eg.classes)
         queued = set(queue)
         while queue:
@@ -210,12 +216,13 @@ class Extractor:
             for node in cls.nodes:
                 total = own.get(node)
                 if total is None:
-                    total = own[node] = cost(eg, node)
+                    total = own[node] = int(round(cost(eg, node) * COST_SCALE)) + 1
                 toks = []
                 ok = True
                 for k in node[1:]:
-                    kb = best.get(find(k))
-                    if kb is None:
+                    fk = find(k)
+                    kb = best.get(fk)
+                    if kb is None or fk == cid:
                         ok = False
                         break
                     total += kb[0]
@@ -235,7 +242,12 @@ class Extractor:
                         queue.append(r)
 
     def cost_of(self, cid: int) -> float:
-        return self.best[self.eg.find(cid)][0]
+        """The cost of the cheapest form of class ``cid`` (``inf`` beyond floats)."""
+        total = self.best[self.eg.find(cid)][0]
+        try:
+            return total / COST_SCALE
+        except OverflowError:
+            return float("inf")
 
     def node_of(self, cid: int) -> ENode:
         return self.best[self.eg.find(cid)][2]
@@ -246,10 +258,12 @@ class Extractor:
         """The classes whose variables assembling ``node`` needs."""
         eg = self.eg
         head = node[0]
+        # The children themselves too: the literal form is the fallback when a
+        # natural spelling does not have the class's exact type.
         if head is ADD and eg.is_ac(node):
-            return [self._negated(k)[1] for k in node[1:]]
+            return [*node[1:], *(self._negated(k)[1] for k in node[1:])]
         if head is MUL and eg.is_ac(node):
-            return [self._reciprocal(k)[1] for k in node[1:]]
+            return [*node[1:], *(self._reciprocal(k)[1] for k in node[1:])]
         return list(node[1:])
 
     def _negated(self, cid: int) -> tuple[bool, int]:
@@ -275,14 +289,18 @@ class Extractor:
         if hit is not None:
             return hit
         stack = [(cid, False)]
+        expanded: set[int] = set()
         while stack:
             c, ready = stack.pop()
             if c in self._vars:
                 continue
             node = self.node_of(c)
-            deps = [self.eg.find(d) for d in self._deps(node)]
             if not ready:
+                if c in expanded:  # shared: already on its way (no exponential re-walks)
+                    continue
+                expanded.add(c)
                 stack.append((c, True))
+                deps = [self.eg.find(d) for d in self._deps(node)]
                 stack.extend((d, False) for d in deps if d not in self._vars)
                 continue
             self._vars[c] = self.assemble(c, node)
