@@ -35,10 +35,14 @@ from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
     add_of,
     canonical_order,
+    constant_zero_sign,
     inputs_if,
     is_float,
     mul_of,
     negated_constant,
+    never_negative,
+    never_negative_zero,
+    plus_zero,
     reorderable,
     scalar_constant,
     split_coefficient,
@@ -130,6 +134,42 @@ def _drop_neutral(op, neutral):
     return rhs
 
 
+def _drop_zeros(bd):
+    """x + 0 -> x, keeping NumPy's sign of zero: -0.0 + 0.0 is +0.0, so a +0.0 term is
+    dropped only if the other terms can never all be -0.0 (a -0.0 term always goes)."""
+    out, ins = bd.term, bd[args]
+    if not _numeric(out):
+        return None
+    signs = [constant_zero_sign(i) for i in ins]
+    rest = [i for i, z in zip(ins, signs) if z is None]
+    zeros = [i for i, z in zip(ins, signs) if z is not None]
+    if not zeros or not rest:
+        return None
+    if is_float(out) and not any(never_negative_zero(i) for i in rest):
+        positive = [z for z in zeros if constant_zero_sign(z) != -1]
+        if not positive:
+            return _build(E.add, rest)
+        if len(zeros) == 1:
+            return None
+        rest = [positive[0], *rest]  # one +0.0 keeps a zero sum +0.0
+    return _build(E.add, rest)
+
+
+def _mul_zero(bd):
+    """x * 0 -> 0.  For floats only when the sign of the zero is known: all the other
+    factors are never negative (NumPy's -1.0 * 0.0 is -0.0)."""
+    out, ins = bd.term, bd[args]
+    if not _numeric(out):
+        return None
+    signs = [constant_zero_sign(i) for i in ins]
+    if not is_float(out):
+        return 0
+    if 0 in signs or not all(z is not None or never_negative(i) for i, z in zip(ins, signs)):
+        return None
+    negative = sum(1 for z in signs if z == -1) % 2
+    return constant(np.asarray(-0.0 if negative else 0.0, dtype=out.dtype))
+
+
 def _order(op):
     def rhs(bd):
         out, ins = bd.term, list(bd[args])
@@ -161,14 +201,18 @@ def _collect_terms(bd):
             g = groups[key]
             g[0] += coef
             g[2] += 1
+            g[4].append(coef > 0)
             if coef == 1 and g[1] is None:
                 g[1] = term
         else:
-            groups[key] = [coef, term if coef == 1 else None, 1, body]
+            groups[key] = [coef, term if coef == 1 else None, 1, body, [coef > 0]]
     if all(g[2] == 1 for g in groups.values()):
         return None
     terms = []
-    for coef, whole, _, body in groups.values():
+    # x + y - y and 2*x - x give +0.0 at x = -0.0 in NumPy (two terms of opposite signs
+    # always sum to a +0.0 zero); the collected sum keeps that with a +0.0 term.
+    mixed = any(len(set(g[4])) > 1 for g in groups.values())
+    for coef, whole, _, body, _signs in groups.values():
         if coef == 0:
             continue
         if coef == 1:
@@ -183,6 +227,10 @@ def _collect_terms(bd):
                     continue
             # as_operands gives the coefficient NumPy's weak-scalar dtype.
             terms.append(mul_of(as_operands((coef, *body)), canonical=True))
+    if mixed and is_float(out):
+        if not terms:
+            return constant(np.zeros((), dtype=out.dtype))
+        return add_of([plus_zero(add_of(terms, canonical=True))], canonical=True)
     return add_of(terms, canonical=True)
 
 
@@ -379,17 +427,21 @@ mul_constants = rule(
     doc="2 * x * 3 -> 6 * x: the constants of a product combined into one.",
 )
 add_zero = rule(
-    cons(E.add, args), _drop_neutral(E.add, 0), name="add_zero",
-    doc="x + 0 -> x, for all x (0 may be an array of zeros; the shape is kept).",
+    cons(E.add, args), _drop_zeros, name="add_zero",
+    doc="x + 0 -> x, for all x (0 may be an array of zeros; the shape is kept).  Floats: "
+        "x + -0.0 -> x always; x + 0.0 -> x only where x is never -0.0 (-0.0 + 0.0 is 0.0).",
 )
 mul_one = rule(
     cons(E.mul, args), _drop_neutral(E.mul, 1), name="mul_one",
     doc="x * 1 -> x, for all x (1 may be an array of ones; the shape is kept).",
 )
 mul_zero = rule(
-    cons(E.mul, args), lambda bd: 0 if _numeric(bd.term) else None,
+    cons(E.mul, args), _mul_zero,
     where=lambda bd: any(_is_value(i, 0) for i in bd[args]),
-    name="mul_zero", doc="x * 0 -> 0, for finite x (convention: assumed, not proved).",
+    name="mul_zero",
+    doc="x * 0 -> 0, for finite x (convention: assumed, not proved).  Floats: only where "
+        "the sign of the zero is known (the other factors never negative, e.g. exp(y) * 0.0 "
+        "-> 0.0); x * 0.0 stays, as it is -0.0 for negative x.",
 )
 add_order = rule(
     cons(E.add, args), _order(E.add), name="add_order",
@@ -443,11 +495,13 @@ pow_pow = rule(
     doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats).",
 )
 log_exp = rule(
-    etuple(E.log, etuple(E.exp, x)), x, name="log_exp", doc="log(exp(x)) -> x, for real x.",
+    etuple(E.log, etuple(E.exp, x)), lambda bd: plus_zero(bd[x]), name="log_exp",
+    doc="log(exp(x)) -> x, for real x (x + 0.0 where x may be -0.0: log(exp(-0.0)) is 0.0).",
 )
 exp_log = rule(
-    etuple(E.exp, etuple(E.log, x)), x, name="exp_log",
-    doc="exp(log(x)) -> x, for x > 0 (convention: applied without proof).",
+    etuple(E.exp, etuple(E.log, x)), lambda bd: plus_zero(bd[x]), name="exp_log",
+    doc="exp(log(x)) -> x, for x > 0 (convention: applied without proof; x + 0.0 where x "
+        "may be -0.0: exp(log(-0.0)) is 0.0).",
 )
 sum_neg = rule(
     etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.neg, x)),

@@ -47,6 +47,7 @@ from aesara_cas.rules.cancellation_util import (
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Variable
 from aesara_cas.rewriting.rule import Rule
+from aesara_cas.rewriting.terms import plus_zero
 
 registry = Registry()
 
@@ -146,13 +147,14 @@ is small against s.  Dividing twice (not by s * (s + c)) avoids overflow.
 
 Exact identity.  a - b is exact when a and b are close (Sterbenz), so the
 product is accurate to ~1.5 ulps where the left side cancels; the right side
-also avoids the overflow of a*a for |a| > 1e154.
+also avoids the overflow of a*a for |a| > 1e154.  A zero result is +0.0, as
+NumPy's a*a - b*b is (the product alone gives -0.0 at a = -0.0, b = 0.0).
 """)
 def square_difference(a: Variable, b: Variable) -> Variable | None:
     u, w = square_base(a), square_base(b)
     if u is None or w is None or u is w:
         return None
-    return (u - w) * (u + w)
+    return plus_zero((u - w) * (u + w))
 
 
 # ---------------------------------------------------------------- shifted functions

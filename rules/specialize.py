@@ -15,7 +15,14 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, is_float, mul_of, scalar_constant
+from aesara_cas.rewriting.terms import (
+    add_of,
+    inputs_if,
+    is_float,
+    mul_of,
+    never_negative,
+    scalar_constant,
+)
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.blas import Dot, MatMul, dot, gemm
 from aesara_cas.tensor.reduction import sum as full_sum
@@ -29,9 +36,13 @@ def _reciprocal_base(f):
     ins = inputs_if(f, E.pow)
     if ins is not None:
         c = scalar_constant(ins[1])
-        if c is not None and not isinstance(c, bool) and c < 0:
-            return ins[0] if c == -1 else E.pow(ins[0], -c)
-        return None
+        if c is None or isinstance(c, bool) or not c < 0:
+            return None
+        # d ** -0.5 is not 1 / d ** 0.5 at d = -0.0 (inf vs -inf) and d = -inf (0 vs nan);
+        # integer powers agree everywhere, including the signs of zeros and infinities.
+        if not (float(c).is_integer() or never_negative(ins[0])):
+            return None
+        return ins[0] if c == -1 else E.pow(ins[0], -c)
     ins = inputs_if(f, E.true_div)
     if ins is not None and scalar_constant(ins[0]) == 1 and not isinstance(
             scalar_constant(ins[0]), bool):
@@ -129,15 +140,17 @@ def _sum_to_dot(bd):
 pow_to_sqr = rule(etuple(E.pow, x, 2), etuple(E.sqr, x), name="pow_to_sqr",
                   doc="x ** 2 -> sqr(x), for all x.")
 pow_to_sqrt = rule(etuple(E.pow, x, 0.5), etuple(E.sqrt, x), name="pow_to_sqrt",
-                   doc="x ** 0.5 -> sqrt(x), for all x (both nan for x < 0).")
+                   doc="x ** 0.5 -> sqrt(x), for all x (both nan for x < 0; NumPy computes "
+                       "x ** 0.5 with sqrt, so -0.0 and -inf agree too).")
 pow_to_reciprocal = rule(
     etuple(E.pow, x, -1), etuple(E.true_div, 1, x), where=lambda bd: is_float(bd.term),
     name="pow_to_reciprocal", doc="x ** -1 -> 1 / x, for floats.",
 )
 pow_to_rsqrt = rule(
     etuple(E.pow, x, -0.5), etuple(E.true_div, 1, etuple(E.sqrt, x)),
-    where=lambda bd: is_float(bd.term), name="pow_to_rsqrt",
-    doc="x ** -0.5 -> 1 / sqrt(x), for floats.",
+    where=lambda bd: is_float(bd.term) and never_negative(bd[x]), name="pow_to_rsqrt",
+    doc="x ** -0.5 -> 1 / sqrt(x), for floats x that are never negative (exp(y), y * y, "
+        "...): at x = -0.0 and -inf NumPy gives inf and 0.0, 1 / sqrt(x) -inf and nan.",
 )
 mul_to_div = rule(
     cons(E.mul, args), _mul_to_div, name="mul_to_div",

@@ -16,7 +16,7 @@ from kanren import conde, eq, lall
 from unification import var
 
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, uniform_constant
+from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, plus_zero, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
@@ -152,7 +152,9 @@ def log1p_neg_exp(in_term, out_term):
 
 log_to_log1p = rule(
     etuple(E.log, cons(E.add, args)), _log_one_plus, name="log_to_log1p",
-    doc="log(1 + x) -> log1p(x), for x > -1 (accurate for small |x|).",
+    doc="log(1 + x) -> log1p(x), for x > -1 (accurate for small |x|).  Exception to the "
+        "signs of zero: at x = -0.0 it gives -0.0 where NumPy's log(1 + x) gives 0.0 (a + 0.0 "
+        "would hide log1p from the accuracy rules that build on it).",
 )
 softplus_from_log1p = rule(
     etuple(E.log1p, etuple(E.exp, x)), etuple(E.softplus, x), name="softplus_from_log1p",
@@ -166,11 +168,13 @@ softplus_from_log = rule(
 )
 expm1_from_exp = rule(
     cons(E.add, args), _expm1, name="expm1_from_exp",
-    doc="exp(x) - 1 -> expm1(x), for real x (accurate for small |x|).",
+    doc="exp(x) - 1 -> expm1(x), for real x (accurate for small |x|).  Exception to the "
+        "signs of zero: at x = -0.0 it gives -0.0 where NumPy's exp(x) - 1 gives 0.0.",
 )
 expm1_from_sub = rule(
     etuple(E.sub, etuple(E.exp, x), 1), etuple(E.expm1, x), name="expm1_from_sub",
-    doc="exp(x) - 1 -> expm1(x) (the uncanonicalised spelling).",
+    doc="exp(x) - 1 -> expm1(x) (the uncanonicalised spelling; -0.0 at x = -0.0, as "
+        "expm1_from_exp).",
 )
 sigmoid_from_pow = rule(
     etuple(E.pow, x, -1), _sigmoid_of, name="sigmoid_from_pow",
@@ -181,8 +185,10 @@ sigmoid_from_div = rule(
     doc="1 / (1 + exp(-x)) -> sigmoid(x); 1 / (1 + exp(x)) -> sigmoid(-x); real x.",
 )
 log_sigmoid = rule(
-    etuple(E.log, etuple(E.sigmoid, x)), etuple(E.neg, etuple(E.softplus, etuple(E.neg, x))),
-    name="log_sigmoid", doc="log(sigmoid(x)) -> -softplus(-x), for real x.",
+    etuple(E.log, etuple(E.sigmoid, x)),
+    lambda bd: plus_zero(E.neg(E.softplus(E.neg(bd[x])))),
+    name="log_sigmoid",
+    doc="log(sigmoid(x)) -> -softplus(-x) + 0.0, for real x (log(sigmoid(inf)) is 0.0).",
 )
 log1p_neg_sigmoid = rule(
     etuple(E.log1p, etuple(E.neg, etuple(E.sigmoid, x))),
@@ -215,6 +221,9 @@ one_minus_sigmoid = rule(
     doc="1 - sigmoid(x) -> sigmoid(-x), for real x (no cancellation for large x: at x = 40 "
         "the left side is 0, the right 4.2e-18).",
 )
+
+#: The rules that may give -0.0 where NumPy gives 0.0 (each says where, in its doc).
+SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "expm1_from_sub")
 
 #: The ``stabilize`` set (``rules/cancellation.py`` adds its own ``RULES``).
 RULES = [

@@ -101,6 +101,93 @@ def wrap_to_dtype(value: Any, dtype: str) -> Any:
     return dt.type(value)
 
 
+# ------------------------------------------------------------------ signs of zero
+#
+# A rewrite must keep NumPy's sign of zero.  ``x + 0.0`` turns -0.0 into +0.0 and
+# leaves every other value alone, so rules that would lose a +0.0 result keep one
+# with :func:`plus_zero`; these predicates decide, conservatively and looking at
+# most :data:`SIGN_DEPTH` nodes deep, when that is not needed.
+
+#: How deep the sign predicates look (a bounded recursion: never graph-depth deep).
+SIGN_DEPTH = 4
+
+_NONNEGATIVE_OPS = ("exp", "exp2", "abs", "sqr", "cosh", "sigmoid", "softplus", "erfc")
+#: Ops whose result is never -0.0 (though it may be negative).
+_NO_NEGATIVE_ZERO_OPS = ("log", "log2", "log10", "cos")
+
+
+def constant_zero_sign(v: Any) -> int | None:
+    """For a constant all of whose elements are zero: -1 if all are -0.0, +1 if all
+    are +0.0 (or integer zeros), 0 if mixed; ``None`` for anything else."""
+    if not isinstance(v, Constant):
+        return None
+    data = np.asarray(v.data)
+    if data.size == 0 or data.dtype == bool or np.any(data != 0):
+        return None
+    if data.dtype.kind != "f":
+        return 1
+    neg = np.signbit(data)
+    return -1 if neg.all() else (1 if not neg.any() else 0)
+
+
+def _scalar_name(v: Any) -> str | None:
+    node = getattr(v, "owner", None)
+    if node is None or not isinstance(node.op, E.Elemwise):
+        return None
+    return node.op.scalar_op.name
+
+
+def never_negative(v: Any, depth: int = SIGN_DEPTH) -> bool:
+    """Whether no element of ``v`` can have its sign bit set (NaN aside): ``exp(x)``,
+    ``abs(x)``, ``x * x``, constants without negative values or -0.0, ..."""
+    if isinstance(v, Constant):
+        data = np.asarray(v.data)
+        return data.dtype == bool or data.dtype.kind == "u" or not np.any(np.signbit(data))
+    if depth <= 0:
+        return False
+    name = _scalar_name(v)
+    if name in _NONNEGATIVE_OPS:
+        return True
+    ins = v.owner.inputs if name is not None else ()
+    if name == "mul" and len(ins) == 2 and ins[0] is ins[1]:
+        return True  # x * x
+    if name in ("add", "mul", "true_div"):
+        return all(never_negative(i, depth - 1) for i in ins)
+    if name == "maximum":
+        return any(never_negative(i, depth - 1) for i in ins)
+    if name == "pow":
+        c = scalar_constant(ins[1])
+        return (isinstance(c, (int, float)) and not isinstance(c, bool) and float(c).is_integer()
+                and int(c) % 2 == 0) or never_negative(ins[0], depth - 1)
+    return False
+
+
+def never_negative_zero(v: Any, depth: int = SIGN_DEPTH) -> bool:
+    """Whether no element of ``v`` can be -0.0 (integers never are)."""
+    if np.dtype(getattr(v, "dtype", "float64")).kind != "f":
+        return True
+    if never_negative(v, depth):
+        return True
+    if isinstance(v, Constant):
+        return not np.any((np.asarray(v.data) == 0) & np.signbit(v.data))
+    if depth <= 0:
+        return False
+    name = _scalar_name(v)
+    if name in _NO_NEGATIVE_ZERO_OPS:
+        return True
+    if name == "add":  # a rounded-to-nearest sum is -0.0 only if every term is -0.0
+        return any(never_negative_zero(i, depth - 1) for i in v.owner.inputs)
+    return False
+
+
+def plus_zero(v: Any) -> Any:
+    """``v + 0.0`` (in ``v``'s dtype) unless ``v`` is never -0.0: the same values, but a
+    zero is +0.0, as NumPy's ``log(1 + x)`` gives at ``x = -0.0`` where ``log1p`` gives -0.0."""
+    if never_negative_zero(v):
+        return v
+    return E.add(v, constant(np.zeros((), dtype=v.dtype)))
+
+
 def is_float(v: Any) -> bool:
     return isinstance(v, Variable) and np.dtype(v.dtype).kind == "f"
 
