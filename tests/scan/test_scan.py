@@ -211,8 +211,9 @@ def test_nested_scan():
 
 def test_equal_scans_merge():
     x = at.dvector("x")
-    s1, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
-    s2, _ = ac.scan(lambda v, acc: acc + v, sequences=x, outputs_info=at.constant(0.0))
+    # A step that is not a running sum (that one becomes cumsum, no loop left to merge).
+    s1, _ = ac.scan(lambda v, acc: 0.5 * acc + v, sequences=x, outputs_info=at.constant(0.0))
+    s2, _ = ac.scan(lambda v, acc: 0.5 * acc + v, sequences=x, outputs_info=at.constant(0.0))
     assert s1.owner.op == s2.owner.op and hash(s1.owner.op) == hash(s2.owner.op)
     f = ac.function([x], s1 + s2, mode="numpy")
     assert sum(isinstance(n.op, Scan) for n in f.fgraph.toposort()) == 1
