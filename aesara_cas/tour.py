@@ -30,7 +30,8 @@ def tour_simplify() -> None:
         return
     _heading("2. Simplify with declarative rules")
     x, y = at.dvector("x"), at.dvector("y")
-    for expr in (x * y / x, at.neg(-x), (2 + 3) * x, at.log(1 + at.exp(x)),
+    two = at.constant(2.0)   # a graph constant: `2 + 3` would be added by Python first
+    for expr in (x * y / x, at.neg(-x), x + x, (two + 3) * x, at.log(1 + at.exp(x)),
                  at.log(at.sum(at.exp(x))), at.log1p(-at.exp(x))):
         print(f"{ac.pprint(expr):>28}  ->  {ac.pprint(ac.simplify(expr))}")
     f = ac.function([x], at.log(1 + at.exp(x)))
@@ -38,21 +39,36 @@ def tour_simplify() -> None:
 
 
 def tour_user_rule() -> None:
-    if not hasattr(ac, "rule"):
-        return
     from etuples import etuple
     from kanren import eq, lall, var
 
-    _heading("3. Your own rule, as a miniKanren relation")
+    _heading("3. Your own rule")
+    # Written as the identity it states: a wild is a pattern variable the tensor API accepts.
+    x_ = ac.wild("x")
+    pythagoras = ac.rule(at.sin(x_) ** 2 + at.cos(x_) ** 2, 1, name="pythagoras",
+                         doc="sin(x)**2 + cos(x)**2 -> 1, for all x.")
+    a, t = at.dscalar("a"), at.dscalar("t")
+    expr = a + at.cos(t) ** 2 + at.sin(t) ** 2
+    print("pythagoras = ac.rule(at.sin(x)**2 + at.cos(x)**2, 1)   with x = ac.wild('x')")
+    print("expression:", ac.pprint(expr))
+    print("  without the rule:", ac.pprint(ac.simplify(expr)))
+    trace: list = []
+    out = ac.simplify(expr, rules=[pythagoras], trace=trace)
+    print("  with rules=[pythagoras]:", ac.pprint(out))
+    print("  rules fired:", ", ".join(dict.fromkeys(e.rule for e in trace)))
 
+    # The same engine runs any miniKanren relation rel(in_term, out_term).
     def log_of_exp(in_term, out_term):
         """log(exp(x)) -> x, for real x."""
         x = var()
         return lall(eq(in_term, etuple(at.log, etuple(at.exp, x))), eq(out_term, x))
 
     v = at.dvector("v")
-    print("log(exp(v)) with rules=[log_of_exp]:",
-          ac.pprint(ac.simplify(at.log(at.exp(v)), rules=[log_of_exp])))
+    trace = []
+    # include=[]: only the user's rule runs (the standard sets know this identity too).
+    out = ac.simplify(at.log(at.exp(v)), rules=[log_of_exp], include=[], trace=trace)
+    print("a relation: log(exp(v)) with rules=[log_of_exp], include=[]:", ac.pprint(out),
+          " (fired:", ", ".join(e.rule for e in trace) + ")")
 
 
 def tour_gradients() -> None:
@@ -73,7 +89,7 @@ def tour_compile() -> None:
     expr = at.exp(-x**2 / 2) * at.sin(y) + at.log1p(at.exp(z))
     start = time.perf_counter()
     try:
-        f = ac.function([x, y, z], expr)
+        f = ac.function([x, y, z], expr, mode="cython")   # built now, then timed
     except RuntimeError as err:  # no C compiler: the error says to use mode="numpy"
         print(f"compiled mode unavailable: {err}")
         return
