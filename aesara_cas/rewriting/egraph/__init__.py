@@ -4,7 +4,8 @@
 
 1. the greedy standard pipeline (the selected sets, to a fixpoint) rewrites a copy
    of ``expr``: its result is the starting point, so saturation can only improve
-   on it (the extracted form never costs more than the greedy one);
+   on it (the extracted form never costs more than the greedy one); with a
+   ``cost=`` of the caller's, ``expr`` itself is a candidate too (the same e-class);
 2. that result is added to an e-graph (:mod:`.egraph`) and saturated (:mod:`.runner`)
    with the pattern rules of the selected standard sets, the bidirectional
    identities of :mod:`aesara_cas.rules.saturation` (the set ``"saturation"``,
@@ -124,6 +125,13 @@ def saturate(outputs: Variable | Sequence[Variable], rules: Any = None,
     eg = EGraph(explain=trace is not False)
     roots = eg.add_graph(start)
     n_input = eg.n_ids
+    if greedy and cost is not None:
+        # The caller's own form is a candidate too: under their cost model it may be
+        # cheaper than the greedy result.  (With the default costs it is not added: a
+        # stabilised form, e.g. a switch to a series, may cost more than the unstable
+        # spelling it replaced, and must not be undone.)
+        for r, o in zip(roots, eg.add_graph(outs)):
+            eg.union(r, o, "input")
     report = run(eg, prepared, limits, cost=cost_model)
     report.skipped = skipped
     ext = Extractor(eg, cost_model)
