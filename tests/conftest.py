@@ -36,6 +36,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 MODES = ["numpy", "cython"]
 
 CACHE_VAR = "AESARA_CAS_CACHE_DIR"
+
+# The default mode builds native modules synchronously in the suite (tests compare the
+# compiled tier); tests of the tiers themselves pass mode="tiered".
+os.environ.setdefault("AESARA_CAS_SYNC_BUILD", "1")
 _WORKER_KEY = "aesara_cas_cache_dir"
 
 

@@ -17,7 +17,7 @@ from aesara_cas.tensor.inplace import insert_inplace
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable
 
-MODES = ("numpy", "cython")
+MODES = ("numpy", "cython", "tiered")
 
 
 def _check_inputs(inputs: Any) -> list[Variable]:
@@ -206,8 +206,11 @@ def function(
     outputs
         One variable (the call returns one array) or a list (the call returns a list).
     mode
-        ``"numpy"`` interprets the rewritten graph with NumPy; ``None`` (the default)
-        or ``"cython"`` compiles it to a native module.
+        ``"numpy"`` interprets the rewritten graph with NumPy; ``"cython"`` compiles
+        it to a native module before returning; ``None`` (the default) returns at once
+        with a function on the kernel interpreter and builds the native module in the
+        background (see :mod:`aesara_cas.compile.tiered`; ``AESARA_CAS_SYNC_BUILD=1``
+        makes it build synchronously like ``"cython"``; ``"tiered"`` always uses tiers).
     updates
         ``{shared_variable: new_value_expression}``, written after each call.
     givens
@@ -274,6 +277,10 @@ def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: li
              fgraph: FunctionGraph, shared_inputs: list, name: str | None,
              mode: str | None, profile: bool = False) -> Function:
     """The callable for a rewritten graph: link it for ``mode`` and wrap it."""
+    from aesara_cas.compile import tiered
+
+    if tiered.use_tiers(mode, profile):  # default mode: answer now, native build queued
+        return tiered.assemble(inputs, outs, single, upd, fgraph, shared_inputs, name)
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native
     # code (it checks the arguments itself, with the same messages as _bind).

@@ -1,0 +1,464 @@
+"""The kernel interpreter: one native module, built once into the cache, that runs
+any fused element-wise or reduction group as a small bytecode (see ``interp.h``).
+
+Its op loops are generated from the same scalar C expressions as the per-graph
+kernels (:mod:`.scalar_c`), with the same defines and optimisation level, and its
+reductions are the kernels' own reduction code (:mod:`.reduce_c`) with the
+interpreter as the function that fills their blocks; both run under the runtime's
+loop drivers (``ac_elemwise_multi``, ``ac_reduce``).  So a group gives the same bits
+on the interpreter as in a graph's module.
+
+:func:`load` returns the module (built at first use under the cache's rules);
+:func:`encode` turns a plan step into the arguments of its ``ew``/``red`` calls, or
+None when the interpreter does not cover the step's dtypes.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from aesara_cas.compile.cython import scalar_c
+from aesara_cas.compile.cython.fuse import is_scalar_class
+from aesara_cas.compile.cython.lower import Step, fold_steps
+from aesara_cas.tensor.scalar import SCALAR_OPS, Cast
+
+DTYPES = list(scalar_c.CTYPES)
+#: Reductions the interpreter runs: kind -> accumulator dtypes (others: ``perform``).
+REDUCTIONS = {
+    "sum": ("float64", "float32", "int64"), "mean": ("float64", "float32"),
+    "prod": ("float64", "float32", "int64"), "max": ("float64", "float32", "int64", "bool"),
+    "min": ("float64", "float32", "int64", "bool"), "all": ("bool",), "any": ("bool",),
+    "logsumexp": ("float64", "float32"),
+}
+_MAXSCAL = 64  # IR_MAXSCAL in interp.h
+_MAXTEMPS = 96
+
+
+def _operand_sets(name: str, nin: int) -> list[tuple[tuple[str, ...], str]]:
+    """(operand dtypes, result dtype) of every loop of op ``name``, following
+    ``scalar_c.operand_dtypes``."""
+    out = []
+    for T in DTYPES:
+        if name in scalar_c.COMPARE_IN_COMMON:
+            out.append(((T, T), "bool"))
+        elif name in scalar_c.OWN_DTYPE:
+            out.append(((T,), "bool"))
+        elif name == "switch":
+            out.append((("bool", T, T), T))
+        else:
+            out.append(((T,) * nin, T))
+    return out
+
+
+#: A call in a loop body (a math function or a helper that calls one).
+_CALL = re.compile(r"\b[a-z_][a-z_0-9]*\(")
+
+
+def _loops() -> tuple[dict[tuple, int], list[str], list[str]]:
+    """Every op loop: key -> index, and the C functions of loops that call vector
+    math (built like the kernels, at O3) and of the others (built at O1, which is
+    several times faster: they are exact operations, the same bits vectorised or
+    not)."""
+    keys: dict[tuple, int] = {}
+    heavy: list[str] = []
+    light: list[str] = []
+
+    def add(key: tuple, ins: tuple[str, ...], out: str, expr: str) -> None:
+        k = len(keys)
+        keys[key] = k
+        ct = scalar_c.CTYPES
+        params = ["a", "b", "c"]
+        decl = [f"    {ct[out]} *o = ({ct[out]} *)o_;"]
+        decl += [f"    const {ct[d]} *{params[i]} = (const {ct[d]} *){params[i]}_;"
+                 for i, d in enumerate(ins)]
+        loads = "".join(f"const {ct[d]} v{i} = {params[i]}[i]; " for i, d in enumerate(ins))
+        simd = "" if "&ac_err" in expr else "    #pragma omp simd\n"
+        code = heavy if out in scalar_c.FLOATS and _CALL.search(expr) else light
+        code.append(
+            f"static int ir_o{k}(npy_intp n, char *o_, const char *a_, const char *b_, "
+            f"const char *c_) {{\n" + "\n".join(decl)
+            + "\n    int ac_err = 0; (void)a_; (void)b_; (void)c_;\n" + simd
+            + f"    for (npy_intp i = 0; i < n; i++) {{ {loads}o[i] = {expr}; }}\n"
+            + "    return ac_err;\n}\n")
+
+    for src in DTYPES:
+        for dst in DTYPES:
+            if src != dst:
+                add(("cast", src, dst), (src,), dst, scalar_c.cast("v0", src, dst))
+    for name, sop in SCALAR_OPS.items():
+        nin = 2 if sop.nin == -1 else sop.nin
+        for ins, out in _operand_sets(name, nin):
+            expr = scalar_c.emit(sop, list(ins), out, [f"v{i}" for i in range(nin)])
+            if expr is not None:
+                add(("op", name, ins, out), ins, out, expr)
+    return keys, heavy, light
+
+
+def _reducers() -> tuple[dict[tuple, int], list[str], list[str], str]:
+    """The kernels' reduction code once per (kind, accumulator dtype, direct)."""
+    from aesara_cas.compile.cython.reduce_c import _OPNAMES, _pairwise, _reduce_parts
+
+    keys: dict[tuple, int] = {}
+    heavy, light, table = [], [], []
+    for kind, dtypes in REDUCTIONS.items():
+        for dtype in dtypes:
+            # Reading a contiguous operand in place changes the bits only where it
+            # changes the blocks the values are folded in: logsumexp's shifts.
+            for direct in (False, True) if kind == "logsumexp" else (False,):
+                v = len(keys)
+                keys[(kind, dtype, direct)] = v
+                f = f"ir_r{v}"
+                code = heavy if dtype in scalar_c.FLOATS else light
+                code.append(f"#define {f}_fill ir_inner\n"
+                            f"#define {f}_nops (((const ir_ctx *)ctx)->nin)\n")
+                if kind in ("sum", "mean") and dtype in scalar_c.FLOATS:
+                    code.append(_pairwise(dtype, f, direct, "(((const ir_ctx *)ctx)->cost)"))
+                code.append(_reduce_parts(kind, dtype, f, direct))
+                T = scalar_c.CTYPES[dtype]
+                passes = 2 if kind == "logsumexp" else 1
+                aux = f"sizeof({T})" if kind == "logsumexp" else "0"
+                table.append(
+                    f"    {{{passes}, 1, sizeof({T}), {f}_init, {f}_rrow, {f}_rstart, "
+                    f"{f}_rmid, {f}_rend, sizeof({f}_st), {f}_arow, {f}_amid, {f}_aend, "
+                    f"{aux}, 0.0}},")
+                code.append(f'static const char ir_r{v}_name[] = "{_OPNAMES.get(kind, kind)}";\n')
+    names = "".join(f"ir_r{v}_name, " for v in range(len(keys)))
+    tail = ("static const ac_reducer ir_reducers[] = {\n" + "\n".join(table) + "\n};\n"
+            f"static const char *ir_reducer_names[] = {{{names}}};\n")
+    return keys, heavy, light, tail
+
+
+_ENTRY = r"""
+static PyObject *ir_outputs(PyObject **outs, int nout) {
+    PyObject *list = PyList_New(nout);
+    if (list == NULL) { for (int j = 0; j < nout; j++) Py_DECREF(outs[j]); return NULL; }
+    for (int j = 0; j < nout; j++) PyList_SET_ITEM(list, j, outs[j]);
+    return list;
+}
+
+static int ir_setup(ir_ctx *c, PyObject *prog, int nin, int nscal, const npy_int32 *stypes,
+                    PyObject *scalars, double cost) {
+    c->prog = (const npy_int32 *)PyBytes_AS_STRING(prog);
+    c->table = ir_table;
+    c->nin = nin;
+    c->err = 0;
+    c->cost = cost;
+    for (int k = 0; k < nscal; k++) {
+        c->scal[k] = 0;
+        if (ac_read(PyList_GET_ITEM(scalars, k), &c->scal[k], stypes[k]) < 0) return -1;
+    }
+    return 0;
+}
+
+static int ir_failed(ir_ctx *c) {
+    if (c->err == 2) PyErr_NoMemory();
+    else PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
+    return -1;
+}
+
+/* meta: nd, nin, nscal, nout, types[nin], stypes[nscal], otypes[nout], deps[nout*nin] */
+static PyObject *ir_ew(PyObject *prog, PyObject *meta, PyObject *arrays, PyObject *scalars,
+                       double cost) {
+    const npy_int32 *M = (const npy_int32 *)PyBytes_AS_STRING(meta);
+    const int nd = M[0], nin = M[1], nscal = M[2], nout = M[3];
+    const npy_int32 *types = M + 4, *stypes = types + nin, *otypes = stypes + nscal;
+    const npy_int32 *depw = otypes + nout;
+    unsigned char deps[nout * nin > 0 ? nout * nin : 1];
+    for (int k = 0; k < nout * nin; k++) deps[k] = (unsigned char)depw[k];
+    PyObject *ins[nin > 0 ? nin : 1];
+    for (int k = 0; k < nin; k++) ins[k] = PyList_GET_ITEM(arrays, k);
+    ir_ctx c;
+    if (ir_setup(&c, prog, nin, nscal, stypes, scalars, cost) < 0) return NULL;
+    PyObject *outs[nout];
+    if (ac_elemwise_multi(nd, nin, ins, (const int *)types, nout, (const int *)otypes, deps,
+                          Py_None, outs, ir_inner, &c, cost) < 0)
+        return NULL;
+    if (c.err) {
+        for (int j = 0; j < nout; j++) Py_DECREF(outs[j]);
+        ir_failed(&c);
+        return NULL;
+    }
+    return ir_outputs(outs, nout);
+}
+
+/* meta: nd, nin, nscal, acc_type, keepdims, needs, types[nin], stypes[nscal], red[nd] */
+static PyObject *ir_red(int variant, PyObject *prog, PyObject *meta, PyObject *arrays,
+                        PyObject *scalars, double cost) {
+    const npy_int32 *M = (const npy_int32 *)PyBytes_AS_STRING(meta);
+    const int nd = M[0], nin = M[1], nscal = M[2];
+    const npy_int32 *types = M + 6, *stypes = types + nin, *redw = stypes + nscal;
+    unsigned char red[nd > 0 ? nd : 1];
+    for (int d = 0; d < nd; d++) red[d] = (unsigned char)redw[d];
+    PyObject *ins[nin > 0 ? nin : 1];
+    for (int k = 0; k < nin; k++) ins[k] = PyList_GET_ITEM(arrays, k);
+    ir_ctx c;
+    if (ir_setup(&c, prog, nin, nscal, stypes, scalars, cost) < 0) return NULL;
+    ac_reducer R = ir_reducers[variant];
+    R.cost = cost;
+    PyObject *r = ac_reduce(nd, nin, ins, (const int *)types, M[3], red, M[4], M[5],
+                            ir_reducer_names[variant], &R, &c);
+    if (r != NULL && c.err) { Py_DECREF(r); ir_failed(&c); return NULL; }
+    return r;
+}
+"""
+
+_PYX_TAIL = """
+    object ir_ew(object prog, object meta, object arrays, object scalars, double cost)
+    object ir_red(int variant, object prog, object meta, object arrays, object scalars,
+                  double cost)
+
+_import_array()
+
+
+def ew(bytes prog, bytes meta, list arrays, list scalars, double cost):
+    \"\"\"Run an element-wise program: the list of its outputs.\"\"\"
+    return ir_ew(prog, meta, arrays, scalars, cost)
+
+
+def red(int variant, bytes prog, bytes meta, list arrays, list scalars, double cost):
+    \"\"\"Run a reduction whose values a program computes: the reduced array.\"\"\"
+    return ir_red(variant, prog, meta, arrays, scalars, cost)
+"""
+
+
+@dataclass
+class _Tables:
+    ops: dict[tuple, int]
+    reducers: dict[tuple, int]
+    text: str
+
+
+_TABLES: _Tables | None = None
+_module: ModuleType | None = None
+_lock = threading.Lock()
+
+
+def tables() -> _Tables:
+    """The op and reducer indices and the module's source (generated once)."""
+    global _TABLES
+    if _TABLES is None:
+        from aesara_cas.compile.cython.module import _mvec_defines
+        from aesara_cas.compile.cython.wrapper import HEADER, RUNTIME_DECLS
+
+        ops, op_heavy, op_light = _loops()
+        reducers, red_heavy, red_light, red_tail = _reducers()
+        here = Path(__file__).resolve().parent
+        defines = [f"#define {d} 1" for d in _mvec_defines()]
+        defines += ["#pragma GCC push_options", '#pragma GCC optimize ("O3")']
+        c_text = (
+            (here / "interp.h").read_text() + "".join(op_heavy) + "".join(red_heavy)
+            + '#pragma GCC push_options\n#pragma GCC optimize ("O1")\n'
+            + "".join(op_light) + "".join(red_light)
+            + "static const ir_op_fn ir_table[] = {\n"
+            + "".join(f"    ir_o{k},\n" for k in range(len(ops))) + "};\n"
+            + red_tail + _ENTRY + "#pragma GCC pop_options\n#pragma GCC pop_options\n"
+        )
+        text = (
+            HEADER
+            + 'cdef extern from *:\n    """\n' + "\n".join(defines) + '\n    """\n'
+            + RUNTIME_DECLS
+            + 'cdef extern from *:\n    """\n' + c_text.replace("\\", "\\\\") + '    """\n'
+            + _PYX_TAIL
+        )
+        _TABLES = _Tables(ops, reducers, text)
+    return _TABLES
+
+
+def load() -> ModuleType:
+    """The interpreter module: loaded, or built into the cache at first use."""
+    global _module
+    if _module is None:
+        with _lock:
+            if _module is None:
+                from aesara_cas.compile.cython import cache
+
+                _module = cache.load_module(tables().text)
+    return _module
+
+
+def loaded() -> bool:
+    """Whether the interpreter module is in memory already."""
+    return _module is not None
+
+
+# ---------------------------------------------------------------------------------
+# Encoding plan steps
+
+
+class _Unsupported(Exception):
+    """The step needs an op loop or reduction the interpreter lacks."""
+
+
+class _Encoder:
+    """Bytecode for a group: virtual registers, then registers packed by liveness."""
+
+    def __init__(self, ops: dict[tuple, int]):
+        self.ops = ops
+        self.code: list[list[int]] = []  # [op, out, a, b, c] on virtual registers
+        self.dtype: list[str] = []       # per virtual register
+        self.reg: dict[Any, int] = {}
+
+    def new(self, dtype: str) -> int:
+        self.dtype.append(dtype)
+        return len(self.dtype) - 1
+
+    def emit(self, key: tuple, dtype: str, args: list[int]) -> int:
+        op = self.ops.get(key)
+        if op is None:
+            raise _Unsupported(key)
+        out = self.new(dtype)
+        args = args + [out] * (3 - len(args))  # unused operands: any valid register
+        self.code.append([op, out, *args])
+        return out
+
+    def cast(self, r: int, src: str, dst: str) -> int:
+        return r if src == dst else self.emit(("cast", src, dst), dst, [r])
+
+    def member(self, node: Any) -> None:
+        """The instructions of one member, as ``elemwise_c._member_lines`` writes it."""
+        sop = node.op.scalar_op
+        out = node.outputs[0]
+        in_dtypes = [v.dtype for v in node.inputs]
+        regs = [self.reg[v] for v in node.inputs]
+        if isinstance(sop, Cast):
+            self.reg[out] = self.cast(regs[0], in_dtypes[0], out.dtype)
+            return
+        if sop.nin == -1 and len(regs) > 2:
+            acc, acc_dtype = regs[0], in_dtypes[0]
+            for k, (step_dtype, op_dtypes) in enumerate(fold_steps(node)):
+                a = self.cast(acc, acc_dtype, op_dtypes[0])
+                b = self.cast(regs[k + 1], in_dtypes[k + 1], op_dtypes[1])
+                acc = self.emit(("op", sop.name, tuple(op_dtypes), step_dtype), step_dtype,
+                                [a, b])
+                acc_dtype = step_dtype
+            self.reg[out] = self.cast(acc, acc_dtype, out.dtype)
+            return
+        op_dtypes = scalar_c.operand_dtypes(sop, in_dtypes, out.dtype)
+        if op_dtypes is None:
+            raise _Unsupported(sop.name)
+        args = [self.cast(r, d, t) for r, d, t in zip(regs, in_dtypes, op_dtypes)]
+        self.reg[out] = self.emit(("op", sop.name, tuple(op_dtypes), out.dtype), out.dtype,
+                                  args)
+
+    def pack(self, leaves: list[int], outs: list[int]) -> tuple[list[int], list[int], bytes]:
+        """Physical registers: leaves keep their own, temporaries share blocks by
+        liveness.  Returns (physical register per virtual, temp registers, code)."""
+        last: dict[int, int] = {}
+        for i, ins in enumerate(self.code):
+            for r in ins[2:]:
+                last[r] = i
+        for r in outs:
+            last[r] = len(self.code)
+        phys = [-1] * len(self.dtype)
+        for k, r in enumerate(leaves):
+            phys[r] = k
+        nfixed = len(leaves)
+        free: list[int] = []
+        temps: list[int] = []
+        for i, ins in enumerate(self.code):
+            out = ins[1]
+            if free:
+                phys[out] = free.pop()
+            else:
+                phys[out] = nfixed + len(temps)
+                temps.append(phys[out])
+            for r in set(ins[2:]):  # operands dying here: their blocks are free again
+                if last.get(r) == i and r >= len(leaves) and r != out:
+                    free.append(phys[r])
+            if out not in last:  # never read (cannot happen for members): reuse at once
+                free.append(phys[out])
+        words = [x for ins in self.code for x in (ins[0], *(phys[r] for r in ins[1:]))]
+        return phys, temps, struct.pack(f"{len(words)}i", *words)
+
+
+@dataclass
+class Encoded:
+    """The arguments of the interpreter's ``ew``/``red`` for one plan step."""
+
+    kind: str                 # "ew" or "red"
+    prog: bytes
+    meta: bytes
+    arrays: list              # variables passed as the driver's operands
+    scalars: list             # variables passed as single values
+    outputs: list             # variables the call returns (ew: in order; red: one)
+    cost: float
+    variant: int = -1
+
+
+def _words(values: list[int]) -> bytes:
+    return struct.pack(f"{len(values)}i", *values)
+
+
+def encode(step: Step) -> Encoded | None:
+    """The interpreter's call for plan step ``step`` (an ``ew`` or ``reduce`` step), or
+    None when it needs something the interpreter lacks."""
+    from aesara_cas.compile.cython.elemwise_c import group_cost
+
+    t = tables()
+    g = step.group
+    arrays = [v for v in g.leaves if not is_scalar_class(v)]
+    scalars = [v for v in g.leaves if is_scalar_class(v)]
+    if len(scalars) > _MAXSCAL:
+        return None
+    enc = _Encoder(t.ops)
+    leaves = arrays + scalars
+    for v in leaves:
+        enc.reg[v] = enc.new(v.dtype)
+    try:
+        for node in g.members:
+            enc.member(node)
+        if step.kind == "ew":
+            outs = list(g.outputs)
+            out_regs = [enc.reg[v] for v in outs]
+        else:
+            node = step.node
+            x, acc = node.inputs[0], node.outputs[0].dtype
+            direct = (node.op.kind == "logsumexp" and not g.members and len(arrays) == 1
+                      and x.dtype == acc)
+            variant = t.reducers.get((node.op.kind, acc, direct))
+            if variant is None:
+                return None
+            out_regs = [enc.cast(enc.reg[x], x.dtype, acc)]
+    except _Unsupported:
+        return None
+    leaf_regs = [enc.reg[v] for v in leaves]
+    phys, temps, code = enc.pack(leaf_regs, out_regs)
+    if len(temps) > _MAXTEMPS:
+        return None
+    nregs = len(leaves) + len(temps)
+    size = {d: np.dtype(d).itemsize for d in enc.dtype}
+    head = [nregs, len(enc.code), len(arrays), len(scalars), len(out_regs), len(temps)]
+    head += [w for v in arrays for w in (phys[enc.reg[v]], size[v.dtype])]
+    head += [w for v in scalars for w in (phys[enc.reg[v]], size[v.dtype])]
+    head += [w for r in out_regs for w in (phys[r], size[enc.dtype[r]])]
+    head += temps
+    prog = _words(head) + code
+    types = [_typenum(v.dtype) for v in arrays]
+    stypes = [_typenum(v.dtype) for v in scalars]
+    if step.kind == "ew":
+        from aesara_cas.compile.cython.elemwise_c import _deps
+
+        deps = [b for row in _deps(g, arrays) for b in row]
+        meta = [g.nd, len(arrays), len(scalars), len(outs), *types, *stypes,
+                *(_typenum(v.dtype) for v in outs), *deps]
+        return Encoded("ew", prog, _words(meta), arrays, scalars, outs, group_cost(g))
+    op = step.node.op
+    axes = set(op.reduced_axes(g.nd))
+    meta = [g.nd, len(arrays), len(scalars), _typenum(acc), int(op.keepdims),
+            int(op.kind in ("max", "min")), *types, *stypes,
+            *(1 if d in axes else 0 for d in range(g.nd))]
+    cost = group_cost(g) + (10.0 if op.kind == "logsumexp" else 1.0)
+    return Encoded("red", prog, _words(meta), arrays, scalars, [step.node.outputs[0]], cost,
+                   variant)
+
+
+def _typenum(dtype: str) -> int:
+    return np.dtype(dtype).num

@@ -1,0 +1,287 @@
+"""Tiered execution: a compiled function answers at once and gets faster later.
+
+``ac.function`` in the default mode lowers the rewritten graph to a kernel plan,
+returns a function that runs the plan on the *fast tier* (fused element-wise and
+reduction groups on the kernel interpreter, :mod:`.cython.interp`, other nodes with
+their NumPy ``perform`` like the NumPy VM), and queues the build of the graph's own
+native module on a background thread.  The first call after the build finished
+switches the function to the module for good (its class becomes the module's
+``Function`` subclass, whose ``__call__`` is native).  Both tiers run the same
+scalar C functions in the same order, so results are bit for bit the same.
+
+The build goes through the module cache (:func:`.cython.cache.load_module`) and its
+locks, like a synchronous build; a failed build is logged once and leaves the
+function on the fast tier.  One worker thread builds the queued modules one after
+another and exits when the queue is empty; a function dropped before its build
+started is skipped (its job holds only a weak reference to it).
+
+``AESARA_CAS_SYNC_BUILD=1`` (or ``mode="cython"``) builds synchronously, as before;
+``mode="tiered"`` asks for tiers whatever the variable says.  Functions with
+``profile=True`` are built synchronously (a profile describes the native module).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any
+
+from aesara_cas.graph.fg import FunctionGraph
+
+logger = logging.getLogger("aesara_cas.compile")
+
+#: Environment variable: a non-empty value other than ``0`` makes the default mode
+#: build the native module synchronously (no tiers).
+SYNC_VAR = "AESARA_CAS_SYNC_BUILD"
+
+_PENDING, _DONE, _FAILED, _SKIPPED = "pending", "done", "failed", "skipped"
+
+
+def sync_requested() -> bool:
+    """Whether ``AESARA_CAS_SYNC_BUILD`` asks for synchronous builds."""
+    return os.environ.get(SYNC_VAR, "").strip() not in ("", "0")
+
+
+def use_tiers(mode: str | None, profile: bool) -> bool:
+    """Whether a function compiled with ``mode`` starts on the fast tier."""
+    if profile:
+        return False
+    if mode == "tiered":
+        return True
+    return mode is None and not sync_requested()
+
+
+class _Job:
+    """One background build: the plan to generate, and what came of it."""
+
+    __slots__ = ("fn", "plan", "state", "program", "error", "__weakref__")
+
+    def __init__(self, fn: Any, plan: Any):
+        self.fn = weakref.ref(fn)
+        self.plan = plan
+        self.state = _PENDING
+        self.program: Any = None
+        self.error: BaseException | None = None
+
+
+_cond = threading.Condition()
+_queue: collections.deque[_Job] = collections.deque()
+_worker: threading.Thread | None = None
+_current: _Job | None = None
+_stopping = False
+_switch_lock = threading.Lock()
+
+
+def build_program(plan: Any) -> Any:
+    """The native program of ``plan`` (generated, then built or loaded via the cache)."""
+    from aesara_cas.compile.cython import cache
+    from aesara_cas.compile.cython.module import generate
+
+    source = generate(plan)
+    module = cache.load_module(source.text)
+    return _PrebuiltProgram(source, module)
+
+
+def _prebuilt_class() -> type:
+    from aesara_cas.compile.cython.program import CythonProgram, function_class
+
+    class PrebuiltProgram(CythonProgram):
+        """A :class:`CythonProgram` from an already generated source and module."""
+
+        def __init__(self, source: Any, module: Any):
+            self.module = module
+            self.source = source.text
+            self.state = [source.step_labels, [], [], [], [], False, source.consts,
+                          source.perform_nodes]
+            self.function_class = function_class(module)
+
+    return PrebuiltProgram
+
+
+def _PrebuiltProgram(source: Any, module: Any) -> Any:
+    global _PREBUILT
+    if _PREBUILT is None:
+        _PREBUILT = _prebuilt_class()
+    return _PREBUILT(source, module)
+
+
+_PREBUILT: type | None = None
+
+
+def _work() -> None:
+    """The worker thread: build queued jobs until the queue is empty."""
+    global _worker, _current
+    me = threading.current_thread()
+    while True:
+        with _cond:
+            if not _queue or _stopping or _worker is not me:
+                if _worker is me:
+                    _worker = None
+                _current = None
+                _cond.notify_all()
+                return
+            job = _current = _queue.popleft()
+        if job.fn() is None:  # nobody can switch to it any more
+            job.state = _SKIPPED
+            job.plan = None
+            continue
+        try:
+            job.program = build_program(job.plan)
+            job.state = _DONE
+        except BaseException as err:  # noqa: BLE001  (reported, and the fast tier stays)
+            job.error = err
+            job.state = _FAILED
+            logger.warning("aesara_cas: building the native module in the background "
+                           "failed; the function keeps running on the kernel interpreter: "
+                           "%s: %s", type(err).__name__, err)
+        finally:
+            job.plan = None
+
+
+def _start_worker() -> None:
+    """Start a worker if jobs wait and none runs (the caller holds ``_cond``)."""
+    global _worker
+    if _worker is None and _queue and not _stopping:
+        _worker = threading.Thread(target=_work, name="aesara_cas-build", daemon=True)
+        _worker.start()
+
+
+def submit(fn: Any, plan: Any) -> _Job:
+    """Queue the build of ``plan``'s module for ``fn``."""
+    job = _Job(fn, plan)
+    with _cond:
+        _queue.append(job)
+        _start_worker()
+    return job
+
+
+def wait_idle(timeout: float | None = None) -> bool:
+    """Wait until every queued build finished and the worker thread exited.
+    Returns False on timeout (benchmarks and tests use it)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen: list[threading.Thread] = []
+    with _cond:
+        while _queue or _worker is not None:
+            if _worker is not None and _worker not in seen:
+                seen.append(_worker)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            _cond.wait(left)
+    for thread in seen:  # it was leaving: let it finish
+        thread.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+    return not any(t.is_alive() for t in seen)
+
+
+def _after_fork_in_child() -> None:
+    """The parent's worker does not exist in a forked child: its job goes back into
+    the queue, and the next call of a waiting function starts a new worker."""
+    global _cond, _worker, _current, _switch_lock
+    _cond = threading.Condition()
+    _switch_lock = threading.Lock()
+    if _current is not None and _current.state == _PENDING and _current.plan is not None:
+        _queue.appendleft(_current)
+    _worker = None
+    _current = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _stop() -> None:
+    global _stopping
+    _stopping = True
+
+
+import atexit  # noqa: E402
+
+atexit.register(_stop)  # no new builds start while the interpreter exits
+
+
+def _switch(fn: Any, job: _Job) -> type | None:
+    """Move ``fn`` to its native module (or give up on it if the build failed).
+    Returns the module's Function class, or None to stay on the fast tier."""
+    from aesara_cas.compile.function import _locking_class
+
+    with _switch_lock:
+        if fn._job is not job:  # another thread switched first
+            return getattr(fn, "_native_class", None)
+        fn._job = None
+        if job.state != _DONE:
+            return None
+        program = job.program
+        program.attach(fn)
+        fn._program = program
+        cls = program.function_class
+        fn._native_class = cls
+        fn.__class__ = _locking_class(cls) if getattr(fn, "_locks", None) else cls
+        return cls
+
+
+def make_function_class() -> type:
+    from aesara_cas.compile.function import Function
+
+    class TieredFunction(Function):
+        __doc__ = Function.__doc__
+
+        _job: _Job | None = None
+
+        def __call__(self, *args: Any, **kwargs: Any):
+            job = self._job
+            if job is not None:
+                if job.state != _PENDING:
+                    cls = _switch(self, job)
+                    if cls is not None:
+                        return cls.__call__(self, *args, **kwargs)
+                elif _worker is None and _queue:
+                    with _cond:
+                        _start_worker()
+            return Function.__call__(self, *args, **kwargs)
+
+        def __reduce__(self):
+            from aesara_cas.compile.pickling import function_state, restore_function
+
+            state = function_state(self)
+            state[4]["mode"] = None  # unpickled in the default mode (tiered or not)
+            return restore_function, (state,)
+
+    TieredFunction.__module__ = Function.__module__
+    TieredFunction.__name__ = TieredFunction.__qualname__ = "Function"
+    return TieredFunction
+
+
+_TIERED: type | None = None
+
+
+def fast_program(fgraph: FunctionGraph, plan: Any) -> Any:
+    """The fast tier's program for ``plan`` (the interpreter module is built into
+    the cache at its first use, like any module)."""
+    from aesara_cas.compile.cython.interp_program import InterpProgram
+
+    return InterpProgram(fgraph, plan)
+
+
+def assemble(inputs: list, outs: list, single: bool, upd: list, fgraph: FunctionGraph,
+             shared_inputs: list, name: str | None) -> Any:
+    """A function running ``fgraph`` on the fast tier, its native build queued."""
+    global _TIERED
+    from aesara_cas.compile.cython.lower import lower
+    from aesara_cas.compile.function import _locking_class
+
+    if _TIERED is None:
+        _TIERED = make_function_class()
+    plan = lower(fgraph)  # here, not in the worker: lowering may rewrite fgraph
+    program = fast_program(fgraph, plan)
+    fn = _TIERED(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
+    if upd:
+        touched = {id(v): v for v in shared_inputs}
+        touched.update((id(t), t) for t, _ in upd)
+        fn._locks = tuple(v.lock for v in sorted(touched.values(), key=lambda v: v.id))
+        fn.__class__ = _locking_class(_TIERED)
+    fn._job = submit(fn, plan)
+    return fn
