@@ -17,7 +17,7 @@ from aesara_cas.tensor.inplace import insert_inplace
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable, as_tensor_variable
 
-MODES = ("numpy", "cython", "tiered")
+MODES = ("numpy", "cython", "tiered", "dask")
 
 
 def _check_inputs(inputs: Any) -> list[Variable]:
@@ -211,6 +211,8 @@ def function(
         with a function on the kernel interpreter and builds the native module in the
         background (see :mod:`aesara_cas.compile.tiered`; ``AESARA_CAS_SYNC_BUILD=1``
         makes it build synchronously like ``"cython"``; ``"tiered"`` always uses tiers).
+        ``"dask"`` takes dask (or NumPy) arrays and returns lazy ``dask.array`` results
+        computed chunk by chunk with compiled kernels (see :mod:`aesara_cas.compile.dask`).
     updates
         ``{shared_variable: new_value_expression}``, written after each call.
     givens

@@ -18,4 +18,8 @@ def link(fgraph: FunctionGraph, mode: str | None):
     """A runnable program for ``fgraph``: ``program.run(values) -> outputs``."""
     if mode == "numpy":
         return NumPyProgram(fgraph)
+    if mode == "dask":
+        from aesara_cas.compile.dask import DaskProgram
+
+        return DaskProgram(fgraph)
     return CythonProgram(fgraph)
