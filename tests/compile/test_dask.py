@@ -3,15 +3,14 @@ region, under the threaded scheduler and a LocalCluster of worker processes."""
 
 import pickle
 
+import dask.array as da
+import distributed
 import numpy as np
 import pytest
+from dask.highlevelgraph import HighLevelGraph
 
 import aesara_cas as ac
 from aesara_cas import tensor as at
-
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
-from dask.highlevelgraph import HighLevelGraph  # noqa: E402
 
 # Uneven chunks on purpose: 7 = 3 + 3 + 1 rows, 6 = 4 + 2 columns.
 SHAPE, CHUNKS = (7, 6), ((3, 3, 1), (4, 2))
