@@ -71,5 +71,6 @@ def test_api_reference_documents_the_public_names(site):
     for op in ("exp", "log1p", "sum", "logsumexp"):
         assert f"at.{op}" in _text(page)
     assert callable(at.exp)
-    for page_name in ("index", "getting_started", "guide", "rules", "architecture"):
+    for page_name in ("index", "getting_started", "guide", "rules", "performance",
+                      "architecture"):
         assert (site / f"{page_name}.html").is_file()
