@@ -194,8 +194,8 @@ def from_sympy(expr: Any, variables: Mapping[Any, Variable]) -> Variable:
     >>> s = sympy.Symbol("s")
     >>> x = at.dscalar("x")
     >>> import aesara_cas as ac
-    >>> ac.pprint(from_sympy(sympy.exp(s) - 1, {s: x}))
-    'exp(x) + -1'
+    >>> ac.pprint(ac.simplify(from_sympy(sympy.exp(s) - 1, {s: x})))
+    'expm1(x)'
     """
     sp = _sympy()
     from aesara_cas import tensor as at

@@ -1,10 +1,13 @@
-"""Every ```python block of README.md and docs/*.md runs and its assertions hold.
+"""Every ```python block of README.md and docs/*.md runs and its assertions hold, and so do
+the ``>>>`` examples of the docstrings the API reference shows.
 
 The blocks of one file run in order in one namespace, as a reader would type them.  A block
 that is deliberately not runnable is preceded by the line ``<!-- docs-test: skip -->``
 (invisible on GitHub and in the Sphinx site); use it rarely.
 """
 
+import doctest
+import inspect
 import re
 from pathlib import Path
 
@@ -83,3 +86,35 @@ def test_tour_user_rule_fires_the_users_rule(capsys):
     assert "pythagoras" in out.split("rules fired:", 1)[1].splitlines()[0]
     assert "without the rule: " in out and "with rules=[pythagoras]: 1 + a" in out
     assert "(fired: log_of_exp)" in out
+
+
+def api_doctests() -> list[doctest.DocTest]:
+    """The docstring examples of the package and of every public name the API reference
+    documents (``ac.__all__``, ``at.__all__``, ``at.linalg.__all__``) defined here."""
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+
+    finder = doctest.DocTestFinder(recurse=True)
+    tests = [t for t in doctest.DocTestFinder(recurse=False).find(ac) if t.examples]
+    seen: set[int] = set()
+    for module in (ac, at, at.linalg):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if (id(obj) in seen or not (inspect.isclass(obj) or inspect.isfunction(obj))
+                    or not getattr(obj, "__module__", "").startswith("aesara_cas")):
+                continue   # modules, op instances, tables, and NumPy's LinAlgError
+            seen.add(id(obj))
+            tests += [t for t in finder.find(obj, f"{module.__name__}.{name}") if t.examples]
+    return tests
+
+
+def test_api_docstring_examples_run():
+    tests = api_doctests()
+    assert len(tests) >= 8
+    report: list[str] = []
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for t in tests:
+        runner.run(t, out=report.append)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, "".join(report)
+    assert result.attempted >= 30
