@@ -30,8 +30,10 @@ from aesara_cas.rules.cancellation_util import (
     Registry,
     const_value,
     find_node,
+    guarded,
     has_client,
     input_of,
+    is_float,
     negate,
     negation,
     odd_series,
@@ -40,14 +42,13 @@ from aesara_cas.rules.cancellation_util import (
     series,
     shift,
     sqrt_arg,
-    square_base,
     tan_coefficient,
 )
 
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Variable
-from aesara_cas.rewriting.rule import Rule
-from aesara_cas.rewriting.terms import plus_zero
+from aesara_cas.rewriting.rule import Rule, rule
+from aesara_cas.rewriting.wild import wild
 
 registry = Registry()
 
@@ -139,22 +140,6 @@ registry.on_difference("reciprocal_difference", """Subtract reciprocals over a c
 Exact identities wherever both sides are finite; the left side cancels when c
 is small against s.  Dividing twice (not by s * (s + c)) avoids overflow.
 """)(reciprocal_difference)
-
-
-@registry.on_difference("square_difference", """Factor a difference of squares.
-
-    a*a - b*b = (a - b) * (a + b)
-
-Exact identity.  a - b is exact when a and b are close (Sterbenz), so the
-product is accurate to ~1.5 ulps where the left side cancels; the right side
-also avoids the overflow of a*a for |a| > 1e154.  A zero result is +0.0, as
-NumPy's a*a - b*b is (the product alone gives -0.0 at a = -0.0, b = 0.0).
-""")
-def square_difference(a: Variable, b: Variable) -> Variable | None:
-    u, w = square_base(a), square_base(b)
-    if u is None or w is None or u is w:
-        return None
-    return plus_zero((u - w) * (u + w))
 
 
 # ---------------------------------------------------------------- shifted functions
@@ -340,28 +325,56 @@ Exact identity; the left side cancels when b < 0 and |e| << b*b.  Also matches
 """)
 
 
-@registry.on_op("hypot_form", at.sqrt, 1, """Square roots of sums of squares as hypot.
+# ---------------------------------------------------------------- identities as patterns
+
+_SQUARES_DOC = """Factor a difference of squares.
+
+    a*a - b*b = (a - b) * (a + b)
+
+Exact identity.  a - b is exact when a and b are close (Sterbenz), so the
+product is accurate to ~1.5 ulps where the left side cancels; the right side
+also avoids the overflow of a*a for |a| > 1e154.  A zero result is +0.0, as
+NumPy's a*a - b*b is (the product alone gives -0.0 at a = -0.0, b = 0.0).
+"""
+_HYPOT_DOC = """Square roots of sums of squares as hypot.
 
     sqrt(a*a + b*b) = hypot(a, b)        sqrt(a*a + k) = hypot(a, sqrt(k))
 
 Exact identity (k > 0 a constant with an exact square root); hypot does not
 overflow or underflow in the squares, so it is right for |a| > 1e154 or < 1e-154.
-""")
-def hypot_form(u: Variable) -> Variable | None:
-    ins = u.owner.inputs if u.owner is not None and u.owner.op == at.add else None
-    if ins is None or len(ins) != 2:
-        return None
-    x, y = square_base(ins[0]), square_base(ins[1])
-    if x is not None and y is not None:
-        return at.hypot(x, y)
-    for sq, k in ((ins[0], ins[1]), (ins[1], ins[0])):
-        x, kv = square_base(sq), const_value(k)
-        if x is not None and kv is not None and kv > 0:
-            root = kv ** 0.5
-            if Fraction(root) ** 2 == Fraction(kv):
-                return at.hypot(x, root)
-    return None
+"""
 
 
-#: The rules of this module and of :mod:`aesara_cas.rules.cancellation_functions`.
-RULES: list[Rule] = registry.rules + cancellation_functions.RULES
+def _real(bd) -> bool:
+    """A float result that is not the fallback branch of a switch (see ``guarded``)."""
+    return is_float(bd.term) and not guarded(bd.term)
+
+
+def _two_bases(bd) -> bool:
+    return bd[a_] is not bd[b_] and _real(bd)
+
+
+def _exact_root(bd) -> bool:
+    """``k`` is a positive constant whose square root is exact (4, 0.25, 9, ...)."""
+    kv = const_value(bd[k_])
+    if kv is None or not kv > 0 or not _real(bd):
+        return False
+    return Fraction(kv ** 0.5) ** 2 == Fraction(kv)
+
+
+a_, b_, k_ = wild("a"), wild("b"), wild("k")
+
+PATTERN_RULES: list[Rule] = [
+    rule(a_ * a_ - b_ * b_, (a_ - b_) * (a_ + b_) + 0.0, where=_two_bases,
+         name="square_difference", doc=_SQUARES_DOC),
+    rule(at.sqrt(a_ * a_ + b_ * b_), at.hypot(a_, b_), where=_two_bases, name="hypot_form",
+         doc=_HYPOT_DOC),
+    rule(at.sqrt(a_ * a_ + k_), at.hypot(a_, at.sqrt(k_)), where=_exact_root,
+         name="hypot_form", doc=_HYPOT_DOC),
+]
+
+#: The rules of this module and of :mod:`aesara_cas.rules.cancellation_functions`:
+#: the identities written as patterns first, then those computed in Python (a search
+#: over the terms of a sum, a series, or a switch back to the original).
+RULES: list[Rule] = (PATTERN_RULES + cancellation_functions.PATTERN_RULES + registry.rules
+                     + cancellation_functions.registry.rules)

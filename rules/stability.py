@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from cons import cons
 from etuples import etuple
-from kanren import conde, eq, lall
 from unification import var
 
+from aesara_cas import tensor as at
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, plus_zero, uniform_constant
+from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
@@ -44,50 +44,6 @@ def _split_off(ins, number):
 def _log_one_plus(bd):
     rest = _split_off(bd[args], 1)
     return None if rest is None else E.log1p(add_of(rest))
-
-
-def _one_plus_exp_arg(v):
-    """``t`` if ``v`` computes ``1 + exp(t)`` (either order), else ``None``."""
-    ins = inputs_if(v, E.add)
-    if ins is None:
-        return None
-    rest = _split_off(ins, 1)
-    if rest is None or len(rest) != 1:
-        return None
-    inner = inputs_if(rest[0], E.exp)
-    return None if inner is None else inner[0]
-
-
-def _sigmoid_of(bd):
-    t = _one_plus_exp_arg(bd[x])
-    if t is None:
-        return None
-    neg = inputs_if(t, E.neg)
-    return E.sigmoid(neg[0]) if neg is not None else E.sigmoid(E.neg(t))
-
-
-def _expm1(bd):
-    ins = bd[args]
-    rest = _split_off(ins, -1)
-    if rest is None:
-        return None
-    for k, term in enumerate(rest):
-        inner = inputs_if(term, E.exp)
-        if inner is not None:
-            return add_of([E.expm1(inner[0]), *rest[:k], *rest[k + 1:]])
-    return None
-
-
-def _one_minus_cos(bd):
-    ins = bd[args]
-    rest = _split_off(ins, 1)
-    if rest is None or len(rest) != 1:
-        return None
-    negated = inputs_if(rest[0], E.neg)
-    cos_in = inputs_if(negated[0], E.cos) if negated is not None else None
-    if cos_in is None:
-        return None
-    return E.mul(2, E.sqr(E.sin(E.mul(0.5, cos_in[0]))))
 
 
 def _sum_of_exp(d):
@@ -136,68 +92,53 @@ def _softmax_div(bd):
     return E.exp(E.sub(src, ds(lse) if ds is not None else lse))
 
 
-def log1p_neg_exp(in_term, out_term):
-    """log1p(-exp(x)) -> log1mexp(x), for x < 0 (also spelled log1p(-1 * exp(x))).
-
-    Written as a plain miniKanren relation: ``conde`` accepts either spelling of the
-    negation, so the rule does not depend on whether ``-1 * e`` was canonicalised yet.
-    """
-    t, e, a = var(), var(), var()
-    return lall(
-        eq(in_term, etuple(E.log1p, t)),
-        conde([eq(t, etuple(E.neg, e))], [eq(t, etuple(E.mul, -1, e))]),
-        eq(e, etuple(E.exp, a)),
-        eq(out_term, etuple(E.log1mexp, a)),
-    )
-
 log_to_log1p = rule(
     etuple(E.log, cons(E.add, args)), _log_one_plus, name="log_to_log1p",
     doc="log(1 + x) -> log1p(x), for x > -1 (accurate for small |x|).  Exception to the "
         "signs of zero: at x = -0.0 it gives -0.0 where NumPy's log(1 + x) gives 0.0 (a + 0.0 "
-        "would hide log1p from the accuracy rules that build on it).",
+        "would hide log1p from the accuracy rules that build on it).  Python: x is the rest "
+        "of a sum of any length (log(1 + a + b) -> log1p(a + b)).",
 )
 softplus_from_log1p = rule(
     etuple(E.log1p, etuple(E.exp, x)), etuple(E.softplus, x), name="softplus_from_log1p",
     doc="log1p(exp(x)) -> softplus(x), for real x (no overflow for large x).",
 )
 softplus_from_log = rule(
-    etuple(E.log, cons(E.add, args)),
-    lambda bd: E.softplus(_one_plus_exp_arg(bd.term.owner.inputs[0])),
-    where=lambda bd: _one_plus_exp_arg(bd.term.owner.inputs[0]) is not None,
-    name="softplus_from_log", doc="log(1 + exp(x)) -> softplus(x), for real x.",
+    at.log(1 + at.exp(s_)), at.softplus(s_), name="softplus_from_log",
+    doc="log(1 + exp(x)) -> softplus(x), for real x.",
 )
 expm1_from_exp = rule(
-    cons(E.add, args), _expm1, name="expm1_from_exp",
-    doc="exp(x) - 1 -> expm1(x), for real x (accurate for small |x|).  Exception to the "
-        "signs of zero: at x = -0.0 it gives -0.0 where NumPy's exp(x) - 1 gives 0.0.",
+    at.exp(s_) - 1, at.expm1(s_), name="expm1_from_exp",
+    doc="exp(x) - 1 -> expm1(x), for real x (accurate for small |x|; also inside a longer "
+        "sum).  Exception to the signs of zero: at x = -0.0 it gives -0.0 where NumPy's "
+        "exp(x) - 1 gives 0.0.",
 )
-expm1_from_sub = rule(
-    etuple(E.sub, etuple(E.exp, x), 1), etuple(E.expm1, x), name="expm1_from_sub",
-    doc="exp(x) - 1 -> expm1(x) (the uncanonicalised spelling; -0.0 at x = -0.0, as "
-        "expm1_from_exp).",
+log1p_neg_exp = rule(
+    at.log1p(-at.exp(s_)), at.log1mexp(s_), name="log1p_neg_exp",
+    doc="log1p(-exp(x)) -> log1mexp(x), for x < 0 (in every spelling of the negation, "
+        "-e or -1 * e).",
 )
-sigmoid_from_pow = rule(
-    etuple(E.pow, x, -1), _sigmoid_of, name="sigmoid_from_pow",
-    doc="(1 + exp(-x)) ** -1 -> sigmoid(x); (1 + exp(x)) ** -1 -> sigmoid(-x); real x.",
+sigmoid_from_neg_exp = rule(
+    1 / (1 + at.exp(-s_)), at.sigmoid(s_), name="sigmoid_from_neg_exp",
+    doc="1 / (1 + exp(-x)) -> sigmoid(x), for real x (also spelled (1 + exp(-x)) ** -1).",
 )
-sigmoid_from_div = rule(
-    etuple(E.true_div, 1, x), _sigmoid_of, name="sigmoid_from_div",
-    doc="1 / (1 + exp(-x)) -> sigmoid(x); 1 / (1 + exp(x)) -> sigmoid(-x); real x.",
+sigmoid_from_exp = rule(
+    1 / (1 + at.exp(s_)), at.sigmoid(-s_), name="sigmoid_from_exp",
+    doc="1 / (1 + exp(x)) -> sigmoid(-x), for real x (also spelled (1 + exp(x)) ** -1).",
 )
 log_sigmoid = rule(
-    etuple(E.log, etuple(E.sigmoid, x)),
-    lambda bd: plus_zero(E.neg(E.softplus(E.neg(bd[x])))),
-    name="log_sigmoid",
-    doc="log(sigmoid(x)) -> -softplus(-x) + 0.0, for real x (log(sigmoid(inf)) is 0.0).",
+    at.log(at.sigmoid(s_)), -at.softplus(-s_) + 0.0, name="log_sigmoid",
+    doc="log(sigmoid(x)) -> -softplus(-x) + 0.0, for real x (the + 0.0 keeps "
+        "log(sigmoid(inf)) = 0.0, not -0.0).",
 )
 log1p_neg_sigmoid = rule(
-    etuple(E.log1p, etuple(E.neg, etuple(E.sigmoid, x))),
-    etuple(E.neg, etuple(E.softplus, x)),
-    name="log1p_neg_sigmoid", doc="log(1 - sigmoid(x)) = log1p(-sigmoid(x)) -> -softplus(x).",
+    at.log1p(-at.sigmoid(s_)), -at.softplus(s_), name="log1p_neg_sigmoid",
+    doc="log(1 - sigmoid(x)) = log1p(-sigmoid(x)) -> -softplus(x), for real x.",
 )
 log_one_minus_exp = rule(
-    etuple(E.log, etuple(E.sub, 1, etuple(E.exp, x))), etuple(E.log1mexp, x),
-    name="log_one_minus_exp", doc="log(1 - exp(x)) -> log1mexp(x), for x < 0.",
+    at.log(1 - at.exp(s_)), at.log1mexp(s_) + 0.0, name="log_one_minus_exp",
+    doc="log(1 - exp(x)) -> log1mexp(x) + 0.0, for x < 0 (the + 0.0 keeps "
+        "log(1 - exp(-inf)) = 0.0, not -0.0).",
 )
 logsumexp = rule(
     etuple(E.log, etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.exp, x))),
@@ -206,28 +147,31 @@ logsumexp = rule(
 )
 softmax = rule(
     cons(E.mul, args), _softmax, name="softmax",
-    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)): no overflow.",
+    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)): no overflow.  Python: "
+        "the two factors are searched among a product's factors, the sum possibly "
+        "re-broadcast by a dimshuffle.",
 )
 softmax_div = rule(
     etuple(E.true_div, etuple(E.exp, var()), x), _softmax_div, name="softmax_div",
-    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)) (plain spelling).",
+    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)) (plain spelling).  "
+        "Python: the sum may be re-broadcast by a dimshuffle of any axes.",
 )
 one_minus_cos = rule(
-    cons(E.add, args), _one_minus_cos, name="one_minus_cos",
+    1 - at.cos(s_), 2 * at.sqr(at.sin(0.5 * s_)), name="one_minus_cos",
     doc="1 - cos(x) -> 2 * sin(x/2)**2, for real x (no cancellation near 0).",
 )
 one_minus_sigmoid = rule(
-    1 - E.sigmoid(s_), E.sigmoid(-s_), name="one_minus_sigmoid", normalize=True,
+    1 - at.sigmoid(s_), at.sigmoid(-s_), name="one_minus_sigmoid",
     doc="1 - sigmoid(x) -> sigmoid(-x), for real x (no cancellation for large x: at x = 40 "
         "the left side is 0, the right 4.2e-18).",
 )
 
 #: The rules that may give -0.0 where NumPy gives 0.0 (each says where, in its doc).
-SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "expm1_from_sub")
+SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp")
 
 #: The ``stabilize`` set (``rules/cancellation.py`` adds its own ``RULES``).
 RULES = [
-    log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, expm1_from_sub,
-    log1p_neg_exp, sigmoid_from_pow, sigmoid_from_div, log_sigmoid, log1p_neg_sigmoid,
-    log_one_minus_exp, logsumexp, softmax, softmax_div, one_minus_cos, one_minus_sigmoid,
+    log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, log1p_neg_exp,
+    sigmoid_from_neg_exp, sigmoid_from_exp, log_sigmoid, log1p_neg_sigmoid, log_one_minus_exp,
+    logsumexp, softmax, softmax_div, one_minus_cos, one_minus_sigmoid,
 ]
