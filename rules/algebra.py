@@ -265,9 +265,13 @@ def _collect_powers(bd):
         if id(base) in groups:
             groups[id(base)][1] += e
             groups[id(base)][2] += 1
+            groups[id(base)][3].append(f)
         else:
-            groups[id(base)] = [base, e, 1]
+            groups[id(base)] = [base, e, 1, [f]]
             order.append(("group", id(base)))
+    for g in groups.values():
+        if g[2] > 1 and not never_negative(g[0]):
+            _keep_edge_signs(g)
     if all(g[2] == 1 for g in groups.values()):
         return None
     factors = []
@@ -275,11 +279,54 @@ def _collect_powers(bd):
         if kind == "keep":
             factors.append(item)
             continue
-        base, e, _ = groups[item]
+        base, e, count, originals = groups[item]
+        if count == 1:
+            factors.extend(originals)
+            continue
         if e == 0:
             continue
         factors.append(base if e == 1 else E.pow(base, e))
     return mul_of(factors, canonical=True)
+
+
+def _edge_signs(k) -> tuple[bool, bool | None]:
+    """Whether ``x ** k`` is negative at ``x = -0.0`` and at ``x = -inf`` (``None``:
+    NaN there).  NumPy computes ``x ** 0.5`` as ``sqrt(x)``: -0.0 at -0.0, NaN at -inf;
+    other fractional powers are +0.0 or +inf there; odd integer powers keep the sign."""
+    k = float(k)
+    if k == 0.5:
+        return True, None
+    odd = k.is_integer() and int(k) % 2 == 1
+    return odd, odd
+
+
+def _written_vs_collected(written: list, e) -> str:
+    """``"same"`` if ``x ** e`` has the signs at -0.0 and -inf of the product of
+    ``x ** k`` for ``k`` in ``written`` (where that is not NaN), ``"abs"`` if
+    ``abs(x) ** e`` has them, else ``"keep"``."""
+    at_zero, at_inf = False, False
+    for k in written:
+        z, i = _edge_signs(k)
+        at_zero ^= z
+        at_inf = None if at_inf is None or i is None else at_inf ^ i
+    z, i = _edge_signs(e) if e != 0 else (False, False)
+    if z == at_zero and (at_inf is None or i == at_inf):
+        return "same"
+    if not at_zero and not at_inf:
+        return "abs"
+    return "keep"
+
+
+def _keep_edge_signs(group: list) -> None:
+    """Make a collected group ``[base, e, count, factors]`` keep NumPy's signs at
+    ``base = -0.0`` and ``-inf``: it becomes ``abs(base) ** e`` or stays as written
+    when ``base ** e`` would change them."""
+    base, e, _, factors = group
+    verdict = _written_vs_collected([_base_exponent(f)[1] for f in factors], e)
+    if verdict == "abs":
+        group[0] = E.abs(base)
+    elif verdict == "keep":
+        group[2] = 1
 
 
 def _merge_exps(bd):
@@ -339,7 +386,14 @@ def _pow_pow(bd):
         return None
     if not is_float(bd.term) or not np.isfinite(e2) or float(e2) != int(e2):
         return None
-    return E.pow(bd[x], e1 * e2)
+    e = e1 * e2
+    if never_negative(bd[x]):
+        return E.pow(bd[x], e)
+    # The signs at x = -0.0 and -inf: (x**0.5)**2 is abs(x) there, (x**0.5)**3 stays.
+    verdict = _written_vs_collected([e1] * (int(abs(e2)) % 2), e)
+    if verdict == "keep":
+        return None
+    return E.pow(E.abs(bd[x]) if verdict == "abs" else bd[x], e)
 
 
 def _sum_scalar_factors(bd):
@@ -460,7 +514,8 @@ add_collect = rule(
 mul_collect = rule(
     cons(E.mul, args), _collect_powers, name="mul_collect",
     doc="x * x -> x**2, x**a * x**b -> x**(a+b), x * x**-1 -> 1 (floats; x != 0 by "
-        "convention for negative powers).",
+        "convention for negative powers; fractional powers only of never-negative x, "
+        "which keeps the signs of zero and inf).",
 )
 mul_exp = rule(
     cons(E.mul, args), _merge_exps, name="mul_exp",
@@ -492,7 +547,8 @@ pow_zero = rule(
 )
 pow_pow = rule(
     etuple(E.pow, etuple(E.pow, x, a), b), _pow_pow, name="pow_pow",
-    doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats).",
+    doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats); "
+        "abs(x)**(a*b) or no rewrite where x**(a*b) would change the signs at -0.0 and -inf.",
 )
 log_exp = rule(
     etuple(E.log, etuple(E.exp, x)), lambda bd: plus_zero(bd[x]), name="log_exp",

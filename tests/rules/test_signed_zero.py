@@ -1,0 +1,145 @@
+"""Rewrites keep NumPy's signs of zero and infinity (the audit of the rules at the edges).
+
+Each expression is rewritten with the standard sets (all of them in one ``simplify``
+call) and evaluated, as rewritten and as written, on every pair of :data:`EDGES`:
+wherever NumPy's value of the expression as written is not NaN, the rewritten graph
+gives the same value, with the same sign of zero and of infinity.  The documented
+exceptions (``rules.stability.SIGNED_ZERO_EXCEPTIONS``) are checked to differ exactly
+where their docs say (at -0.0), and nowhere else.  Random nestings of these forms, and
+both compiled modes, are in ``tests/test_edge_values.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from aesara_cas.rules import stability
+
+import aesara_cas as ac
+from aesara_cas import tensor as at
+from aesara_cas.compile.vm import NumPyProgram
+from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.rewriting import simplify
+
+EDGES = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -1.0, 1.0, -2.5, 4.0])
+
+CASES = {
+    "x ** -0.5": lambda x, y: x ** -0.5,
+    "x * y ** -0.5": lambda x, y: x * y ** -0.5,
+    "x * y ** -1.5": lambda x, y: x * y ** -1.5,
+    "x * y ** -2": lambda x, y: x * y ** -2,
+    "x ** 0.5": lambda x, y: x ** 0.5,
+    "x ** 1.5": lambda x, y: x ** 1.5,
+    "x * 0.0": lambda x, y: x * 0.0,
+    "x * -0.0": lambda x, y: x * -0.0,
+    "x * y * 0.0": lambda x, y: x * y * 0.0,
+    "x + 0.0": lambda x, y: x + 0.0,
+    "x + 0": lambda x, y: x + 0,
+    "0.0 - x": lambda x, y: 0.0 - x,
+    "x - x": lambda x, y: x - x,
+    "2 * x - x": lambda x, y: 2.0 * x - x,
+    "log(exp(x))": lambda x, y: at.log(at.exp(x)),
+    "exp(log(x))": lambda x, y: at.exp(at.log(x)),
+    "log(sigmoid(x))": lambda x, y: at.log(at.sigmoid(x)),
+    "log(1 - exp(x))": lambda x, y: at.log(1.0 - at.exp(x)),
+    "x * x - y * y": lambda x, y: x * x - y * y,
+    "maximum(0, x)": lambda x, y: at.maximum(0.0, x),
+    "maximum(x, -0.0)": lambda x, y: at.maximum(x, -0.0),
+    "minimum(x, 0)": lambda x, y: at.minimum(x, 0.0),
+    "-(x * y)": lambda x, y: -(x * y),
+    "x * -y": lambda x, y: x * -y,
+    "x / y": lambda x, y: x / y,
+    "-1 * x": lambda x, y: -1.0 * x,
+    # Collected powers: sqrt(-0.0) is -0.0, NumPy's x ** 0.5 is sqrt(x), other
+    # fractional powers are +0.0 / +inf at -0.0 / -inf.
+    "sqrt(x) * sqrt(x)": lambda x, y: at.sqrt(x) * at.sqrt(x),
+    "x ** 0.5 * x ** 0.5": lambda x, y: x ** 0.5 * x ** 0.5,
+    "x * x ** 0.5": lambda x, y: x * x ** 0.5,
+    "x ** 1.5 * x ** 0.5": lambda x, y: x ** 1.5 * x ** 0.5,
+    "x ** 1.5 * x ** 1.5": lambda x, y: x ** 1.5 * x ** 1.5,
+    "(x ** 0.5) ** 2": lambda x, y: (x ** 0.5) ** 2,
+    "(x ** 0.5) ** 3": lambda x, y: (x ** 0.5) ** 3,
+    "(x ** 0.25) ** 2": lambda x, y: (x ** 0.25) ** 2,
+    "(x ** -0.5) ** 2": lambda x, y: (x ** -0.5) ** 2,
+    "(x ** 1.5) ** 2": lambda x, y: (x ** 1.5) ** 2,
+}
+
+
+def identical(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b))
+
+
+def run_exactly(inputs: list, outputs: list, values: list) -> list:
+    """The NumPy VM on ``outputs`` as built (no rewriting)."""
+    with np.errstate(all="ignore"):
+        return NumPyProgram(FunctionGraph(inputs, outputs, clone=True)).run(values)
+
+
+def test_rewrites_keep_numpys_signs_at_the_edges():
+    x, y = at.dvector("x"), at.dvector("y")
+    exprs = [build(x, y) for build in CASES.values()]
+    # The documented exceptions are left out here and checked below.
+    rewritten = simplify(exprs, exclude=list(stability.SIGNED_ZERO_EXCEPTIONS))
+    a, b = np.meshgrid(EDGES, EDGES)
+    xs, ys = a.ravel(), b.ravel()
+    want = run_exactly([x, y], exprs, [xs, ys])
+    got = run_exactly([x, y], rewritten, [xs, ys])
+    failures = []
+    for name, out, w, g in zip(CASES, rewritten, want, got):
+        w, g = np.broadcast_to(w, xs.shape), np.broadcast_to(g, xs.shape)
+        # Signs, infinities and NaNs exact; values to rounding (log1mexp is more accurate).
+        close = np.isclose(g, w, rtol=1e-13, atol=0) & (np.signbit(g) == np.signbit(w))
+        bad = ~(np.isnan(w) | identical(g, w) | close)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            failures.append(f"{name} -> {ac.pprint(out)}: at x={xs[i]!r}, y={ys[i]!r} "
+                            f"gives {g[i]!r}, NumPy {w[i]!r}")
+    assert not failures, "\n".join(failures)
+
+
+def test_reciprocal_square_root_at_negative_zero_and_infinity():
+    """The defect as reported: x ** -0.5 at [-0.0, -inf] is [inf, 0.0] in NumPy."""
+    x = at.dvector("x")
+    f = ac.function([x], x ** -0.5, mode="numpy")
+    with np.errstate(all="ignore"):
+        out = f(np.array([-0.0, -np.inf]))
+    assert out[0] == np.inf and out[1] == 0 and not np.signbit(out[1])
+
+
+def test_zero_terms_and_factors_go_where_the_sign_is_known():
+    x = at.dvector("x")
+    assert ac.pprint(simplify(x + -0.0)) == "x"  # exact: x + -0.0 is x for every x
+    assert ac.pprint(simplify(at.exp(x) + 0.0)) == "exp(x)"  # exp(x) is never -0.0
+    for c, negative in ((0.0, False), (-0.0, True)):
+        zero = simplify(at.exp(x) * c)
+        assert "exp" not in ac.pprint(zero)  # exp(x) >= +0.0: the sign is c's
+        value = run_exactly([x], [zero], [np.ones(2)])[0]
+        assert np.all(value == 0) and np.all(np.signbit(value) == negative)
+    i = at.lvector("i")
+    assert "*" not in ac.pprint(simplify(i * 0))  # integers have one zero
+
+
+def test_documented_exceptions_differ_only_at_negative_zero():
+    names = set(stability.SIGNED_ZERO_EXCEPTIONS)
+    rules = {getattr(r, "name", None): r for r in stability.RULES}
+    assert names <= set(rules)
+    for name in names:
+        assert "-0.0" in rules[name].__doc__, name  # the doc says where
+    x = at.dvector("x")
+    exprs = [at.log(1.0 + x), at.exp(x) - 1.0, at.sub(at.exp(x), 1)]
+    want = run_exactly([x], exprs, [EDGES])
+    got = run_exactly([x], simplify(exprs), [EDGES])
+    plain = run_exactly([x], simplify(exprs, exclude=list(names)), [EDGES])
+    for w, g, p in zip(want, got, plain):
+        close = np.isclose(g, w, rtol=1e-13, atol=0) & (np.signbit(g) == np.signbit(w))
+        differs = ~(np.isnan(w) | identical(g, w) | close)
+        assert EDGES[differs].tolist() == [-0.0] and np.signbit(EDGES[differs]).all()
+        assert np.signbit(g[0]) and g[0] == 0 and not np.signbit(w[0])
+        assert identical(p[~np.isnan(w)], w[~np.isnan(w)]).all()  # without them: NumPy's
+    # In a sum: log(1 - exp(x)) is log1p(-exp(x)), -0.0 at x = -inf (the term is -0.0).
+    expr = at.log(1.0 - at.exp(x))
+    got = run_exactly([x], [simplify(expr)], [EDGES])[0]
+    want = run_exactly([x], [expr], [EDGES])[0]
+    close = np.isclose(got, want, rtol=1e-13, atol=0) & (np.signbit(got) == np.signbit(want))
+    differs = ~(np.isnan(want) | identical(got, want) | close)
+    assert EDGES[differs].tolist() == [-np.inf] and np.signbit(got[differs]).all()
