@@ -10,7 +10,10 @@ differentiates without touching the recursion limit.
 Derivatives come out compact and stable when the rewrite engine is available
 (``aesara_cas.simplify``): the expression is stabilized *before* it is
 differentiated (``log(1 + exp(x))`` becomes ``softplus(x)``, whose derivative is
-the stable ``sigmoid(x)``), and the derivative graph is simplified after.
+the stable ``sigmoid(x)``), and the derivative graph is simplified after, unless
+it has more than :data:`SIMPLIFY_AFTER_NODES` nodes: a huge derivative is left for
+compilation to rewrite (``ac.function`` runs the same rule sets, so the compiled
+results are the same) instead of being rewritten twice.
 
 Conventions
 -----------
@@ -112,6 +115,10 @@ def _label(var: Variable, k: int, single: bool) -> str:
 #: backend-oriented ``specialize`` set is left to compilation: what it produces
 #: (fused or BLAS-specific ops) is not meant to be differentiated again.
 REWRITE_SETS = ("canonicalize", "stabilize")
+#: Derivatives with more nodes than this are not simplified after differentiating
+#: (see the module docstring): rewriting a 25,000-node derivative of a 10,000-op
+#: chain took several times longer than building it, only to be redone by compilation.
+SIMPLIFY_AFTER_NODES = 4_000
 
 
 def _simplify(outputs: list[Variable]) -> list[Variable]:
@@ -278,7 +285,9 @@ def grad(
 def _finalize(results: list[Variable], holders: dict, simplify: bool) -> list[Variable]:
     if holders:
         results = clone_replace(results, holders)
-    return _simplify(results) if simplify else results
+    if not simplify or len(toposort(results)) > SIMPLIFY_AFTER_NODES:
+        return results
+    return _simplify(results)
 
 
 def vjp(

@@ -8,7 +8,7 @@ by hand with ``kanren.run``) the answer is ``None``: unknown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from aesara_cas.graph.basic import Variable
@@ -32,6 +32,12 @@ KEEP_GROUPED = frozenset(PROTECTED)
 
 _stack: list[FunctionGraph] = []
 _generation = [0]
+#: ``id(node) -> generation`` at which the node's inputs last changed (see :func:`touched`).
+_touched: dict[int, int] = {}
+#: Caches made before this generation are not trusted (see :func:`unchanged_since`).
+_floor = [0]
+#: :data:`_touched` is emptied (and every cache dropped) beyond this many entries.
+TOUCHED_LIMIT = 500_000
 
 
 @contextmanager
@@ -72,3 +78,40 @@ def generation() -> int:
 def changed() -> None:
     """Called by the driver after each replacement: invalidates derived caches."""
     _generation[0] += 1
+
+
+def touched(nodes: Iterable) -> None:
+    """Record that the inputs of ``nodes`` changed in the current generation.
+
+    The driver calls this for the users of every replaced value, so a cache of
+    something computed from a few nodes (:func:`~aesara_cas.rewriting.terms.order_key`)
+    stays valid across unrelated changes: see :func:`unchanged_since`.
+    """
+    g = _generation[0]
+    stamps = _touched
+    for n in nodes:
+        stamps[id(n)] = g
+    if len(stamps) > TOUCHED_LIMIT:
+        # Forgetting stamps would make stale caches look valid: drop them all.
+        stamps.clear()
+        _generation[0] += 1
+        _floor[0] = _generation[0]
+
+
+def new_session() -> None:
+    """Distrust every cache: called when a driver starts on a graph, since the graph
+    may have been changed (without :func:`touched`) since the caches were made."""
+    _generation[0] += 1
+    _floor[0] = _generation[0]
+
+
+def unchanged_since(gen: int, nodes: Iterable) -> bool:
+    """Whether no node of ``nodes`` had its inputs changed at or after generation ``gen``
+    (and caches of generation ``gen`` are still trusted)."""
+    if gen < _floor[0]:
+        return False
+    get = _touched.get
+    for n in nodes:  # noqa: SIM110 - a plain loop: this runs for every cached key
+        if get(id(n), -1) >= gen:
+            return False
+    return True

@@ -24,7 +24,14 @@ from typing import Any
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
-from aesara_cas.rewriting.context import KEPT_BY, MADE_BY, PROTECTED, changed
+from aesara_cas.rewriting.context import (
+    KEPT_BY,
+    MADE_BY,
+    PROTECTED,
+    changed,
+    new_session,
+)
+from aesara_cas.rewriting.context import touched as stamp_touched
 from aesara_cas.rewriting.matcher import WILDCARD
 from aesara_cas.rewriting.rewriter import NodeRewriter
 
@@ -156,6 +163,7 @@ class Driver:
         self._queued: set[Apply] = set()
         self._set_of: dict[int, tuple[str, bool]] = {}
         fgraph.attach(self._listener)
+        new_session()  # the graph may have changed since any cache was made
 
     def close(self) -> None:
         """Stop listening to the graph."""
@@ -184,6 +192,7 @@ class Driver:
                     rep = self._constants.setdefault(key, inp)
                     if rep is not inp:
                         moved = _users(fg, inp)
+                        stamp_touched(moved)
                         fg.replace(inp, rep, reason="merge")
                         touched.extend(moved)
             sig = _signature(node)
@@ -195,6 +204,7 @@ class Driver:
             for old, new in zip(node.outputs, other.outputs):
                 if old.type == new.type:
                     moved = _users(fg, old)
+                    stamp_touched(moved)
                     fg.replace(old, new, reason="merge")
                     touched.extend(moved)
                     # Their inputs changed: they may now equal other nodes.
@@ -328,6 +338,7 @@ class Driver:
         before = describe(old) if self.trace is not False else ""
         old_inputs = list(node.inputs)
         moved = _users(fg, old)
+        stamp_touched(moved)  # their inputs change: see context.unchanged_since
         fg.replace(old, new, reason=name)
         changed()
         new_nodes = self._listener.take()

@@ -14,7 +14,7 @@ import numpy as np
 
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.logic.mirror import uniform_value
-from aesara_cas.rewriting.context import generation
+from aesara_cas.rewriting.context import generation, unchanged_since
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.shape import Alloc
 from aesara_cas.tensor.variable import constant
@@ -244,8 +244,9 @@ def _make_token(v: Variable) -> str:
     return f"2{node.op}/{len(node.inputs)}/{v.index}"
 
 
-# id(var) -> (graph generation, var, key): reused until the graph changes.
-_KEYS: dict[int, tuple] = {}
+# id(var) -> [generation, var, key, nodes whose inputs the key was read from]: reused
+# while none of those nodes changed (most rewrites leave most keys as they were).
+_KEYS: dict[int, list] = {}
 
 
 def order_key(v: Variable) -> tuple[str, ...]:
@@ -257,14 +258,21 @@ def order_key(v: Variable) -> tuple[str, ...]:
     """
     hit = _KEYS.get(id(v))
     gen = generation()
-    if hit is not None and hit[0] == gen and hit[1] is v:
-        return hit[2]
-    if hit is None and len(_KEYS) > 100_000:
+    if hit is not None and hit[1] is v:
+        if hit[0] == gen:
+            return hit[2]
+        # Precise invalidation: the key only changes if one of the nodes it read
+        # had its inputs replaced since it was computed.
+        if unchanged_since(hit[0], hit[3]):
+            hit[0] = gen
+            return hit[2]
+    if hit is None and len(_KEYS) > 200_000:
         _KEYS.clear()
     # Breadth first over a plain list (an index instead of popleft): this runs for
     # every argument of every commutative node the rules rebuild.
     queue = [v]
     tokens = []
+    read = []
     for u in queue:
         tok = u.tag.get("_order_token")
         if tok is None:
@@ -272,10 +280,12 @@ def order_key(v: Variable) -> tuple[str, ...]:
         tokens.append(tok)
         if len(tokens) == ORDER_KEY_NODES:
             break
-        if u.owner is not None and len(queue) < ORDER_KEY_NODES:
-            queue.extend(u.owner.inputs)
+        node = u.owner
+        if node is not None and len(queue) < ORDER_KEY_NODES:
+            queue.extend(node.inputs)
+            read.append(node)
     key = tuple(tokens)
-    _KEYS[id(v)] = (gen, v, key)
+    _KEYS[id(v)] = [gen, v, key, read]
     return key
 
 
