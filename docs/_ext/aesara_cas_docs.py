@@ -8,16 +8,22 @@
 ``.. public-api:: MODULE``
     An autodoc entry for every public name of ``MODULE`` (its ``__all__``); the op
     instances of the tensor API (``at.exp``, ``at.sum``, ...) are summarised in tables.
+``.. pages::``
+    A ``toctree`` of the pages it lists, in that order, followed by every other page of
+    the site (so a page added to ``docs/`` is never left out of the contents).  A glob
+    ``*`` would do the same but warns when nothing is left for it to match.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import posixpath
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
+from sphinx.directives.other import TocTree
 from sphinx.util.nodes import nested_parse_with_titles
 
 
@@ -172,7 +178,22 @@ class PublicApi(Directive):
         return out
 
 
+class Pages(TocTree):
+    """A toctree of the listed pages, then of all the others (sorted)."""
+
+    def run(self) -> list[nodes.Node]:
+        here = self.env.docname
+        entries = [line.strip() for line in self.content if line.strip()]
+        listed = {posixpath.normpath(posixpath.join(posixpath.dirname(here), e))
+                  for e in entries}
+        rest = sorted(self.env.found_docs - listed - {here})
+        self.content = StringList(entries + rest, source=self.content.source(0)
+                                  if self.content else here)
+        return super().run()
+
+
 def setup(app) -> dict:
     app.add_directive("standard-rules", StandardRules)
     app.add_directive("public-api", PublicApi)
+    app.add_directive("pages", Pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

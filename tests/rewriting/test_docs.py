@@ -63,7 +63,7 @@ def test_every_doc_has_its_examples_found():
     for p in DOC_FILES:
         for m in FENCE.finditer(p.read_text()):
             lang = m["lang"].strip()
-            assert lang in ("python", "bash", "text", "", "{toctree}"), (p.name, lang)
+            assert lang in ("python", "bash", "text", "", "{pages}"), (p.name, lang)
             if lang == "":
                 assert not re.search(r"^(import |from \S+ import )", m["body"], flags=re.M), (
                     f"{p.name}: an untagged block holds Python code; tag it ```python"
