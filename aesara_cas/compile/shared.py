@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.type import TensorType, base_array
 from aesara_cas.tensor.variable import TensorVariable
 
 
@@ -57,12 +57,18 @@ def shared(value: Any, name: str | None = None, shape: tuple | None = None) -> S
     """A shared variable holding ``value`` (an array or a number).
 
     Its dimensions are fixed; its lengths may change with ``set_value`` unless a
-    static ``shape`` is given.
+    static ``shape`` is given.  As for function arguments, an instance of an
+    ``ndarray`` subclass (``np.matrix``, ``np.memmap``) is stored as the plain array
+    it holds, and a masked array raises ``TypeError`` (its mask would be ignored).
     """
     if isinstance(value, TensorVariable):
         raise TypeError("shared() takes a value (an array or a number), not a symbolic variable")
     if type(value) in (int, float, bool):
         arr = np.asarray(value, dtype={bool: "bool", int: "int64", float: "float64"}[type(value)])
+    elif isinstance(value, np.ndarray):
+        # As for function arguments: a subclass is the plain array it holds (np.matrix
+        # keeps its 2 dimensions), a masked array is refused rather than unmasked.
+        arr = base_array(value, f"shared(): value{f' of {name!r}' if name else ''}")
     else:
         try:
             arr = np.asarray(value)

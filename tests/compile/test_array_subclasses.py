@@ -112,6 +112,20 @@ def test_shared_variable_refuses_masked_values():
     assert type(sv.get_value()) is np.ndarray and sv.get_value().tolist() == [1.0, 2.0, 3.0]
 
 
+def test_shared_refuses_masked_values_and_unwraps_subclasses():
+    with pytest.raises(TypeError, match=r"shared\(\): value of 'w'.*masked arrays are not"):
+        ac.shared(masked([1.0, 2.0, 3.0], [False, True, False]), name="w")
+    with pytest.raises(TypeError, match=r"shared\(\): value.*masked"):
+        ac.shared(np.ma.masked)
+    # np.matrix: stored as a plain 2-d array before any mode sees it, so every mode
+    # computes element-wise * and a 1-d column sum.
+    sv = ac.shared(np.matrix([[1.0, 2.0], [3.0, 4.0]]), name="m")
+    assert type(sv.get_value(borrow=True)) is np.ndarray and sv.ndim == 2
+    f = ac.function([], (sv * sv).sum(axis=0), mode="numpy")
+    out = f()
+    assert type(out) is np.ndarray and out.tolist() == [10.0, 20.0]
+
+
 def test_base_array_is_a_view_without_copy():
     data = np.arange(6.0).reshape(2, 3)
     mat = data.view(np.matrix)
