@@ -28,7 +28,9 @@ def _numeric_gradient(
     """Central differences of ``cost_fn`` with respect to ``arrays[k]``, one element at a time."""
     base = arrays[k]
     out = np.empty(base.shape, dtype="float64")
-    work = np.array(base, copy=True)
+    # C order: reshape(-1) of a Fortran-ordered or strided array is a copy, and the
+    # steps written into it would never reach the function (a zero gradient).
+    work = np.array(base, copy=True, order="C")
     flat_work = work.reshape(-1)
     flat_out = out.reshape(-1)
     args = list(arrays)
@@ -69,7 +71,7 @@ def verify_grad(
         projection, ``sum(expression * R)``, so every output element is checked.
     inputs
         One floating-point NumPy array per argument of ``fn``: the point at which
-        the gradient is checked.
+        the gradient is checked (any memory layout: C-ordered copies are used).
     rng
         Seed or ``numpy.random.Generator`` for the projection.
     eps
@@ -94,7 +96,7 @@ def verify_grad(
         raise TypeError("verify_grad(fn, inputs): inputs must be a list of NumPy arrays")
     arrays = []
     for k, value in enumerate(inputs):
-        arr = np.array(value, copy=True)
+        arr = np.array(value, copy=True, order="C")  # any layout: a C-ordered copy
         if arr.dtype.kind != "f":
             raise TypeError(
                 f"verify_grad: inputs[{k}] must be a floating-point array, got dtype {arr.dtype}"

@@ -255,6 +255,31 @@ def test_verify_grad_catches_a_wrong_gradient(rng):
         ac.verify_grad(lambda v: Double()(v), [rng.normal(size=(3,))], rng=rng)
 
 
+def test_verify_grad_with_fortran_ordered_and_strided_inputs(rng):
+    """The finite differences reach the function whatever the input's layout (a
+    Fortran-ordered input used to give a zero numeric gradient)."""
+    a = np.asfortranarray(rng.normal(size=(3, 4)))
+    strided = rng.normal(size=(8,))[::2]
+    assert a.flags.f_contiguous and not a.flags.c_contiguous
+    ac.verify_grad(lambda m, v: at.sum(m * m, axis=0) * v, [a, strided], rng=rng)
+    with pytest.raises(GradientError):  # and a wrong gradient is still caught
+        ac.verify_grad(lambda m: at.sum(Double()(m)), [a], rng=rng)
+
+
+class Double(Op):
+    """x * 2 with a wrong gradient (x * 3)."""
+
+    def make_node(self, x):
+        x = at.as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0] * 2]
+
+    def L_op(self, node, inputs, outputs, output_grads):
+        return [output_grads[0] * 3]
+
+
 def test_verify_grad_rejects_bad_inputs():
     with pytest.raises(TypeError, match="floating-point"):
         ac.verify_grad(lambda v: v * 2, [np.arange(3)])
