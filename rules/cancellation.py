@@ -112,6 +112,8 @@ registry.on_difference("root_difference", """Rationalise a difference of square 
 
 The left sides lose all accuracy when c is small against t; the right sides are
 accurate to a few ulps everywhere.  Where both roots are 0 the result is 0.
+Python: the shift c is the rest of a sum of any length containing t, and a zero
+denominator is guarded only when c may be 0.
 """)(root_difference)
 
 
@@ -139,6 +141,7 @@ registry.on_difference("reciprocal_difference", """Subtract reciprocals over a c
 
 Exact identities wherever both sides are finite; the left side cancels when c
 is small against s.  Dividing twice (not by s * (s + c)) avoids overflow.
+Python: it finds the shift as root_difference does and reuses its result.
 """)(reciprocal_difference)
 
 
@@ -188,6 +191,7 @@ def _shift_identity(op: Any, base: Variable, shifted: Variable, c: Variable, ori
 All exact identities on the stated domains (the arctan one is applied only
 where it holds; elsewhere the difference does not cancel and is kept).  The
 left sides lose about log2(|f(t)| / |f(t + c) - f(t)|) bits.
+Python: the shift c is the rest of a sum of any length containing t (either side).
 """)
 def shifted_difference(a: Variable, b: Variable) -> Variable | None:
     t = input_of(a, at.log1p)
@@ -217,31 +221,6 @@ _SIN_T, _TAN_T = 2.0, 0.6
 SIN_SERIES = series(lambda k: Fraction((-1) ** k, math.factorial(2 * k + 3)), _SIN_T)
 SINH_SERIES = series(lambda k: Fraction(1, math.factorial(2 * k + 3)), _SIN_T)
 TAN_SERIES = series(tan_coefficient, _TAN_T)
-#: op -> (series of f(x) - x up to sign: x - sin x, sinh x - x, tan x - x; its sign
-#: as ``x - f(x)``; the |x| below which the series is used)
-_ODD = {at.sin: (SIN_SERIES, 1, _SIN_T), at.sinh: (SINH_SERIES, -1, _SIN_T),
-        at.tan: (TAN_SERIES, -1, _TAN_T)}
-
-
-@registry.on_difference("odd_function_minus_x", """x - f(x) near 0 by its Taylor series.
-
-    x - sin(x)  = x^3/3! - x^5/5! + ...      used for |x| < 2
-    sinh(x) - x = x^3/3! + x^5/5! + ...      used for |x| < 2
-    tan(x) - x  = x^3/3 + 2 x^5/15 + ...     used for |x| < 0.6
-    (and the negated forms f(x) - x, x - f(x))
-
-The direct forms lose 2 log2(1/|x|) bits near 0; the series (Horner in x^2,
-truncated below 2^-60 relative) is accurate to ~1 ulp below the threshold, and
-the direct form loses at most ~2 bits above it.  A switch on |x| picks one.
-""")
-def odd_function_minus_x(a: Variable, b: Variable) -> Variable | None:
-    for fx, x, sign in ((b, a, 1), (a, b, -1)):  # sign +1: a - b = x - f(x)
-        for op, (coeffs, s_sign, threshold) in _ODD.items():
-            if input_of(fx, op) is x:
-                approx = odd_series(x, coeffs)
-                approx = approx if s_sign * sign > 0 else at.neg(approx)
-                return at.switch(at.abs(x) < threshold, approx, at.sub(a, b))
-    return None
 
 
 # ---------------------------------------------------------------- sqrt(b*b + e) -/+ b
@@ -285,6 +264,8 @@ Exact identities; the left side cancels when b > 0 and |e| << b*b, the right
 side does not.  For b <= 0 the difference is a sum of non-negative terms and is
 kept (as sqrt(b*b + e) + |b|).  This covers sqrt(x*x + 1) - x and the '+'
 root of the quadratic formula, (-b + sqrt(b*b - 4ac)) / 2a.
+Python: e is the rest of a sum of any length containing b*b, or a hypot's other
+argument.
 """)
 def root_minus_base(a: Variable, b: Variable) -> Variable | None:
     out = _root_minus(a, b, 1)
@@ -322,6 +303,8 @@ registry.register("root_plus_base", (at.add, at.sub), 2, _root_plus, """b + sqrt
 
 Exact identity; the left side cancels when b < 0 and |e| << b*b.  Also matches
 -b - sqrt(b*b + e) = -(b + sqrt(...)), the '-' root of the quadratic formula.
+Python: as root_minus_base, and it leaves log(b + sqrt(b*b +- 1)) to the arcsinh rule
+(a look at the node's uses).
 """)
 
 
@@ -364,6 +347,33 @@ def _exact_root(bd) -> bool:
 
 a_, b_, k_ = wild("a"), wild("b"), wild("k")
 
+_ODD_DOC = """x - f(x) near 0 by its Taylor series.
+
+    x - sin(x)  = x^3/3! - x^5/5! + ...      used for |x| < 2
+    sinh(x) - x = x^3/3! + x^5/5! + ...      used for |x| < 2
+    tan(x) - x  = x^3/3 + 2 x^5/15 + ...     used for |x| < 0.6
+    (and the negated forms f(x) - x, x - f(x))
+
+The direct forms lose 2 log2(1/|x|) bits near 0; the series (Horner in x^2,
+truncated below 2^-60 relative) is accurate to ~1 ulp below the threshold, and
+the direct form loses at most ~2 bits above it.  A switch on |x| picks one; its
+fallback branch (the original) is never rewritten again.
+"""
+
+
+def _odd_rules() -> list[Rule]:
+    """``x - f(x)`` and ``f(x) - x`` for f = sin, sinh, tan: a switch to the series."""
+    out = []
+    for f, coeffs, threshold in ((at.sin, SIN_SERIES, _SIN_T), (at.sinh, SINH_SERIES, _SIN_T),
+                                 (at.tan, TAN_SERIES, _TAN_T)):
+        series_ = odd_series(a_, coeffs)  # x**3 (c0 + c1 x**2 + ...) = x - sin x, sinh x - x, ...
+        x_minus_f = series_ if f is at.sin else -series_
+        for lhs, approx in ((a_ - f(a_), x_minus_f), (f(a_) - a_, -x_minus_f)):
+            out.append(rule(lhs, at.switch(at.abs(a_) < threshold, approx, lhs), where=_real,
+                            name="odd_function_minus_x", doc=_ODD_DOC))
+    return out
+
+
 PATTERN_RULES: list[Rule] = [
     rule(a_ * a_ - b_ * b_, (a_ - b_) * (a_ + b_) + 0.0, where=_two_bases,
          name="square_difference", doc=_SQUARES_DOC),
@@ -371,6 +381,7 @@ PATTERN_RULES: list[Rule] = [
          doc=_HYPOT_DOC),
     rule(at.sqrt(a_ * a_ + k_), at.hypot(a_, at.sqrt(k_)), where=_exact_root,
          name="hypot_form", doc=_HYPOT_DOC),
+    *_odd_rules(),
 ]
 
 #: The rules of this module and of :mod:`aesara_cas.rules.cancellation_functions`:

@@ -9,16 +9,12 @@ from __future__ import annotations
 from aesara_cas.rules.cancellation_util import (
     Registry,
     const_value,
-    difference,
     find_node,
     guarded,
     has_client,
-    input_of,
     is_float,
-    negate,
     negation,
     only_used_by,
-    shift,
 )
 
 from aesara_cas import tensor as at
@@ -40,72 +36,6 @@ registry = Registry()
 #: ln 2 split in two floats: LN2_HI + LN2_LO = ln 2 to ~2^-106.
 LN2_HI = 0.6931471805599453
 LN2_LO = 2.3190468138462996e-17
-
-
-@registry.on_op("log_of_expm1", at.log, 1, """log(expm1(x)) where it overflows or cancels.
-
-    log(expm1(x)) = x + log1mexp(-x)             used for x > 30
-                  = log1p(2 expm1(x - ln 2))     used for 0.35 < x < 1.38
-
-Exact identities for x > 0 (expm1(x) = 2 e^(x - ln 2) - 1 = 1 + 2 expm1(x - ln 2)).
-expm1(x) overflows for x > ~709 (log gives inf where the answer is ~x).  Near
-x = ln 2 the result crosses 0 and log(expm1(x)) loses all relative accuracy;
-x - ln 2 is formed exactly there (Sterbenz) with ln 2 in two parts.  Elsewhere
-the left side is kept.
-Python: a switch back to the original, which must never be rewritten again (see RULES).
-""")
-def log_of_expm1(u: Variable) -> Variable | None:
-    x = input_of(u, at.expm1)
-    if x is None or not is_float(x):
-        return None
-    near_ln2 = at.log1p(2.0 * at.expm1((x - LN2_HI) - LN2_LO))
-    middle = at.switch(at.and_(x > 0.35, x < 1.38), near_ln2, at.log(u))
-    return at.switch(x > 30.0, x + at.log1mexp(at.neg(x)), middle)
-
-
-@registry.on_difference("power_of_one_plus_minus_one", """(1 + a)**y - 1 -> expm1(y * log1p(a)).
-
-Exact identity for a > -1, used where |t| = |y log1p(a)| < 1 (elsewhere, and
-outside the domain, the original is kept).  There the left side rounds 1 + a
-(losing the low bits of small a) and then cancels against 1; the right side is
-accurate to |t| + 2 ulps.  For |t| >= 1 nothing cancels and pow is better (the
-rounding of log1p(a) would cost |t| ulps).
-Python: a switch back to the original, which must never be rewritten again (see RULES).
-""")
-def power_of_one_plus_minus_one(a: Variable, b: Variable) -> Variable | None:
-    if const_value(b) != 1:
-        return None
-    node = a.owner
-    if node is None or node.op != at.pow:
-        return None
-    base, y = node.inputs
-    c = shift(base, at.constant(1.0))
-    if c is None:
-        return None
-    t = y * at.log1p(c)
-    return at.switch(at.abs(t) < 1.0, at.expm1(t), at.sub(a, b))
-
-
-@registry.on_op("arccos_one_minus", at.arccos, 1, """arccos(1 - a) -> 2 arcsin(sqrt(a/2)).
-
-Exact identity for 0 <= a <= 2 (used for a < 1; both sides are NaN for a < 0).
-The left side rounds 1 - a (losing small a entirely below 1e-16) and arccos is
-ill-conditioned at 1; the right side is accurate there.
-Python: a switch back to the original, which must never be rewritten again (see RULES).
-""")
-def arccos_one_minus(u: Variable) -> Variable | None:
-    pair = difference(u)
-    if pair is not None and const_value(pair[0]) == 1:
-        a = pair[1]
-    else:
-        c = shift(u, at.constant(1.0))
-        if c is None:
-            return None
-        a = negate(c)
-    if not is_float(a):
-        return None
-    # sqrt(a / 2) as sqrt(2 a) / 2: a / 2 would underflow for the smallest a.
-    return at.switch(a < 1.0, 2.0 * at.arcsin(at.sqrt(2.0 * a) * 0.5), at.arccos(u))
 
 
 # ---------------------------------------------------------------- exp of a rounded sum
@@ -247,7 +177,35 @@ log(0) = -inf below ~-745; the right side is accurate everywhere (a == b,
 including infinities, gives max + log 2).
 """
 
+_LOG_EXPM1_DOC = """log(expm1(x)) where it overflows or cancels.
+
+    log(expm1(x)) = x + log1mexp(-x)             used for x > 30
+                  = log1p(2 expm1(x - ln 2))     used for 0.35 < x < 1.38
+
+Exact identities for x > 0 (expm1(x) = 2 e^(x - ln 2) - 1 = 1 + 2 expm1(x - ln 2)).
+expm1(x) overflows for x > ~709 (log gives inf where the answer is ~x).  Near
+x = ln 2 the result crosses 0 and log(expm1(x)) loses all relative accuracy;
+x - ln 2 is formed exactly there (Sterbenz) with ln 2 in two parts.  Elsewhere
+the left side is kept (a fallback branch no rule rewrites again).
+"""
+_POWER_DOC = """(1 + a)**y - 1 -> expm1(y * log1p(a)).
+
+Exact identity for a > -1, used where |t| = |y log1p(a)| < 1 (elsewhere, and
+outside the domain, the original is kept).  There the left side rounds 1 + a
+(losing the low bits of small a) and then cancels against 1; the right side is
+accurate to |t| + 2 ulps.  For |t| >= 1 nothing cancels and pow is better (the
+rounding of log1p(a) would cost |t| ulps).
+"""
+_ARCCOS_DOC = """arccos(1 - a) -> 2 arcsin(sqrt(a/2)).
+
+Exact identity for 0 <= a <= 2 (used for a < 1; both sides are NaN for a < 0).
+The left side rounds 1 - a (losing small a entirely below 1e-16) and arccos is
+ill-conditioned at 1; the right side is accurate there.  sqrt(a / 2) is computed
+as sqrt(2 a) / 2 (a / 2 would underflow for the smallest a).
+"""
+
 x_, a_, b_, k_ = wild("x"), wild("a"), wild("b"), wild("k")
+_t = x_ * at.log1p(a_)  # y * log1p(a), y bound to the wild x
 
 PATTERN_RULES: list[Rule] = [
     _pattern(at.cosh(x_) - 1, 2.0 * at.sqr(at.sinh(x_ * 0.5)), "one_minus_cos_cosh_exp",
@@ -280,6 +238,17 @@ PATTERN_RULES: list[Rule] = [
              _ARCTANH_DOC),
     _pattern(at.log1p(-x_) - at.log1p(x_), -2.0 * at.arctanh(x_), "log1p_difference_arctanh",
              _ARCTANH_DOC),
+    _pattern(at.log(at.expm1(x_)),
+             at.switch(x_ > 30.0, x_ + at.log1mexp(-x_),
+                       at.switch(at.and_(x_ > 0.35, x_ < 1.38),
+                                 at.log1p(2.0 * at.expm1((x_ - LN2_HI) - LN2_LO)),
+                                 at.log(at.expm1(x_)))),
+             "log_of_expm1", _LOG_EXPM1_DOC),
+    _pattern((1 + a_) ** x_ - 1, at.switch(at.abs(_t) < 1.0, at.expm1(_t), (1 + a_) ** x_ - 1),
+             "power_of_one_plus_minus_one", _POWER_DOC),
+    _pattern(at.arccos(1 - a_),
+             at.switch(a_ < 1.0, 2.0 * at.arcsin(at.sqrt(2.0 * a_) * 0.5), at.arccos(1 - a_)),
+             "arccos_one_minus", _ARCCOS_DOC),
     _pattern(at.log(at.exp(a_) + at.exp(b_)),
              at.maximum(a_, b_) + at.softplus(at.switch(at.eq(a_, b_), 0.0,
                                                         -at.abs(a_ - b_))),
@@ -287,8 +256,6 @@ PATTERN_RULES: list[Rule] = [
 ]
 
 #: The rules of this module: the identities as patterns, then those computed in Python.
-#: A switch back to the original stays Python: no rule may rewrite its fallback branch
-#: again (a guard on the graph being rewritten), and as a pattern it would also run
-#: under saturation, where the fallback shares the result's e-class and the cheaper,
-#: unstable form would be extracted.
+#: A rule whose output is a switch back to its input keeps that fallback branch as built
+#: (``_real``: no rule fires on a fallback again) and does not run under saturation.
 RULES: list[Rule] = PATTERN_RULES + registry.rules

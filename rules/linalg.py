@@ -24,11 +24,11 @@ from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.blas import Dot, MatMul
 from aesara_cas.tensor.linalg.decomp import Cholesky, Det, slogdet
 from aesara_cas.tensor.linalg.matrix import MatrixDiagonal, TriangularPart, diagonal
-from aesara_cas.tensor.linalg.solve import MatrixInverse, solve
+from aesara_cas.tensor.linalg.solve import MatrixInverse, Solve
 from aesara_cas.tensor.reduction import Reduce
 
 A, b, x = var(), var(), var()
-_det, _inv = Det(), MatrixInverse()
+_det, _inv, _solve = Det(), MatrixInverse(), Solve("gen", False)
 
 
 def _is_triangular(v) -> bool:
@@ -46,15 +46,9 @@ def _last_axis(kind: str, v):
     return Reduce(kind)(v, axis=v.ndim - 1)
 
 
-def _solve_of_inverse(bd):
-    return solve(bd[A], bd[b])
-
-
-def _solve_of_inverse_dot(bd):
-    a, rhs = bd[A], bd[b]
-    if a.ndim != 2 or rhs.ndim > 2:
-        return None  # dot of stacks is not a matrix product
-    return solve(a, rhs)
+def _matrix_and_vector_or_matrix(bd) -> bool:
+    # dot of stacks is not a matrix product
+    return bd[A].ndim == 2 and bd[b].ndim <= 2
 
 
 def _det_triangular(bd):
@@ -93,30 +87,35 @@ def _log_prod_diag(bd):
 
 
 solve_from_inv = rule(
-    etuple(MatMul(), etuple(_inv, A), b), _solve_of_inverse, name="solve_from_inv",
+    etuple(MatMul(), etuple(_inv, A), b), etuple(_solve, A, b), name="solve_from_inv",
     doc="inv(A) @ b -> solve(A, b), any batch shape (an LU solve: faster, backward stable).",
 )
 solve_from_inv_dot = rule(
-    etuple(Dot(), etuple(_inv, A), b), _solve_of_inverse_dot, name="solve_from_inv_dot",
+    etuple(Dot(), etuple(_inv, A), b), etuple(_solve, A, b),
+    where=_matrix_and_vector_or_matrix, name="solve_from_inv_dot",
     doc="dot(inv(A), b) -> solve(A, b) for a matrix A and a vector or matrix b.",
 )
 det_of_triangular = rule(
     etuple(_det, x), _det_triangular, name="det_of_triangular",
-    doc="det(L) -> prod(diagonal(L)) for a triangular L (cholesky, tril, triu).",
+    doc="det(L) -> prod(diagonal(L)) for a triangular L (cholesky, tril, triu).  "
+        "Python: the reduced axis (the last) depends on the number of dimensions.",
 )
 log_det = rule(
     etuple(E.log, etuple(_det, x)), _log_det, name="log_det",
     doc="log(det(L)) -> sum(log(diagonal(L))) for a Cholesky factor L; otherwise "
-        "log(det(A)) -> log(sign) + logabsdet of slogdet(A) (no overflow or underflow).",
+        "log(det(A)) -> log(sign) + logabsdet of slogdet(A) (no overflow or underflow).  "
+        "Python: slogdet has two outputs, which a pattern cannot contain.",
 )
 log_abs_det = rule(
     etuple(E.log, etuple(E.abs, etuple(_det, x))), _log_abs_det, name="log_abs_det",
-    doc="log(abs(det(A))) -> logabsdet of slogdet(A).",
+    doc="log(abs(det(A))) -> logabsdet of slogdet(A).  "
+        "Python: slogdet has two outputs, which a pattern cannot contain.",
 )
 log_prod_cholesky_diagonal = rule(
     etuple(E.log, x), _log_prod_diag, name="log_prod_cholesky_diagonal",
     doc="log(prod(diagonal(L))) -> sum(log(diagonal(L))) for a Cholesky factor L (its "
-        "diagonal is positive).",
+        "diagonal is positive).  "
+        "Python: the reduced axis must be the last one of the diagonal.",
 )
 
 

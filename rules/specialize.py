@@ -24,7 +24,7 @@ from aesara_cas.rewriting.terms import (
     scalar_constant,
 )
 from aesara_cas.tensor import elemwise as E
-from aesara_cas.tensor.blas import Dot, MatMul, dot, gemm
+from aesara_cas.tensor.blas import Dot, MatMul, gemm
 from aesara_cas.tensor.reduction import sum as full_sum
 from aesara_cas.tensor.variable import constant
 
@@ -127,14 +127,10 @@ def _gemm(bd):
     return None
 
 
-def _sum_to_dot(bd):
-    out = bd.term
+def _vectors_of_one_dtype(bd) -> bool:
     a, b = bd[x], bd[y]
-    if a.ndim != 1 or b.ndim != 1 or not is_float(out):
-        return None
-    if not (a.dtype == b.dtype == out.dtype):
-        return None
-    return dot(a, b)
+    return (a.ndim == 1 and b.ndim == 1 and is_float(bd.term)
+            and a.dtype == b.dtype == bd.term.dtype)
 
 
 pow_to_sqr = rule(etuple(E.pow, x, 2), etuple(E.sqr, x), name="pow_to_sqr",
@@ -154,23 +150,27 @@ pow_to_rsqrt = rule(
 )
 mul_to_div = rule(
     cons(E.mul, args), _mul_to_div, name="mul_to_div",
-    doc="a * b ** -1 -> a / b (and b ** -c -> b ** c in the denominator), floats.",
+    doc="a * b ** -1 -> a / b (and b ** -c -> b ** c in the denominator), floats.  "
+        "Python: the reciprocals are collected from a product of any length.",
 )
 add_to_sub = rule(
     cons(E.add, args), _add_to_sub, name="add_to_sub",
-    doc="a + -b -> a - b; -a + -b -> -(a + b), for all a, b.",
+    doc="a + -b -> a - b; -a + -b -> -(a + b), for all a, b.  "
+        "Python: the negated terms are collected from a sum of any length.",
 )
 sum_to_dot = rule(
-    etuple(full_sum, etuple(E.mul, x, y)), _sum_to_dot, name="sum_to_dot",
-    doc="sum(x * y) -> dot(x, y) for float vectors x, y of one dtype.",
+    etuple(full_sum, etuple(E.mul, x, y)), etuple(Dot(), x, y), where=_vectors_of_one_dtype,
+    name="sum_to_dot", doc="sum(x * y) -> dot(x, y) for float vectors x, y of one dtype.",
 )
 gemm_from_add = rule(
     cons(E.add, args), _gemm, name="gemm_from_add",
-    doc="alpha * dot(A, B) + beta * C -> gemm(C, alpha, A, B, beta), float matrices.",
+    doc="alpha * dot(A, B) + beta * C -> gemm(C, alpha, A, B, beta), float matrices.  "
+        "Python: scales are read from several spellings and cast to the dtype.",
 )
 gemm_from_sub = rule(
     etuple(E.sub, x, y), _gemm, name="gemm_from_sub",
-    doc="alpha * dot(A, B) - beta * C -> gemm(C, alpha, A, B, -beta), float matrices.",
+    doc="alpha * dot(A, B) - beta * C -> gemm(C, alpha, A, B, -beta), float matrices.  "
+        "Python: as gemm_from_add, with the sign of beta flipped.",
 )
 
 #: The ``specialize`` set.

@@ -26,6 +26,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from etuples.core import ExpressionTuple
+
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.egraph.analysis import Facts, facts
 from aesara_cas.rewriting.egraph.egraph import EGraph
@@ -81,7 +83,8 @@ def _select_rules(database: Any, include: Sequence[str] | None,
     rules = saturation_rules() if use_sat else []
     for name in chosen:
         rules.extend(r for r in db.sets[name]
-                     if isinstance(r, Rule) and not r._rhs_is_function)
+                     if isinstance(r, Rule) and not r._rhs_is_function
+                     and not _keeps_original(r))
     rules.extend(user)
     known = set(db.sets) | {"merge", "constant_folding"}
     for rs in db.sets.values():
@@ -89,6 +92,22 @@ def _select_rules(database: Any, include: Sequence[str] | None,
     g_exc = [n for n in g_exc if n in known]
     rules = [r for r in rules if rule_name(r) not in dropped]
     return g_inc, g_exc, rules
+
+
+def _keeps_original(r: Any) -> bool:
+    """Whether a pattern rule's output contains its own input (``switch(c, stable,
+    original)``, a fallback the greedy engine never rewrites again).  Such a rule does
+    not run under saturation: there the original and the switch share one e-class, and
+    the cheaper, unstable original would be extracted."""
+    lhs = r.lhs
+    stack = [r.rhs]
+    while stack:
+        t = stack.pop()
+        if t == lhs:
+            return True
+        if isinstance(t, ExpressionTuple):
+            stack.extend(t._tuple)
+    return False
 
 
 def saturate(outputs: Variable | Sequence[Variable], rules: Any = None,
