@@ -118,3 +118,21 @@ def test_api_docstring_examples_run():
     result = runner.summarize(verbose=False)
     assert result.failed == 0, "".join(report)
     assert result.attempted >= 30
+
+
+def test_docs_name_every_rule_module_and_package():
+    """docs/rules.md names each module the rule database reads, and the README's layout
+    table has a row for every package of the source tree."""
+    from aesara_cas.rewriting.database import RULE_MODULES
+
+    rules_doc = (ROOT / "docs" / "rules.md").read_text()
+    for modules in RULE_MODULES.values():
+        for mod in modules:
+            path = "rules/" + mod.lstrip("?").rsplit(".", 1)[1] + ".py"
+            assert f"`{path}`" in rules_doc, f"docs/rules.md does not name {path}"
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    for init in (ROOT / "aesara_cas").rglob("__init__.py"):
+        package = init.parent.relative_to(ROOT).as_posix() + "/"
+        if package != "aesara_cas/":
+            assert f"`{package}`" in layout, f"README's layout table lacks {package}"
