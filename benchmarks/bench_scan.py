@@ -4,6 +4,7 @@ Run::
 
     python benchmarks/bench_scan.py            # everything
     python benchmarks/bench_scan.py --quick    # fewer repeats
+    python benchmarks/bench_scan.py --only normals   # one section
 
 Cases:
 
@@ -261,12 +262,15 @@ def bench_hierarchical(repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    sections = {"recurrence": bench_recurrence, "rnn": bench_rnn, "normals": bench_normals,
+                "hierarchical": bench_hierarchical}
+    parser.add_argument("--only", choices=sorted(sections), action="append",
+                        help="run only this section (repeatable)")
     args = parser.parse_args()
     repeat = 3 if args.quick else REPEATS
-    bench_recurrence(repeat)
-    bench_rnn(repeat)
-    bench_normals(repeat)
-    bench_hierarchical(repeat)
+    for name, bench in sections.items():
+        if not args.only or name in args.only:
+            bench(repeat)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,9 @@ class RandomVariable(Op):
     """
 
     __props__ = ("dist_name", "size_given", "out_shape")
+    #: ``perform`` returns the draw as a new array nothing else holds (checked there):
+    #: compiled modules return it without a copy (see ``cython.wrapper.fresh_outputs``).
+    fresh_outputs = (1,)
 
     def __init__(self, dist_name: str, size_given: bool, out_shape: tuple):
         self.dist_name = dist_name
@@ -210,6 +213,9 @@ class RandomVariable(Op):
             raise ValueError(f"{self.dist_name}: {err} (parameters of shapes "
                              f"{[np.shape(p) for p in params]}, size {shape})") from None
         draw = np.asarray(draw, dtype=self.dist.dtype)
+        if not draw.flags.owndata or any(
+                isinstance(p, np.ndarray) and np.may_share_memory(draw, p) for p in params):
+            draw = draw.copy()  # keep the fresh_outputs promise whatever the sampler did
         return [gen, draw]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

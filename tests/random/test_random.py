@@ -1,5 +1,7 @@
 """RandomStream: seeds, shapes, dtypes and loose statistics of every distribution."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,25 @@ def test_loop_generators_advance_when_only_a_later_output_is_used():
                                outputs_info=[at.constant(0.0), None], n_steps=4)
     f = ac.function([], noise, mode="numpy")
     assert (f() != f()).all()
+
+
+def test_compiled_draws_are_returned_without_a_copy_but_never_aliased():
+    """A draw is a fresh array (``RandomVariable.fresh_outputs``): the compiled module
+    returns it as is, and copies only where it would otherwise be visible twice (the
+    same draw returned twice, or also stored in a shared variable)."""
+    srng = ac.RandomStream(3)
+    x, y = srng.normal(size=(4,)), srng.uniform(size=(4,))
+    keep = ac.shared(np.zeros(4), name="keep")
+    f = ac.function([], [x, x, y], updates={keep: x}, mode="cython")
+    # Returned: x, a copy of x, y; the update value: a copy of x.
+    returned = re.findall(r"return \[(S\[\d+\]), ac_copy\(\1\), S\[\d+\], ac_copy\(\1\),",
+                          f._cython_program.source)
+    assert returned, "the draws should be returned without ac_copy, the repeats with it"
+    a, b, c = f()
+    stored = keep.get_value(borrow=True)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, stored)
+    for u, v in [(a, b), (a, stored), (b, stored), (a, c)]:
+        assert not np.shares_memory(u, v)
+    a[:] = 0.0  # the caller's arrays are theirs
+    assert (keep.get_value(borrow=True) == b).all() and (b != 0).all()

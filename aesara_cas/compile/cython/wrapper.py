@@ -62,6 +62,18 @@ cdef extern from "ac_runtime.h":
 P_LABELS, P_TYPES, P_NAMES, P_SHARED, P_UPDATES, P_SINGLE, P_CONSTS, P_NODES = range(8)
 
 
+def fresh_outputs(op) -> frozenset[int]:
+    """The outputs ``op.perform`` always returns as newly allocated arrays that nothing
+    else references (not an input, a view of one, a constant or anything the op keeps):
+    an op says so with a ``fresh_outputs`` attribute (a tuple of output positions).
+
+    The module hands such an output to the caller, or lets a later kernel write into
+    it, without the copy every other ``perform`` result gets (a 1e6-element random draw
+    copied costs a third of the draw).  An output that is also an update value, or is
+    returned twice, is still copied (see ``module._output_exprs``)."""
+    return frozenset(getattr(op, "fresh_outputs", ()))
+
+
 def _const_or_function(line: str) -> bool:
     """A line declaring something static is a constant or a function (no state)."""
     return "const" in line.split() or re.match(r"\s*static\s[^=;]*\(", line) is not None
@@ -171,10 +183,13 @@ class WrapperWriter:
                 j = self.perform_index(node)
                 lines.append(f"nd = P[{P_NODES}][{j}]")
                 lines.append(f"r = nd.op.perform(nd, [{ins}])")
+                fresh = fresh_outputs(node.op)
                 for j, o in enumerate(node.outputs):
                     if isinstance(o.type, TensorType):
                         lines += self._store(
                             o, f"ac_result(r[{j}], {scalar_c.typenum(o.dtype)}, {o.ndim})")
+                        if j in fresh:  # returned without a copy (see fresh_outputs)
+                            self.fresh.add(o)
                     else:
                         lines.append(f"{self.obj(o)} = r[{j}]")
             # Drop intermediates after their last use (frees memory early).
