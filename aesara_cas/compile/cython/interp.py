@@ -31,11 +31,14 @@ from aesara_cas.compile.cython.lower import Step, fold_steps
 from aesara_cas.tensor.scalar import SCALAR_OPS, Cast
 
 DTYPES = list(scalar_c.CTYPES)
+#: Dtypes ops compute in (casts go between all of ``DTYPES``); a group computing in
+#: another runs ``perform`` (exact integer operations: NumPy's bits are the module's).
+OP_DTYPES = ("bool", "uint8", "int32", "int64", "float32", "float64")
 #: Reductions the interpreter runs: kind -> accumulator dtypes (others: ``perform``).
 REDUCTIONS = {
     "sum": ("float64", "float32", "int64"), "mean": ("float64", "float32"),
-    "prod": ("float64", "float32", "int64"), "max": ("float64", "float32", "int64", "bool"),
-    "min": ("float64", "float32", "int64", "bool"), "all": ("bool",), "any": ("bool",),
+    "prod": ("float64", "float32"), "max": ("float64", "float32", "int64"),
+    "min": ("float64", "float32", "int64"), "all": ("bool",), "any": ("bool",),
     "logsumexp": ("float64", "float32"),
 }
 _MAXSCAL = 64  # IR_MAXSCAL in interp.h
@@ -46,7 +49,7 @@ def _operand_sets(name: str, nin: int) -> list[tuple[tuple[str, ...], str]]:
     """(operand dtypes, result dtype) of every loop of op ``name``, following
     ``scalar_c.operand_dtypes``."""
     out = []
-    for T in DTYPES:
+    for T in OP_DTYPES:
         if name in scalar_c.COMPARE_IN_COMMON:
             out.append(((T, T), "bool"))
         elif name in scalar_c.OWN_DTYPE:
@@ -62,7 +65,7 @@ def _operand_sets(name: str, nin: int) -> list[tuple[tuple[str, ...], str]]:
 _CALL = re.compile(r"\b[a-z_][a-z_0-9]*\(")
 
 
-def _loops() -> tuple[dict[tuple, int], list[str], list[str]]:
+def _loops() -> tuple[dict[tuple, int], list[str], list[str], set[int]]:
     """Every op loop: key -> index, and the C functions of loops that call vector
     math (built like the kernels, at O3) and of the others (built at O1, which is
     several times faster: they are exact operations, the same bits vectorised or
@@ -70,6 +73,7 @@ def _loops() -> tuple[dict[tuple, int], list[str], list[str]]:
     keys: dict[tuple, int] = {}
     heavy: list[str] = []
     light: list[str] = []
+    scalar_twin: set[int] = set()
 
     def add(key: tuple, ins: tuple[str, ...], out: str, expr: str) -> None:
         k = len(keys)
@@ -81,13 +85,20 @@ def _loops() -> tuple[dict[tuple, int], list[str], list[str]]:
                  for i, d in enumerate(ins)]
         loads = "".join(f"const {ct[d]} v{i} = {params[i]}[i]; " for i, d in enumerate(ins))
         simd = "" if "&ac_err" in expr else "    #pragma omp simd\n"
-        code = heavy if out in scalar_c.FLOATS and _CALL.search(expr) else light
-        code.append(
-            f"static int ir_o{k}(npy_intp n, char *o_, const char *a_, const char *b_, "
-            f"const char *c_) {{\n" + "\n".join(decl)
-            + "\n    int ac_err = 0; (void)a_; (void)b_; (void)c_;\n" + simd
-            + f"    for (npy_intp i = 0; i < n; i++) {{ {loads}o[i] = {expr}; }}\n"
-            + "    return ac_err;\n}\n")
+        body = ("\n".join(decl) + "\n    int ac_err = 0; (void)a_; (void)b_; (void)c_;\n"
+                + "{simd}"
+                + f"    for (npy_intp i = 0; i < n; i++) {{ {loads}o[i] = {expr}; }}\n"
+                + "    return ac_err;\n}\n")
+        sig = "(npy_intp n, char *o_, const char *a_, const char *b_, const char *c_) {\n"
+        if out in scalar_c.FLOATS and _CALL.search(expr):
+            # The scalar twin runs rows a kernel runs in its plain (strided) loop.
+            heavy.append(f"static int ir_o{k}{sig}" + body.replace("{simd}", simd))
+            # (Scalar calls give the same bits at any optimisation level: O1, quick.)
+            light.append(f"__attribute__((optimize(\"no-tree-vectorize\"))) "
+                         f"static int ir_s{k}{sig}" + body.replace("{simd}", ""))
+            scalar_twin.add(k)
+        else:
+            light.append(f"static int ir_o{k}{sig}" + body.replace("{simd}", simd))
 
     for src in DTYPES:
         for dst in DTYPES:
@@ -99,7 +110,7 @@ def _loops() -> tuple[dict[tuple, int], list[str], list[str]]:
             expr = scalar_c.emit(sop, list(ins), out, [f"v{i}" for i in range(nin)])
             if expr is not None:
                 add(("op", name, ins, out), ins, out, expr)
-    return keys, heavy, light
+    return keys, heavy, light, scalar_twin
 
 
 def _reducers() -> tuple[dict[tuple, int], list[str], list[str], str]:
@@ -148,6 +159,7 @@ static int ir_setup(ir_ctx *c, PyObject *prog, int nin, int nscal, const npy_int
                     PyObject *scalars, double cost) {
     c->prog = (const npy_int32 *)PyBytes_AS_STRING(prog);
     c->table = ir_table;
+    c->stable = ir_stable;
     c->nin = nin;
     c->err = 0;
     c->cost = cost;
@@ -248,7 +260,7 @@ def tables() -> _Tables:
         from aesara_cas.compile.cython.module import _mvec_defines
         from aesara_cas.compile.cython.wrapper import HEADER, RUNTIME_DECLS
 
-        ops, op_heavy, op_light = _loops()
+        ops, op_heavy, op_light, twins = _loops()
         reducers, red_heavy, red_light, red_tail = _reducers()
         here = Path(__file__).resolve().parent
         defines = [f"#define {d} 1" for d in _mvec_defines()]
@@ -259,6 +271,9 @@ def tables() -> _Tables:
             + "".join(op_light) + "".join(red_light)
             + "static const ir_op_fn ir_table[] = {\n"
             + "".join(f"    ir_o{k},\n" for k in range(len(ops))) + "};\n"
+            + "static const ir_op_fn ir_stable[] = {\n"
+            + "".join(f"    ir_{'s' if k in twins else 'o'}{k},\n" for k in range(len(ops)))
+            + "};\n"
             + red_tail + _ENTRY + "#pragma GCC pop_options\n#pragma GCC pop_options\n"
         )
         text = (
@@ -400,7 +415,7 @@ def _words(values: list[int]) -> bytes:
 def encode(step: Step) -> Encoded | None:
     """The interpreter's call for plan step ``step`` (an ``ew`` or ``reduce`` step), or
     None when it needs something the interpreter lacks."""
-    from aesara_cas.compile.cython.elemwise_c import group_cost
+    from aesara_cas.compile.cython.elemwise_c import STAGED_MEMBERS, group_cost
 
     t = tables()
     g = step.group
@@ -435,7 +450,8 @@ def encode(step: Step) -> Encoded | None:
         return None
     nregs = len(leaves) + len(temps)
     size = {d: np.dtype(d).itemsize for d in enc.dtype}
-    head = [nregs, len(enc.code), len(arrays), len(scalars), len(out_regs), len(temps)]
+    head = [nregs, len(enc.code), len(arrays), len(scalars), len(out_regs), len(temps),
+            int(len(g.members) > STAGED_MEMBERS)]
     head += [w for v in arrays for w in (phys[enc.reg[v]], size[v.dtype])]
     head += [w for v in scalars for w in (phys[enc.reg[v]], size[v.dtype])]
     head += [w for r in out_regs for w in (phys[r], size[enc.dtype[r]])]
