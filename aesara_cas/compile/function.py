@@ -196,6 +196,7 @@ def function(
     name: str | None = None,
     rules: Any = None,
     profile: bool = False,
+    accuracy: bool | Mapping = False,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs``.
 
@@ -226,6 +227,10 @@ def function(
     profile
         ``True`` times every call and every step of the program in ``f.profile``
         (``print(f.profile)`` shows a table; see :class:`~aesara_cas.compile.profiling.Profile`).
+    accuracy
+        ``True`` (or a dict of options: ``domain``, ``limit``) compiles the most
+        accurate form the accuracy search finds for each output (see
+        ``ac.simplify(..., accuracy=True)`` and ``docs/accuracy.md``).
 
     Notes
     -----
@@ -239,6 +244,10 @@ def function(
     inputs = _check_inputs(inputs)
     single = not isinstance(outputs, (list, tuple))
     outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
+    if accuracy:  # opt-in, bounded in time: the default path stays as fast as before
+        from aesara_cas.accuracy.search import simplify_accurate
+
+        outs = simplify_accurate(outs, **(accuracy if isinstance(accuracy, Mapping) else {}))
     upd = _check_updates(updates)
     upd += _default_updates(inputs, outs + [e for _, e in upd], upd)
     all_outs = outs + [e for _, e in upd]

@@ -159,6 +159,9 @@ def simplify(
     database: RuleDatabase | None = None,
     saturate: bool = False,
     cost: Any = None,
+    accuracy: bool = False,
+    domain: Any = None,
+    limit: float = 3.0,
 ) -> Variable | list[Variable]:
     """The rewritten (simplified, stabilised) form of ``outputs``, not compiled.
 
@@ -166,6 +169,10 @@ def simplify(
     :func:`rewrite_graph`.  ``saturate=True`` continues with equality saturation
     and returns the cheapest equivalent form under ``cost`` (a dict ``{op: cost}``
     or a function of a node; see :mod:`aesara_cas.rewriting.egraph`).
+    ``accuracy=True`` searches for the most accurate form instead
+    (:func:`aesara_cas.accuracy.search`, at most ``limit`` seconds per output,
+    inputs sampled within ``domain``, a dict ``{input or name: (lo, hi)}``); each
+    result's ``tag["accuracy"]`` holds the search's report (printed with ``trace``).
 
     Examples
     --------
@@ -175,6 +182,10 @@ def simplify(
     >>> ac.pprint(ac.simplify(x * y / x))
     'y'
     """
+    if accuracy:
+        from aesara_cas.accuracy.search import simplify_accurate
+
+        return simplify_accurate(outputs, domain=domain, limit=limit, cost=cost, trace=trace)
     if saturate:
         from aesara_cas.rewriting.egraph import simplify_saturated
 
