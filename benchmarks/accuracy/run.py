@@ -1,4 +1,4 @@
-"""Accuracy benchmark: bits of error of naive NumPy evaluation vs ``ac.function``.
+"""Accuracy benchmark: bits of error of naive NumPy, ``ac.function`` and ``accuracy=True``.
 
 For every case in ``cases.py`` the script samples input points (log-uniform
 in magnitude over each case's ranges, both signs where the range allows),
@@ -9,9 +9,10 @@ correctly rounded exact value) of
 
 * ``naive``: the formula as written, evaluated op by op with NumPy;
 * ``default``: ``ac.function(inputs, formula)`` in the default (compiled) mode;
-* ``numpy-vm``: the same rewritten graph interpreted by NumPy (``mode="numpy"``),
-  which separates what the rewrites gain from what the compiled backend's
-  vector math costs.
+* ``accuracy=True``: ``ac.function(inputs, formula, accuracy={"domain": ranges,
+  "limit": --limit})``, the searched form compiled in the default mode, with the
+  search's time per expression (its own samples, exact values and validation
+  included).
 
 Points whose exact value is undefined (NaN: outside the domain) or could not be
 confirmed by the reference are left out (their count is shown).
@@ -21,6 +22,7 @@ Run::
     python benchmarks/accuracy/run.py            # the full table
     python benchmarks/accuracy/run.py --points 200 --only sqrt_diff,log_diff
     python benchmarks/accuracy/run.py --check    # exit 1 if the acceptance bars fail
+    python benchmarks/accuracy/run.py --formulas # also each formula, source, forms chosen
 """
 
 from __future__ import annotations
