@@ -120,6 +120,8 @@ class PublicApi(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        from aesara_cas.graph.basic import Op
+
         modname = self.arguments[0]
         module = importlib.import_module(modname)
         names = list(getattr(module, "__all__", [n for n in dir(module) if n[:1] != "_"]))
@@ -131,7 +133,11 @@ class PublicApi(Directive):
             if kind == "function":
                 lines += [f".. autofunction:: {modname}.{name}", ""]
             elif kind == "class":
-                lines += [f".. autoclass:: {modname}.{name}", "   :members:", ""]
+                lines += [f".. autoclass:: {modname}.{name}", ""]
+                if not issubclass(obj, Op):
+                    # An op class's methods (make_node, perform, L_op) are the protocol
+                    # every op implements, not what a user calls.
+                    lines[-1:] = ["   :members:", ""]
             elif hasattr(obj, "make_node"):
                 ops.append((name, obj))   # an op instance: at.exp, at.sum, ...
             # Modules have pages or sections of their own (``at.linalg``), or are the
