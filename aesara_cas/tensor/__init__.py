@@ -140,7 +140,7 @@ from aesara_cas.tensor.sort import (
     sort,
     take_along_axis,
 )
-from aesara_cas.tensor.special import log_softmax, softmax, std, var
+from aesara_cas.tensor.special import log_softmax, logaddexp, logdiffexp, softmax, std, var
 from aesara_cas.tensor.subtensor import (
     IncSubtensor,
     Subtensor,

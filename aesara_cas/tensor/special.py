@@ -1,4 +1,4 @@
-"""``softmax``, ``log_softmax`` and the moments ``var``/``std``.
+"""``softmax``, ``log_softmax``, ``logaddexp``, ``logdiffexp`` and the moments ``var``/``std``.
 
 All are built from existing ops, in their numerically stable forms, so their
 derivatives, printing, rewriting and compiled kernels come for free:
@@ -68,6 +68,25 @@ def log_softmax(x: Any, axis: Any = None) -> Variable:
     """``scipy.special.log_softmax(x, axis)``: ``x - logsumexp(x, axis)``."""
     x = _as_float(x, "log_softmax")
     return E.sub(x, _logsumexp_kept(x, _axis(axis, x.ndim, "log_softmax")))
+
+
+def logaddexp(a: Any, b: Any) -> Variable:
+    """``np.logaddexp(a, b)``: ``log(exp(a) + exp(b))`` without overflow or underflow,
+    as ``max(a, b) + softplus(-|a - b|)`` (``a + log(2)`` where ``a == b``, so equal
+    infinities give that infinity).  Built from element-wise ops: gradients and
+    compiled kernels come with them."""
+    a, b = _as_float(a, "logaddexp"), _as_float(b, "logaddexp")
+    ln2 = constant(math.log(2.0), dtype=E.add(a, b).dtype)
+    spread = E.add(E.maximum(a, b), E.softplus(E.neg(E.abs(E.sub(a, b)))))
+    return E.switch(E.eq(a, b), E.add(a, ln2), spread)
+
+
+def logdiffexp(a: Any, b: Any) -> Variable:
+    """``log(exp(a) - exp(b))`` for ``a >= b``, as ``a + log1mexp(b - a)``: accurate
+    when ``b`` is close to ``a`` (where ``exp(a) - exp(b)`` cancels) and when ``exp``
+    would overflow.  ``-inf`` where ``a == b``, NaN where ``a < b``."""
+    a, b = _as_float(a, "logdiffexp"), _as_float(b, "logdiffexp")
+    return E.add(a, E.log1mexp(E.sub(b, a)))
 
 
 def _count(x: Variable, axes: tuple[int, ...] | None) -> Variable:
