@@ -4,6 +4,7 @@ Run::
 
     python benchmarks/bench_indexing.py           # everything
     python benchmarks/bench_indexing.py --quick   # fewer repeats
+    python benchmarks/bench_indexing.py --only sort   # one section (gather, update, sort)
 
 Cases (1e6 indices or elements, float64):
 
@@ -43,6 +44,22 @@ def median_time(fn, repeat: int) -> float:
     number = max(1, int(0.05 / one))
     return statistics.median(t / number for t in timeit.repeat(fn, number=number,
                                                                 repeat=repeat))
+
+
+def interleaved_times(fns: dict, repeat: int) -> dict:
+    """Median seconds per call of each of ``fns``, timed in alternation (one batch of
+    each per round) so a change in the machine's load hits all of them alike."""
+    numbers = {}
+    for key, fn in fns.items():
+        fn()
+        t0 = time.perf_counter()
+        fn()
+        numbers[key] = max(1, int(0.05 / max(time.perf_counter() - t0, 1e-9)))
+    times: dict = {key: [] for key in fns}
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            times[key].append(timeit.timeit(fn, number=numbers[key]) / numbers[key])
+    return {key: statistics.median(ts) for key, ts in times.items()}
 
 
 def row(name: str, ours: dict, reference: float, ref_name: str) -> None:
@@ -116,7 +133,10 @@ def bench_update_loop(repeat: int, modes: tuple) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["gather", "update", "sort"], action="append",
+                        help="run only this section (repeatable)")
     args = parser.parse_args()
+    only = set(args.only or ["gather", "update", "sort"])
     repeat = 3 if args.quick else 7
     os.environ.setdefault("AESARA_CAS_CACHE_DIR", tempfile.mkdtemp(prefix="acc_bench_idx_"))
 
@@ -125,18 +145,22 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     modes = ("numpy", "cython")
-    for shape in ((10**5,), (10**4, 16)):
+    for shape in ((10**5,), (10**4, 16)) if "gather" in only else ():
         bench_gather(shape, rng, repeat, modes)
-    bench_update_loop(repeat, modes)
+    if "update" in only:
+        bench_update_loop(repeat, modes)
+    if "sort" not in only:
+        return
     x = rng.standard_normal(10**6)
     xs = at.dvector("x")
     for name, build, ref_fn in (("sort", at.sort, np.sort), ("cumsum", at.cumsum, np.cumsum)):
         fns = {m: ac.function([xs], build(xs), mode=m) for m in modes}
         for m in modes:
             np.testing.assert_array_equal(fns[m](x), ref_fn(x))
-        ref = median_time(lambda f=ref_fn: f(x), repeat)
-        row(f"{name}(x), 1e6", {m: median_time(lambda f=fns[m]: f(x), repeat) for m in modes},
-            ref, f"np.{name}")
+        times = interleaved_times({"ref": lambda f=ref_fn: f(x),
+                                   **{m: lambda f=fns[m]: f(x) for m in modes}}, repeat)
+        ref = times.pop("ref")
+        row(f"{name}(x), 1e6", times, ref, f"np.{name}")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,9 @@ class Sort(Op):
     """``np.sort`` (``arg=False``) or ``np.argsort`` (``arg=True``) along ``axis``; stable."""
 
     __props__ = ("axis", "arg")
+    #: np.sort/np.argsort/np.cumsum/np.cumprod always allocate their result: compiled
+    #: modules return it without a copy (``compile.cython.wrapper.fresh_outputs``).
+    fresh_outputs = (0,)
 
     def __init__(self, axis: int, arg: bool = False):
         self.axis = axis
@@ -302,6 +305,9 @@ class CumOp(Op):
     """``np.cumsum`` (``kind="sum"``) or ``np.cumprod`` (``kind="prod"``) along ``axis``."""
 
     __props__ = ("kind", "axis")
+    #: np.sort/np.argsort/np.cumsum/np.cumprod always allocate their result: compiled
+    #: modules return it without a copy (``compile.cython.wrapper.fresh_outputs``).
+    fresh_outputs = (0,)
 
     def __init__(self, kind: str, axis: int):
         if kind not in ("sum", "prod"):
