@@ -19,7 +19,7 @@ x = at.dvector("x")
 def invcot():
     """Hamming's 1/x - 1/tan(x) near 0: no rule covers it; its series does."""
     expr = 1 / x - 1 / at.tan(x)
-    return expr, search(expr, domain={"x": (-0.026, 0.026)}, limit=1.5, points=96)
+    return expr, search(expr, domain={"x": (-0.026, 0.026)}, limit=1.0, points=64)
 
 
 def test_search_finds_an_accurate_form(invcot):
