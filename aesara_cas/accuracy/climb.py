@@ -189,7 +189,9 @@ def climb_egraph(pool, e1, default_expr, stand, intervals, cost, deadline) -> st
     eg = EGraph()
     for v, ivs in zip(stand, intervals):
         cid = eg.add_var(v)
-        eg[cid].facts = Facts(min(a for a, _ in ivs), max(b for _, b in ivs))
+        lo, hi = min(a for a, _ in ivs), max(b for _, b in ivs)
+        # Facts snap bounds to landmarks (0, 1, ...): say "non-zero" before lo > 0 is lost.
+        eg[cid].facts = Facts(lo, hi, nonzero=all(a > 0 or b < 0 for a, b in ivs))
     r0, r1 = eg.add_graph([e1, default_expr])
     eg.union(r0, r1, "default pipeline")
     eg.rebuild()

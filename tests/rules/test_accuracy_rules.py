@@ -57,6 +57,8 @@ CASES = {
     "log_diff_exp": (lambda: at.log(at.exp(pa + 1) - at.exp(-pb)),
                      lambda: (pa + 1) + at.log1mexp(-pb - (pa + 1)), (-2, 2)),
     "log_of_erfc": (lambda: at.log(at.erfc(a)), lambda: at.log(at.erfcx(a)) - a * a, (-3, 5)),
+    "pow_difference": (lambda: pa ** c - pb ** c, lambda: pb ** c * at.expm1(c * at.log(pa / pb)),
+                       (-2, 2)),
     "pow_as_exp_log1p": (lambda: (1 + pa) ** b, lambda: at.exp(b * at.log1p(pa)), (-3, 3)),
 }
 
@@ -96,4 +98,5 @@ def test_rule_fires_and_both_sides_agree(name, rng):
 def test_guarded_rules_need_their_facts():
     # log(a) - log(b) = log(a/b) needs a, b > 0; (1 + a)**b = exp(b log1p(a)) needs a >= -1.
     assert not _fires("log_quotient", at.log(a) - at.log(b), at.log(a / b))
+    assert not _fires("pow_difference", a ** c - b ** c, b ** c * at.expm1(c * at.log(a / b)))
     assert not _fires("pow_as_exp_log1p", (1 + a) ** b, at.exp(b * at.log1p(a)))
