@@ -30,8 +30,12 @@ from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.build import TermError, build
 from aesara_cas.rewriting.context import generation
 from aesara_cas.rewriting.matcher import (
+    APPLY,
+    HEAD_OP,
+    HEAD_PARAMS,
     REMAINDER,
     WILDCARD,
+    PNode,
     compile_pattern,
     index_key,
     match,
@@ -215,6 +219,13 @@ class RuleRewriter(NodeRewriter):
         if self._simple:
             s = match_node(self.patterns[0], node, generation())
             return None if s is None else self._build(s, old)
+        # The backtracking (commutative) search is the costly part of most failing
+        # attempts; the ops near the node usually rule every pattern out first.
+        for p in self.patterns:
+            if possible(p, old, POSSIBLE_DEPTH):
+                break
+        else:
+            return None
         for s, term in r.matches(old, self.normalize):
             new = self._build(s, old, term)
             if new is not None:
@@ -243,6 +254,50 @@ class RuleRewriter(NodeRewriter):
         if new is not None and len(self.patterns) > 1 and same_structure(new, old):
             return None  # another spelling of what is there: not a rewrite
         return new
+
+
+#: How many levels of a pattern :func:`possible` compares.
+POSSIBLE_DEPTH = 3
+
+
+def possible(p: PNode, v: Any, depth: int) -> bool:
+    """Whether compiled pattern ``p`` could match ``v``, judging by the ops and the
+    numbers of inputs of its top ``depth`` levels only: a necessary condition for
+    :func:`~aesara_cas.rewriting.matcher.match` (arguments of ``add``/``mul`` in any
+    order).  Recursion follows the pattern's levels, never the graph's depth."""
+    if p.kind != APPLY or depth <= 0:
+        return True
+    node = getattr(v, "owner", None)
+    if node is None or len(node.outputs) != 1:
+        return False
+    hk = p.head_kind
+    if hk == HEAD_OP:
+        op = node.op
+        if op is not p.head and not ops_equal(op, p.head):
+            return False
+    elif hk == HEAD_PARAMS and type(node.op) is not p.head:
+        return False
+    ins, args = node.inputs, p.args
+    n, m = len(args), len(ins)
+    depth -= 1
+    if p.ac:
+        if m < n or (m > n and not p.partial):
+            return False
+        for a in args:
+            if a.kind == APPLY:
+                for i in ins:
+                    if possible(a, i, depth):
+                        break
+                else:
+                    return False
+        return True
+    if m < n or (p.rest is None and m != n):
+        return False
+    for k in range(n):
+        a = args[k]
+        if a.kind == APPLY and not possible(a, ins[k], depth):
+            return False
+    return True
 
 
 #: Nodes compared at most by :func:`same_structure`.
