@@ -55,8 +55,8 @@ from aesara_cas.testing.ulps import ordinal
 
 SEED = int(os.environ.get("AESARA_CAS_FUZZ_SEED", "20261203"))
 SIZE = int(os.environ.get("AESARA_CAS_FUZZ_SIZE", "1"))
-N_RANDOM_FLOAT = 60 * SIZE
-N_RANDOM_INT = 16 * SIZE
+N_RANDOM_FLOAT = 50 * SIZE
+N_RANDOM_INT = 12 * SIZE
 DEPTH = 3
 #: Differences within this many ulps are rounding, not a changed value.
 ULPS = 4

@@ -167,19 +167,26 @@ def test_loop_generators_advance_when_only_a_later_output_is_used():
     assert (f() != f()).all()
 
 
+def _draw_fn(mode):
+    """Draws of a symbolic size and location, returned twice and stored in a shared
+    variable too."""
+    srng = ac.RandomStream(3)
+    n, loc = at.lscalar("n"), at.dvector("loc")
+    x, y = srng.normal(loc, 1.0, size=(n,)), srng.uniform(size=(4,))
+    keep = ac.shared(np.zeros(4), name="keep")
+    return ac.function([n, loc], [x, x, y], updates={keep: x}, mode=mode), keep
+
+
 def test_compiled_draws_are_returned_without_a_copy_but_never_aliased():
     """A draw is a fresh array (``RandomVariable.fresh_outputs``): the compiled module
     returns it as is, and copies only where it would otherwise be visible twice (the
     same draw returned twice, or also stored in a shared variable)."""
-    srng = ac.RandomStream(3)
-    x, y = srng.normal(size=(4,)), srng.uniform(size=(4,))
-    keep = ac.shared(np.zeros(4), name="keep")
-    f = ac.function([], [x, x, y], updates={keep: x}, mode="cython")
+    f, keep = _draw_fn("cython")
     # Returned: x, a copy of x, y; the update value: a copy of x.
     returned = re.findall(r"return \[(S\[\d+\]), ac_copy\(\1\), S\[\d+\], ac_copy\(\1\),",
                           f._cython_program.source)
     assert returned, "the draws should be returned without ac_copy, the repeats with it"
-    a, b, c = f()
+    a, b, c = f(4, np.zeros(4))
     stored = keep.get_value(borrow=True)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, stored)
@@ -187,3 +194,12 @@ def test_compiled_draws_are_returned_without_a_copy_but_never_aliased():
         assert not np.shares_memory(u, v)
     a[:] = 0.0  # the caller's arrays are theirs
     assert (keep.get_value(borrow=True) == b).all() and (b != 0).all()
+
+
+@pytest.mark.parametrize("mode", ["numpy", "cython"])
+def test_bad_sizes_and_parameters_at_call_time(mode):
+    f, _ = _draw_fn(mode)
+    with pytest.raises(ValueError, match=r"normal: size must be non-negative, got \(-2,\)"):
+        f(-2, np.zeros(1))
+    with pytest.raises(ValueError, match="normal: shape mismatch"):
+        f(4, np.zeros(3))  # loc of 3 for a size of 4
