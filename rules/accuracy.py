@@ -61,6 +61,7 @@ exp_difference = rule(E.exp(a) - E.exp(b), E.exp(b) * E.expm1(a - b), name="exp_
 log_of_exp = rule(E.log(E.exp(a)), a, name="log_of_exp", doc="log(exp(a)) = a, for all real a.")  # noqa: E501
 exp_of_log = rule(E.exp(E.log(a)), a, where=_positive("a"), name="exp_of_log", doc="exp(log(a)) = a, for a > 0.")  # noqa: E501
 log_diff_exp = rule(E.log(E.exp(a) - E.exp(b)), a + E.log1mexp(b - a), name="log_diff_exp", doc="log(exp(a) - exp(b)) = a + log1mexp(b - a), for a > b (logdiffexp).")  # noqa: E501
+erfc_as_erf = rule(E.erfc(a), 1 - E.erf(a), name="erfc_as_erf", doc="erfc(a) = 1 - erf(a), for all real a (log(erfc(a)) near a = 0 is then log1p(-erf(a))).")  # noqa: E501
 log_of_erfc = rule(E.log(E.erfc(a)), E.log(E.erfcx(a)) - a * a, name="log_of_erfc", doc="log(erfc(a)) = log(erfcx(a)) - a*a, for all real a (erfcx(a) = exp(a*a) erfc(a)).")  # noqa: E501
 pow_difference = rule(a ** c - b ** c, b ** c * E.expm1(c * E.log(a / b)), where=_positive("a", "b"), name="pow_difference", doc="a**c - b**c = b**c expm1(c log(a/b)), for a, b > 0 and real c.")  # noqa: E501
 pow_as_exp_log1p = rule((1 + a) ** b, E.exp(b * E.log1p(a)), where=_lo_at_least("a", -1.0), name="pow_as_exp_log1p", doc="(1 + a)**b = exp(b log1p(a)), for a >= -1 (a > -1 where b <= 0).")  # noqa: E501
@@ -70,8 +71,7 @@ RULES = [
     sqrt_conjugate, sqrt_sub_conjugate, sqrt_sub_one, combine_fractions, combine_reciprocals,
     difference_of_squares, sin_of_sum, cos_of_sum, sin_difference, cos_difference,
     tan_difference, one_minus_cos, cosh_minus_one, exp_sum_minus_two, exp_sum_as_cosh,
-    cosh_minus_one_expm1, arctan_difference,
-    arccos_half_angle, log_quotient, log_as_log1p, log1p_as_log, exp_as_expm1, expm1_as_exp,
-    exp_difference, log_of_exp, exp_of_log, log_diff_exp, log_of_erfc, pow_difference,
-    pow_as_exp_log1p,
+    cosh_minus_one_expm1, arctan_difference, arccos_half_angle, log_quotient, log_as_log1p,
+    log1p_as_log, exp_as_expm1, expm1_as_exp, exp_difference, log_of_exp, exp_of_log,
+    log_diff_exp, erfc_as_erf, log_of_erfc, pow_difference, pow_as_exp_log1p,
 ]

@@ -56,6 +56,7 @@ CASES = {
     "exp_of_log": (lambda: at.exp(at.log(pa)), lambda: pa, (-5, 5)),
     "log_diff_exp": (lambda: at.log(at.exp(pa + 1) - at.exp(-pb)),
                      lambda: (pa + 1) + at.log1mexp(-pb - (pa + 1)), (-2, 2)),
+    "erfc_as_erf": (lambda: at.erfc(a), lambda: 1 - at.erf(a), (-3, 3)),
     "log_of_erfc": (lambda: at.log(at.erfc(a)), lambda: at.log(at.erfcx(a)) - a * a, (-3, 5)),
     "pow_difference": (lambda: pa ** c - pb ** c, lambda: pb ** c * at.expm1(c * at.log(pa / pb)),
                        (-2, 2)),
