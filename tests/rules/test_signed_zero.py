@@ -143,3 +143,49 @@ def test_documented_exceptions_differ_only_at_negative_zero():
     close = np.isclose(got, want, rtol=1e-13, atol=0) & (np.signbit(got) == np.signbit(want))
     differs = ~(np.isnan(want) | identical(got, want) | close)
     assert EDGES[differs].tolist() == [-np.inf] and np.signbit(got[differs]).all()
+
+
+def _saturation_pairs(a, b, c):
+    """Both sides of each identity of ``rules/saturation.py`` (the guarded ones on
+    positive bases: ``abs(a) + 0.5``)."""
+    p, q = at.abs(a) + 0.5, at.abs(b) + 0.5
+    return {
+        "distribute": (a * (b + c), a * b + a * c),
+        "factor": (a * b + a * c, a * (b + c)),
+        "exp_of_sum": (at.exp(a + b), at.exp(a) * at.exp(b)),
+        "exp_product": (at.exp(a) * at.exp(b), at.exp(a + b)),
+        "pow_product": (p ** b * p ** c, p ** (b + c)),
+        "pow_of_sum": (p ** (b + c), p ** b * p ** c),
+        "pow_of_pow": ((p ** b) ** c, p ** (b * c)),
+        "sinh_arcsinh": (at.sinh(at.arcsinh(a)), a),
+        "arcsinh_sinh": (at.arcsinh(at.sinh(a)), a),
+        "log_of_product": (at.log(p * q), at.log(p) + at.log(q)),
+    }
+
+
+def test_saturation_identities_state_their_edge_exceptions():
+    """The saturation identities keep NumPy's values at the edges, or say in their docs
+    where they do not (``saturation.EDGE_EXCEPTIONS``): a side that is defined must not
+    become NaN, change the sign of a zero or an infinity, or overflow (a more accurate
+    result, as arcsinh(sinh(800)) = 800 for inf, is fine)."""
+    from aesara_cas.rules import saturation
+
+    a, b, c = at.dvector("a"), at.dvector("b"), at.dvector("c")
+    pairs = _saturation_pairs(a, b, c)
+    assert set(pairs) == {r.name for r in saturation.RULES}
+    edges = np.array([-0.0, 0.0, -np.inf, np.inf, -1.0, 2.0, 800.0, -800.0, 1e300])
+    points = [g.ravel() for g in np.meshgrid(edges, edges, edges)]
+    values = run_exactly([a, b, c], [side for pair in pairs.values() for side in pair], points)
+    worse = set()
+    for k, name in enumerate(pairs):
+        lhs, rhs = (np.broadcast_to(v, points[0].shape) for v in values[2 * k:2 * k + 2])
+        with np.errstate(invalid="ignore"):
+            defined = ~np.isnan(lhs)
+            bad = defined & (np.isnan(rhs) | (np.signbit(lhs) != np.signbit(rhs))
+                             | (np.isinf(rhs) & np.isfinite(lhs) & (lhs != 0)))
+        if bad.any():
+            worse.add(name)
+    assert worse == set(saturation.EDGE_EXCEPTIONS)
+    rules = {r.name: r for r in saturation.RULES}
+    for name in worse:
+        assert "Exception" in rules[name].__doc__, name
