@@ -415,15 +415,14 @@ def _compose_dimshuffles(bd):
     return DimShuffle(bd[x].ndim, composed)(bd[x])
 
 
-def _reshape_noop(bd):
+def _reshape_noop(bd) -> bool:
+    """Whether ``reshape(x, s)`` keeps ``x``'s shape (``s`` is ``x.shape``, or both static)."""
     src, out, shp = bd[x], bd.term, bd[y]
     if src.ndim != out.ndim:
-        return None
+        return False
     if inputs_if(shp, Shape()) is not None and inputs_if(shp, Shape())[0] is src:
-        return src
-    if all(s is not None for s in src.type.shape) and src.type.shape == out.type.shape:
-        return src
-    return None
+        return True
+    return all(s is not None for s in src.type.shape) and src.type.shape == out.type.shape
 
 
 def _shape_entry(bd):
@@ -459,35 +458,43 @@ def _fold_into_alloc(bd):
 sub_to_add = rule(
     etuple(E.sub, x, y), lambda bd: add_of([bd[x], E.neg(bd[y])], canonical=True),
     name="sub_to_add",
-    doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).",
+    doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).  Python: the sum "
+        "is built in canonical order at once (a pattern would need add_order after it on a "
+        "hot path, and under saturation lets sums grow without bound).",
 )
 neg_neg = rule(
     etuple(E.neg, etuple(E.neg, x)), x, name="neg_neg", doc="-(-x) -> x, for all x.",
 )
 add_flatten = rule(
     cons(E.add, args), _flatten(E.add), name="add_flatten",
-    doc="(a + b) + c -> a + b + c when a + b has no other use and the same dtype.",
+    doc="(a + b) + c -> a + b + c when a + b has no other use and the same dtype.  "
+        "Python: it splices the arguments of inner sums into a sum of any length.",
 )
 mul_flatten = rule(
     cons(E.mul, args), _flatten(E.mul), name="mul_flatten",
-    doc="(a * b) * c -> a * b * c when a * b has no other use and the same dtype.",
+    doc="(a * b) * c -> a * b * c when a * b has no other use and the same dtype.  "
+        "Python: it splices the factors of inner products into a product of any length.",
 )
 add_constants = rule(
     cons(E.add, args), _combine_constants(E.add), name="add_constants",
-    doc="2 + x + 3 -> 5 + x: the constants of a sum combined into one.",
+    doc="2 + x + 3 -> 5 + x: the constants of a sum combined into one.  "
+        "Python: it folds any number of constants among any number of terms.",
 )
 mul_constants = rule(
     cons(E.mul, args), _combine_constants(E.mul), name="mul_constants",
-    doc="2 * x * 3 -> 6 * x: the constants of a product combined into one.",
+    doc="2 * x * 3 -> 6 * x: the constants of a product combined into one.  "
+        "Python: it folds any number of constants among any number of factors.",
 )
 add_zero = rule(
     cons(E.add, args), _drop_zeros, name="add_zero",
     doc="x + 0 -> x, for all x (0 may be an array of zeros; the shape is kept).  Floats: "
-        "x + -0.0 -> x always; x + 0.0 -> x only where x is never -0.0 (-0.0 + 0.0 is 0.0).",
+        "x + -0.0 -> x always; x + 0.0 -> x only where x is never -0.0 (-0.0 + 0.0 is 0.0).  "
+        "Python: which zeros may go depends on the signs of all the other terms.",
 )
 mul_one = rule(
     cons(E.mul, args), _drop_neutral(E.mul, 1), name="mul_one",
-    doc="x * 1 -> x, for all x (1 may be an array of ones; the shape is kept).",
+    doc="x * 1 -> x, for all x (1 may be an array of ones; the shape is kept).  "
+        "Python: it drops every 1 from a product of any length.",
 )
 mul_zero = rule(
     cons(E.mul, args), _mul_zero,
@@ -495,47 +502,57 @@ mul_zero = rule(
     name="mul_zero",
     doc="x * 0 -> 0, for finite x (convention: assumed, not proved).  Floats: only where "
         "the sign of the zero is known (the other factors never negative, e.g. exp(y) * 0.0 "
-        "-> 0.0); x * 0.0 stays, as it is -0.0 for negative x.",
+        "-> 0.0); x * 0.0 stays, as it is -0.0 for negative x.  "
+        "Python: the zero's sign depends on the signs of all the other factors.",
 )
 add_order = rule(
     cons(E.add, args), _order(E.add), name="add_order",
     doc="y + x -> x + y: arguments of + in canonical order (constants, inputs by name, "
-        "then expressions), for all x, y.",
+        "then expressions), for all x, y.  "
+        "Python: a sort of the arguments by a structural key.",
 )
 mul_order = rule(
     cons(E.mul, args), _order(E.mul), name="mul_order",
     doc="y * x -> x * y: arguments of * in canonical order (constants, inputs by name, "
-        "then expressions), for all x, y.",
+        "then expressions), for all x, y.  "
+        "Python: a sort of the arguments by a structural key.",
 )
 add_collect = rule(
     cons(E.add, args), _collect_terms, name="add_collect",
-    doc="x + x -> 2*x, 2*x + 3*x -> 5*x, x - x -> 0: like terms collected, for all x.",
+    doc="x + x -> 2*x, 2*x + 3*x -> 5*x, x - x -> 0: like terms collected, for all x.  "
+        "Python: it groups the terms of a sum of any length by their non-constant part.",
 )
 mul_collect = rule(
     cons(E.mul, args), _collect_powers, name="mul_collect",
     doc="x * x -> x**2, x**a * x**b -> x**(a+b), x * x**-1 -> 1 (floats; x != 0 by "
         "convention for negative powers; fractional powers only of never-negative x, "
-        "which keeps the signs of zero and inf).",
+        "which keeps the signs of zero and inf).  "
+        "Python: it groups the factors of a product of any length by their base.",
 )
 mul_exp = rule(
     cons(E.mul, args), _merge_exps, name="mul_exp",
-    doc="exp(a) * exp(b) -> exp(a + b), for all real a, b (floats).",
+    doc="exp(a) * exp(b) -> exp(a + b), for all real a, b (floats).  "
+        "Python: it merges every exp factor of a product of any length.",
 )
 mul_neg = rule(
     cons(E.mul, args), _pull_neg, name="mul_neg",
-    doc="x * -y -> -(x * y), for all x, y.",
+    doc="x * -y -> -(x * y), for all x, y.  "
+        "Python: it counts the negated factors of a product of any length.",
 )
 mul_minus_one = rule(
     cons(E.mul, args), _minus_one, name="mul_minus_one",
-    doc="-1 * x -> -x, for all x.",
+    doc="-1 * x -> -x, for all x.  "
+        "Python: the -1 may stand among any number of factors.",
 )
 neg_mul_constant = rule(
     etuple(E.neg, cons(E.mul, args)), _neg_into_constant, name="neg_mul_constant",
-    doc="-(c * x) -> (-c) * x for a scalar constant c.",
+    doc="-(c * x) -> (-c) * x for a scalar constant c.  "
+        "Python: the constant is negated in place, among any number of factors.",
 )
 div_to_mul = rule(
     etuple(E.true_div, x, y), _div_to_mul, name="div_to_mul",
-    doc="x / y -> x * y**-1 for floats of one dtype (the canonical form of division).",
+    doc="x / y -> x * y**-1 for floats of one dtype (the canonical form of division).  "
+        "Python: the product is built in canonical order at once (as sub_to_add).",
 )
 div_self = rule(
     etuple(E.true_div, x, x), 1, name="div_self",
@@ -548,16 +565,29 @@ pow_zero = rule(
 pow_pow = rule(
     etuple(E.pow, etuple(E.pow, x, a), b), _pow_pow, name="pow_pow",
     doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats); "
-        "abs(x)**(a*b) or no rewrite where x**(a*b) would change the signs at -0.0 and -inf.",
+        "abs(x)**(a*b) or no rewrite where x**(a*b) would change the signs at -0.0 and -inf.  "
+        "Python: the signs of the exponents decide between x and abs(x).",
 )
 log_exp = rule(
-    etuple(E.log, etuple(E.exp, x)), lambda bd: plus_zero(bd[x]), name="log_exp",
-    doc="log(exp(x)) -> x, for real x (x + 0.0 where x may be -0.0: log(exp(-0.0)) is 0.0).",
+    etuple(E.log, etuple(E.exp, x)), x, where=lambda bd: never_negative_zero(bd[x]),
+    name="log_exp", doc="log(exp(x)) -> x, for real x that is never -0.0.",
+)
+log_exp_signed = rule(
+    etuple(E.log, etuple(E.exp, x)), etuple(E.add, x, 0.0),
+    where=lambda bd: not never_negative_zero(bd[x]), name="log_exp_signed",
+    doc="log(exp(x)) -> x + 0.0, for real x that may be -0.0 (log(exp(-0.0)) is 0.0).",
 )
 exp_log = rule(
-    etuple(E.exp, etuple(E.log, x)), lambda bd: plus_zero(bd[x]), name="exp_log",
-    doc="exp(log(x)) -> x, for x > 0 (convention: applied without proof; x + 0.0 where x "
-        "may be -0.0: exp(log(-0.0)) is 0.0).",
+    etuple(E.exp, etuple(E.log, x)), x, where=lambda bd: never_negative_zero(bd[x]),
+    name="exp_log",
+    doc="exp(log(x)) -> x, for x > 0 that is never -0.0 (convention: x > 0 applied without "
+        "proof).",
+)
+exp_log_signed = rule(
+    etuple(E.exp, etuple(E.log, x)), etuple(E.add, x, 0.0),
+    where=lambda bd: not never_negative_zero(bd[x]), name="exp_log_signed",
+    doc="exp(log(x)) -> x + 0.0, for x > 0 that may be -0.0 (exp(log(-0.0)) is 0.0; "
+        "convention: x > 0 applied without proof).",
 )
 sum_neg = rule(
     etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.neg, x)),
@@ -567,31 +597,35 @@ sum_neg = rule(
 sum_scalar_mul = rule(
     etuple(etuple(Reduce, "sum", axis, keepdims), x), _sum_scalar_factors,
     where=lambda bd: inputs_if(bd[x], E.mul) is not None, name="sum_scalar_mul",
-    doc="sum(c * x, axis) -> c * sum(x, axis) for zero-dimensional c, any axis.",
+    doc="sum(c * x, axis) -> c * sum(x, axis) for zero-dimensional c, any axis.  "
+        "Python: it splits the factors of a product of any length by their dimensions.",
 )
 dimshuffle_dimshuffle = rule(
     etuple(etuple(DimShuffle, var(), b), etuple(etuple(DimShuffle, var(), a), x)),
     _compose_dimshuffles, name="dimshuffle_dimshuffle",
-    doc="x.T.T -> x; two dimshuffles (transposes, added/dropped axes) composed into one.",
+    doc="x.T.T -> x; two dimshuffles (transposes, added/dropped axes) composed into one.  "
+        "Python: the two axis orders are composed into a new one.",
 )
 reshape_reshape = rule(
-    etuple(etuple(Reshape, var()), etuple(etuple(Reshape, var()), x, var()), y),
-    lambda bd: Reshape(bd.term.ndim)(bd[x], bd[y]), name="reshape_reshape",
+    etuple(etuple(Reshape, a), etuple(etuple(Reshape, var()), x, var()), y),
+    etuple(etuple(Reshape, a), x, y), name="reshape_reshape",
     doc="reshape(reshape(x, s1), s2) -> reshape(x, s2), for all x.",
 )
 reshape_noop = rule(
-    etuple(etuple(Reshape, var()), x, y), _reshape_noop, name="reshape_noop",
+    etuple(etuple(Reshape, var()), x, y), x, where=_reshape_noop, name="reshape_noop",
     doc="reshape(x, s) -> x when s is x's own shape.",
 )
 shape_entry = rule(
     etuple(etuple(Subtensor, a), etuple(Shape(), x)), _shape_entry, name="shape_entry",
     doc="y.shape[i] -> dims[i] for y = alloc(v, *dims); f(x).shape[i] -> x.shape[i] for a "
-        "unary element-wise f; the length itself when it is known statically.",
+        "unary element-wise f; the length itself when it is known statically.  "
+        "Python: the length is read from what computes y, which varies by op.",
 )
 elemwise_of_alloc = rule(
     etuple(etuple(E.Elemwise, var()), x), _fold_into_alloc, name="elemwise_of_alloc",
     doc="f(alloc(c, *dims)) -> alloc(f(c), *dims) for a unary element-wise f and a constant "
-        "c: exp(x - x) becomes ones, not exp of zeros computed at run time.",
+        "c: exp(x - x) becomes ones, not exp of zeros computed at run time.  "
+        "Python: the element-wise op of the match is reapplied to the constant.",
 )
 maximum_same = rule(etuple(E.maximum, x, x), x, name="maximum_same",
                     doc="maximum(x, x) -> x, for all x.")
@@ -603,6 +637,7 @@ RULES = [
     sub_to_add, neg_neg, add_flatten, mul_flatten, add_constants, mul_constants, add_zero,
     mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
     mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
-    log_exp, exp_log, sum_neg, sum_scalar_mul, dimshuffle_dimshuffle, reshape_reshape,
-    reshape_noop, shape_entry, maximum_same, minimum_same, elemwise_of_alloc,
+    log_exp, log_exp_signed, exp_log, exp_log_signed, sum_neg, sum_scalar_mul,
+    dimshuffle_dimshuffle, reshape_reshape, reshape_noop, shape_entry, maximum_same,
+    minimum_same, elemwise_of_alloc,
 ]

@@ -370,17 +370,17 @@ def _odd_rules() -> list[Rule]:
         x_minus_f = series_ if f is at.sin else -series_
         for lhs, approx in ((a_ - f(a_), x_minus_f), (f(a_) - a_, -x_minus_f)):
             out.append(rule(lhs, at.switch(at.abs(a_) < threshold, approx, lhs), where=_real,
-                            name="odd_function_minus_x", doc=_ODD_DOC))
+                            name="odd_function_minus_x", doc=_ODD_DOC, partial=False))
     return out
 
 
 PATTERN_RULES: list[Rule] = [
     rule(a_ * a_ - b_ * b_, (a_ - b_) * (a_ + b_) + 0.0, where=_two_bases,
-         name="square_difference", doc=_SQUARES_DOC),
+         name="square_difference", doc=_SQUARES_DOC, partial=False),
     rule(at.sqrt(a_ * a_ + b_ * b_), at.hypot(a_, b_), where=_two_bases, name="hypot_form",
-         doc=_HYPOT_DOC),
+         doc=_HYPOT_DOC, partial=False),
     rule(at.sqrt(a_ * a_ + k_), at.hypot(a_, at.sqrt(k_)), where=_exact_root,
-         name="hypot_form", doc=_HYPOT_DOC),
+         name="hypot_form", doc=_HYPOT_DOC, partial=False),
     *_odd_rules(),
 ]
 

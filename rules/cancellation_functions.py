@@ -91,7 +91,7 @@ def exp_of_sum_compensated(u: Variable) -> Variable | None:
 #
 # Written as math with wilds: each matches every spelling of its left side (``a - b`` as
 # ``a + -b``, ``p / q`` as ``p * q ** -1``, ``x * x`` as ``x ** 2``, arguments of ``+``
-# and ``*`` in any order) and, for a sum, inside a longer sum.
+# and ``*`` in any order), as a whole node (not inside a longer sum: cheaper to match).
 
 
 def _real(bd) -> bool:
@@ -111,7 +111,8 @@ def _same_constant(bd) -> bool:
 
 
 def _pattern(lhs, rhs, name, doc, where=_real) -> Rule:
-    return rule(lhs, rhs, where=where, name=name, doc=doc)
+    # Two-term identities: every spelling, but the whole node only (cheaper to match).
+    return rule(lhs, rhs, where=where, name=name, doc=doc, partial=False)
 
 
 _COS_DOC = """Forms of f(x) - 1 that cancel near x = 0.

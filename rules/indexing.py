@@ -92,18 +92,21 @@ argreduce_of_monotone = rule(
     doc="argmax(f(x)) -> argmax(x) (argmin likewise) for f strictly increasing on the reals "
         "(exp, sigmoid, tanh, ...), any axis; argmax(-x) -> argmin(x) for floats.  The result "
         "is the position in exact arithmetic: f(x) may round distinct elements to one value "
-        "(exp overflowing to inf), where the original picks the first of them.",
+        "(exp overflowing to inf), where the original picks the first of them.  "
+        "Python: the op of the match is looked up among the monotone ones (and its direction).",
 )
 gather_of_gather = rule(
     etuple(etuple(AdvancedSubtensor, idx_a), etuple(etuple(AdvancedSubtensor, idx_b), x, i), j),
     _gather_of_gather, name="gather_of_gather",
     doc="x[i][j] -> x[i[j]] for integer arrays i (1-d) and j, for all x: one gather, and the "
-        "intermediate x[i] is never built (out-of-range indices are an IndexError either way).",
+        "intermediate x[i] is never built (out-of-range indices are an IndexError either way).  "
+        "Python: the inner indices are gathered by the outer ones into a new index op.",
 )
 gather_of_range = rule(
     etuple(etuple(AdvancedSubtensor, idx_a), x, i), _gather_of_range, name="gather_of_range",
     doc="x[[a, a+1, ..., b]] -> x[a:b+1] for a constant run of consecutive in-range indices "
-        "(with slices around it): a view instead of a copy.",
+        "(with slices around it): a view instead of a copy.  "
+        "Python: the constant indices are checked for a run and turned into a slice.",
 )
 
 RULES = [argreduce_of_monotone, gather_of_gather, gather_of_range]

@@ -29,7 +29,10 @@ def _single_output(node: Apply) -> bool:
 
 
 class HoistInvariants(NodeRewriter):
-    """Compute the step's loop-invariant sub-expressions once, outside the loop."""
+    """Compute the step's loop-invariant sub-expressions once, outside the loop.
+
+    Python: it rebuilds the loop's inner graph, which a pattern does not reach into.
+    """
 
     name = "scan_hoist_invariants"
     keys = (Scan,)
@@ -78,7 +81,10 @@ class HoistInvariants(NodeRewriter):
 
 
 class RunningReduction(NodeRewriter):
-    """``scan(prev <op> x_t, init)`` as ``cum<op>(concatenate([init[None], x]))[1:]``."""
+    """``scan(prev <op> x_t, init)`` as ``cum<op>(concatenate([init[None], x]))[1:]``.
+
+    Python: the step is read from the loop's inner graph, which a pattern does not reach.
+    """
 
     keys = (Scan,)
 

@@ -21,6 +21,7 @@ from unification.variable import Var, isvar, var
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.build import substitute
 from aesara_cas.rewriting.matcher import (
+    APPLY,
     HEAD_OP,
     REMAINDER,
     PNode,
@@ -163,6 +164,11 @@ class Rule:
         (the default): yes for an ``lhs`` written with wilds, and for user rules
         (``rules=[...]``); no for etuple patterns of the standard sets, which are
         written against the canonical forms.
+    partial
+        With ``normalize``: whether a sum or product pattern also matches part of a
+        longer one (default: yes).  ``False`` keeps the spellings but matches the
+        whole node only, which is cheaper for an identity of two terms that has no
+        business inside longer sums.
 
     Raises
     ------
@@ -174,7 +180,7 @@ class Rule:
 
     def __init__(self, lhs: Any, rhs: Any, where: Callable | None = None,
                  name: str | None = None, doc: str | None = None,
-                 normalize: bool | None = None):
+                 normalize: bool | None = None, partial: bool = True):
         label = name if name is not None else f"{_show(lhs)} -> {_show(rhs)}"
         if name is not None and not isinstance(name, str):
             raise TypeError(f"rule: name must be a str, got {name!r}")
@@ -200,6 +206,7 @@ class Rule:
         self.__name__ = self.name
         self.__doc__ = doc
         self.normalize = normalize
+        self.partial = bool(partial)
         self.pattern: PNode | None = compile_pattern(lhs)
         self._rhs_is_function = rhs_is_function
         self._patterns: dict[bool, list[PNode]] = {}
@@ -268,7 +275,7 @@ class Rule:
         if normalize and self.pattern is not None and not self._rhs_is_function:
             from aesara_cas.rewriting.wild import normal_forms
 
-            out = [p for p in (compile_pattern(f, partial=True)
+            out = [p for p in (compile_pattern(f, partial=self.partial)
                                for f in normal_forms(self.lhs)) if p is not None]
         if not out and self.pattern is not None:
             out = [self.pattern]
@@ -287,6 +294,8 @@ class Rule:
         every = normalize and not self._rhs_is_function
         for p in self.patterns(normalize):
             if node is None or (p.head_kind == HEAD_OP and not ops_equal(node.op, p.head)):
+                continue
+            if not _may_match(p, node):
                 continue
             if every:
                 found: Iterator = solutions(p, v)
@@ -321,8 +330,49 @@ class Rule:
         return self._output(s, v)
 
 
+def _op_key(op: Any) -> Any:
+    """A key equal for equal ops (the scalar op's name of an element-wise op)."""
+    scalar = getattr(op, "scalar_op", None)
+    return getattr(scalar, "name", None) or type(op)
+
+
+#: id(pattern) -> (pattern, argument heads a node's inputs must have, in order or not).
+_NEEDS: dict[int, tuple] = {}
+
+
+def _may_match(p: PNode, node: Any) -> bool:
+    """A cheap necessary condition for ``p`` to match ``node`` (whose op matched the
+    head): the operations the pattern's arguments need are among the node's inputs.
+    Spares the backtracking search on the many nodes a pattern cannot match."""
+    hit = _NEEDS.get(id(p))
+    if hit is None or hit[0] is not p:
+        keys = [(i, _op_key(a.head)) for i, a in enumerate(p.args)
+                if a.kind == APPLY and a.head_kind == HEAD_OP and isinstance(a.head, Op)]
+        hit = _NEEDS[id(p)] = (p, keys)
+    keys = hit[1]
+    if not keys:
+        return True
+    ins = node.inputs
+    if not p.ac:
+        if p.rest is None and len(ins) != len(p.args):
+            return False
+        for i, k in keys:
+            if i >= len(ins):
+                return False
+            owner = ins[i].owner
+            if owner is None or _op_key(owner.op) != k:
+                return False
+        return True
+    have: list = [_op_key(i.owner.op) for i in ins if i.owner is not None]
+    for _, k in keys:
+        if k not in have:
+            return False
+        have.remove(k)
+    return True
+
+
 def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = None,
-         doc: str | None = None, normalize: bool | None = None) -> Rule:
+         doc: str | None = None, normalize: bool | None = None, partial: bool = True) -> Rule:
     """A rewrite rule ``lhs -> rhs``: a miniKanren relation built from two patterns.
 
     The patterns may be written as math with wilds (``x = ac.wild("x")``) or as
@@ -344,7 +394,15 @@ def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = N
     >>> r.name
     'sqrt_sqr'
     """
-    return Rule(lhs, rhs, where=where, name=name, doc=doc, normalize=normalize)
+    return Rule(lhs, rhs, where=where, name=name, doc=doc, normalize=normalize,
+                partial=partial)
+
+
+def is_pattern_rule(r: Any) -> bool:
+    """Whether ``r`` is a pure pattern rule: an :class:`Rule` whose output is a term over
+    the input pattern's variables (guards with ``where=`` allowed), not a Python function.
+    """
+    return isinstance(r, Rule) and not r._rhs_is_function
 
 
 def fresh(n: int | None = None, prefix: str = "") -> Var | list[Var]:

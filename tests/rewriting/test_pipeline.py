@@ -64,7 +64,8 @@ def test_no_set_hides_a_result_from_another():
     out = simplify(at.log(at.exp(V) / at.sum(at.exp(V), axis=-1, keepdims=True)),
                    trace=events)
     rules = [e.rule for e in events]
-    assert rules.index("softmax") < rules.index("log_exp")
+    log_exp = next(i for i, r in enumerate(rules) if r in ("log_exp", "log_exp_signed"))
+    assert rules.index("softmax") < log_exp
     text = ac.pprint(out)
     assert "logsumexp(" in text and "exp(" not in text.replace("logsumexp(", ""), text
 

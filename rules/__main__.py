@@ -1,0 +1,83 @@
+"""``python -m aesara_cas.rules``: how many standard rules are pure patterns.
+
+A pure pattern rule is an ``ac.rule(lhs, rhs)`` whose right-hand side is a term (a
+pattern over the left side's wilds), possibly guarded by ``where=``; the others
+compute their output in Python and say why in their doc (a line ``Python: ...``).
+Prints the count per set and module, the share, and the Python rules with their reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from aesara_cas.rewriting.database import standard_database
+from aesara_cas.rewriting.rewriter import rule_name
+from aesara_cas.rewriting.rule import is_pattern_rule
+
+
+def python_reason(r: object) -> str | None:
+    """The ``Python: ...`` line of a rule's doc (``None`` if it gives no reason)."""
+    doc = getattr(r, "__doc__", None) or ""
+    at = doc.find("Python:")
+    if at < 0:
+        return None
+    return " ".join(doc[at:].split("\n\n")[0].split())
+
+
+def share(database=None) -> tuple[int, int]:
+    """``(pure pattern rules, all rules)`` of the standard sets (or ``database``)."""
+    db = database if database is not None else standard_database()
+    rules = [r for rs in db.sets.values() for r in rs]
+    return sum(map(is_pattern_rule, rules)), len(rules)
+
+
+def main(argv: list[str] | None = None) -> int:
+    db = standard_database()
+    by_module: Counter = Counter()
+    pure_by_module: Counter = Counter()
+    python_rules = []
+    for set_name, rules in db.sets.items():
+        for r in rules:
+            module = getattr(type(r), "__module__", "")
+            origin = getattr(r, "module", None) or _module_of(r) or module
+            key = f"{set_name:13s} {origin}"
+            by_module[key] += 1
+            if is_pattern_rule(r):
+                pure_by_module[key] += 1
+            else:
+                python_rules.append((rule_name(r), python_reason(r) or "(no reason given)"))
+    print(f"{'set / module':48s} {'pattern':>8s} {'all':>5s}")
+    for key, n in by_module.items():
+        print(f"{key:48s} {pure_by_module[key]:8d} {n:5d}")
+    pure, total = share(db)
+    print(f"\npure pattern rules: {pure} of {total} ({100 * pure / total:.0f}%)")
+    print("\nrules computed in Python:")
+    for name, reason in python_rules:
+        print(f"  {name}: {reason}")
+    return 0
+
+
+_MODULES: dict[int, str] = {}
+
+
+def _module_of(r: object) -> str | None:
+    """The rule module whose ``RULES`` list holds ``r``."""
+    if not _MODULES:
+        import importlib
+
+        from aesara_cas.rewriting.database import RULE_MODULES
+
+        for names in RULE_MODULES.values():
+            for name in names:
+                try:
+                    mod = importlib.import_module(name.lstrip("?"))
+                except ModuleNotFoundError:
+                    continue
+                for rule in getattr(mod, "RULES", ()):
+                    _MODULES.setdefault(id(rule), name.lstrip("?").rsplit(".", 1)[-1])
+    return _MODULES.get(id(r))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
