@@ -6,6 +6,7 @@ left in Python, and every element-wise pattern rule evaluated on both sides.
 
 import numpy as np
 import pytest
+from aesara_cas.rules.__main__ import main, python_reason, share
 from etuples.core import ExpressionTuple
 
 from aesara_cas import tensor as at
@@ -13,7 +14,6 @@ from aesara_cas.logic.build import build, is_lvar, substitute
 from aesara_cas.rewriting.database import standard_database
 from aesara_cas.rewriting.rewriter import materialize, rule_name
 from aesara_cas.rewriting.rule import is_pattern_rule
-from aesara_cas.rules.__main__ import main, python_reason, share
 from aesara_cas.tensor.elemwise import Elemwise
 from tests.rewriting.rulecheck import run_exactly
 
