@@ -23,6 +23,7 @@ The patterns are the same etuple terms the greedy engine compiles in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from numbers import Number
 from typing import Any
@@ -327,10 +328,14 @@ class Matcher:
         return [cid for cid, cls in self.eg.classes.items()
                 if any(isinstance(n[0], Op) for n in cls.nodes)]
 
-    def search(self, p: EPat, limit: int | None = None) -> list[Match]:
-        """All matches of top-level pattern ``p`` (at most ``limit``)."""
+    def search(self, p: EPat, limit: int | None = None,
+               deadline: float = float("inf")) -> list[Match]:
+        """All matches of top-level pattern ``p`` (at most ``limit``; those found by
+        ``deadline``, a ``time.perf_counter()`` value, if it passes)."""
         out: list[Match] = []
-        for cid in self.candidates(p):
+        for n, cid in enumerate(self.candidates(p)):
+            if n % 32 == 31 and time.perf_counter() > deadline:
+                return out
             for m in self.match_class(p, cid):
                 out.append(m)
                 if limit is not None and len(out) >= limit:

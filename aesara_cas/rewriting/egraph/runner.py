@@ -18,8 +18,9 @@ How rules run:
   relation whose pattern cannot be learned is skipped (reported).
 * Built-in rewrites of sums and products (:mod:`.builtin`) run every iteration.
 
-Limits are egg's defaults: 30 iterations, 10,000 e-nodes, 5 seconds (checked
-between iterations, and a hard stop at four times the e-node limit inside one);
+Limits are egg's defaults: 30 iterations, 10,000 e-nodes, 5 seconds (the time is
+checked while matching and applying too, so a run ends soon after it; the e-node
+limit between iterations, with a hard stop at four times it inside one);
 a rule matching more than ``match_limit`` times in an iteration is banned for a
 few iterations (egg's backoff scheduler).  :class:`Report` says what stopped it.
 """
@@ -325,7 +326,7 @@ def _search(eg: EGraph, rules: list[SatRule], limits: Limits, it: int,
         threshold = limits.match_limit << r.times_banned
         matches: list[tuple[EPat, Match]] = []
         for p in r.patterns:
-            for m in matcher.search(p, limit=threshold + 1):
+            for m in matcher.search(p, limit=threshold + 1, deadline=deadline):
                 matches.append((p, m))
         if len(matches) > threshold:
             r.banned_until = it + (limits.ban_length << r.times_banned)
@@ -336,7 +337,7 @@ def _search(eg: EGraph, rules: list[SatRule], limits: Limits, it: int,
             act = _action(eg, r, p, m, mat)
             if act is not None:
                 actions.append(act)
-    for cid, fn, name in builtin_actions(eg):
+    for cid, fn, name in builtin_actions(eg, deadline):
         actions.append((cid, fn, name, None))
     return actions, banned
 
