@@ -13,6 +13,7 @@ choice is measured on the whole form, never per class.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ from aesara_cas.rewriting.egraph.egraph import MUL, POW, ConstHead, Leaf
 SAT_ITERATIONS = 6
 SAT_NODES = 3000
 SAT_SHARE = 0.3
+#: Climbs, from the best starting selections (the cheapest form, each root e-node).
+CLIMBS = 3
 
 
 class Climber:
@@ -142,8 +145,10 @@ def _ancestors(dag: dict[int, list[int]]) -> dict[int, set[int]]:
     return out
 
 
-def climb(cl: Climber, root: int, sel: dict, pool, deadline: float) -> tuple[dict, str]:
-    """Hill-climb from ``sel``; every evaluated form is offered to ``pool``."""
+def climb(cl: Climber, root: int, sel: dict, pool, deadline: float,
+          offer: Callable[[dict], None]) -> tuple[dict, str]:
+    """Hill-climb from ``sel``; ``offer`` gets the selections that are the best yet at
+    some points (candidates for regimes)."""
     cache: dict = {}
     val = cl.evaluate(sel, root, cache)
     if val is None:
@@ -169,7 +174,7 @@ def climb(cl: Climber, root: int, sel: dict, pool, deadline: float) -> tuple[dic
                 errs = pool.errors(v)
                 m = float(errs.mean())
                 if pool.useful(errs):
-                    pool.offer_selection(trial, errs)
+                    offer(trial)
                 if m < cur - 1e-6 and (best is None or m < best[0]):
                     best = (m, trial, tc)
         if best is None:
@@ -208,28 +213,27 @@ def climb_egraph(pool, e1, default_expr, stand, intervals, cost, deadline) -> st
     root = eg.find(r0)
     leaves = {id(v): pool.values[v] for v in stand}
     cl = Climber(eg, ext, leaves, pool.errors)
-    pool.offer_selection = lambda sel, errs: _offer(pool, ext, root, sel, errs)
-    try:
-        _offer(pool, ext, root, {}, None, "e-graph (cheapest)")
-        starts = [{}] + [{root: n} for n in list(eg[root].nodes)]
-        seeds = []
-        for s in starts:
-            v = cl.evaluate(s, root, {})
-            if v is not None:
-                seeds.append((float(pool.errors(v).mean()), len(seeds), s))
-        seeds.sort(key=lambda t: t[:2])
-        status = "done"
-        for _, _, s in seeds[:3]:
-            sel, status = climb(cl, root, s, pool, deadline)
-            _offer(pool, ext, root, sel, None)
-            if status == "time":
-                break
-        return status
-    finally:
-        del pool.offer_selection
+    def offer(sel: dict) -> None:
+        _offer(pool, ext, root, sel)
+
+    _offer(pool, ext, root, {}, "e-graph (cheapest)")
+    starts = [{}] + [{root: n} for n in list(eg[root].nodes)]
+    seeds = []
+    for s in starts:
+        v = cl.evaluate(s, root, {})
+        if v is not None:
+            seeds.append((float(pool.errors(v).mean()), len(seeds), s))
+    seeds.sort(key=lambda t: t[:2])
+    status = "done"
+    for _, _, s in seeds[:CLIMBS]:
+        sel, status = climb(cl, root, s, pool, deadline, offer)
+        offer(sel)
+        if status == "time":
+            break
+    return status
 
 
-def _offer(pool, ext, root: int, sel: dict, errs, label: str = "e-graph") -> None:
+def _offer(pool, ext, root: int, sel: dict, label: str = "e-graph") -> None:
     """Build the form of ``sel`` as a graph and measure it into the pool."""
     saved = {c: ext.best[c] for c in sel if c in ext.best}
     saved_vars = ext._vars

@@ -45,7 +45,11 @@ def _short_between(lo: float, hi: float) -> float:
         if fits:
             return min(fits)[1]
     mid = lo / 2 + hi / 2
-    return mid if lo < mid <= hi else hi
+    for digits in range(1, 18):  # the fewest significant digits that fit
+        t = float(f"{mid:.{digits}g}")
+        if lo < t <= hi:
+            return t
+    return hi
 
 
 def best_split(errors: np.ndarray, x: np.ndarray) -> tuple[float, list]:

@@ -220,19 +220,32 @@ def _check(expr: Any) -> list[Variable]:
         if np.dtype(v.dtype) != np.float64:
             raise TypeError(f"accuracy search: input {v} must be float64, got {v.dtype}")
     for node in toposort([expr]):
-        if not isinstance(node.op, E.Elemwise) and type(node.op).__name__ != "DimShuffle":
+        if not isinstance(node.op, E.Elemwise) and not _left_padding(node.op):
             raise ValueError(f"accuracy search works on element-wise graphs; {node.op} is not "
                              "element-wise")
     return inputs
 
 
+def _left_padding(op: Any) -> bool:
+    """Whether ``op`` only adds leading broadcast axes (NumPy's implicit broadcasting):
+    then every element of the result still pairs the same elements of each input, and
+    the formula is one scalar function of its inputs.  A transpose, or a new axis
+    between or after existing ones, pairs different elements (``v[:, None] - v``)."""
+    from aesara_cas.tensor.shape import DimShuffle
+
+    if not isinstance(op, DimShuffle):
+        return False
+    k = len(op.new_order) - op.input_ndim
+    return k >= 0 and op.new_order == ("x",) * k + tuple(range(op.input_ndim))
+
+
 def _rebuild(expr: Variable, mapping: dict) -> Variable:
-    """``expr`` with inputs replaced (``mapping``: id -> variable); dimension shuffles
-    of the replaced inputs are dropped (element-wise ops broadcast by themselves)."""
+    """``expr`` with inputs replaced (``mapping``: id -> variable); leading broadcast
+    axes are dropped (element-wise ops broadcast by themselves)."""
     memo = {k: v for k, v in mapping.items()}
     for node in toposort([expr]):
         ins = [memo.get(id(i), i) for i in node.inputs]
-        if type(node.op).__name__ == "DimShuffle":
+        if _left_padding(node.op):
             memo[id(node.outputs[0])] = ins[0]
             continue
         if all(a is b for a, b in zip(ins, node.inputs)):

@@ -61,6 +61,9 @@ def test_bad_arguments():
         search(at.lvector("n") + 1)
     with pytest.raises(ValueError, match="element-wise"):
         search(at.sum(at.exp(x)))
+    # v[:, None] - v pairs different elements of v: not one scalar function of v.
+    with pytest.raises(ValueError, match="element-wise"):
+        search(x.dimshuffle(0, "x") - x)
     with pytest.raises(ValueError, match="limit"):
         search(at.exp(x), limit=0)
     with pytest.raises(TypeError, match="domain"):
