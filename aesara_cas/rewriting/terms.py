@@ -154,7 +154,9 @@ def never_negative(v: Any, depth: int = SIGN_DEPTH) -> bool:
     if name in ("add", "mul", "true_div"):
         return all(never_negative(i, depth - 1) for i in ins)
     if name == "maximum":
-        return any(never_negative(i, depth - 1) for i in ins)
+        # maximum(a, b) is b where a == b, so maximum(0.0, -0.0) is -0.0: the last
+        # operand decides (when it is never negative, a larger a is positive too).
+        return never_negative(ins[-1], depth - 1)
     if name == "pow":
         c = scalar_constant(ins[1])
         return (isinstance(c, (int, float)) and not isinstance(c, bool) and float(c).is_integer()

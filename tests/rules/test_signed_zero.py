@@ -189,3 +189,17 @@ def test_saturation_identities_state_their_edge_exceptions():
     rules = {r.name: r for r in saturation.RULES}
     for name in worse:
         assert "Exception" in rules[name].__doc__, name
+
+
+def test_maximum_with_a_nonnegative_first_operand_can_be_negative_zero():
+    """maximum(a, b) is b where a == b: maximum(0.0, -0.0) is -0.0 in NumPy and in both
+    compiled modes, so a rule may not take maximum(exp(x) * 0, y) as never negative."""
+    x, y = at.dvector("x"), at.dvector("y")
+    relu = at.maximum(0.0, x)
+    exprs = [at.exp(at.log(at.maximum(at.sigmoid(y), -(x * x)))), relu ** -0.5,
+             at.maximum(at.sigmoid(y), x) * 0.0]
+    xs, ys = np.array([-0.0, 0.0, -1.0, 4.0]), np.array([-np.inf, -np.inf, 0.0, 1.0])
+    want = run_exactly([x, y], exprs, [xs, ys])
+    got = run_exactly([x, y], simplify(exprs), [xs, ys])
+    for w, g in zip(want, got):
+        assert identical(np.broadcast_to(g, w.shape), w).all(), (g, w)
