@@ -90,3 +90,34 @@ def test_short_thresholds():
 def test_regime_graph():
     g = regimes.regime_graph(x, [0.0, 1.0], [0, 1, 2], [x * 0 - 1, x * 0, x * 0 + 1])
     np.testing.assert_array_equal(evaluate(g, {x: np.array([-3.0, 0.5, 7.0])}), [-1, 0, 1])
+
+
+def test_climber_evaluates_selections_as_extraction_spells_them():
+    from aesara_cas.accuracy.climb import Climber
+    from aesara_cas.rewriting.egraph.egraph import EGraph
+    from aesara_cas.rewriting.egraph.extract import CostModel, Extractor
+
+    y = at.dvector("y")
+    eg = EGraph()
+    (root,) = eg.add_graph([x / y + 1])
+    eg.rebuild()
+    ext = Extractor(eg, CostModel(None))
+    xs, ys = np.array([1.0, 2.0, 1e200]), np.array([3.0, 7.0, 1e-10])
+    cl = Climber(eg, ext, {id(x): xs, id(y): ys}, None)
+    got = cl.evaluate({}, root, {})
+    # x * y**-1 is spelled x / y (one rounding), as the extracted graph computes it.
+    np.testing.assert_array_equal(got, xs / ys + 1)
+    np.testing.assert_array_equal(evaluate(ext.variable(root), {x: xs, y: ys}), got)
+    # A selection that makes a class its own descendant is refused, not looped on.
+    (prod,) = [n for n in eg[root].nodes]
+    kid = eg.find(prod[1]) if eg.const_of(prod[1]) is None else eg.find(prod[2])
+    assert cl.evaluate({kid: (prod[0], root, root)}, root, {}) is None
+
+
+def test_regimes_chosen_end_to_end():
+    from aesara_cas.accuracy import search
+
+    report = search(at.log(at.erfc(x)), domain={"x": (1e-3, 1e5)}, limit=1.0, points=64)
+    assert report.chosen.startswith("regimes on x")
+    assert "switch" in str(report)
+    assert report.error_after < 1 < report.error_before
