@@ -30,6 +30,8 @@ import time
 import weakref
 from typing import Any
 
+from aesara_cas.compile.cython.build import CompilerUnavailable
+from aesara_cas.compile.cython.cache_fs import CacheError
 from aesara_cas.graph.fg import FunctionGraph
 
 logger = logging.getLogger("aesara_cas.compile")
@@ -258,11 +260,17 @@ def make_function_class() -> type:
 _TIERED: type | None = None
 
 
+_interp_broken = False
+
+
 def fast_program(fgraph: FunctionGraph, plan: Any) -> Any:
     """The fast tier's program for ``plan`` (the interpreter module is built into
-    the cache at its first use, like any module)."""
+    the cache at its first use, like any module), or None if the interpreter failed
+    to build before (then functions are built synchronously)."""
     from aesara_cas.compile.cython.interp_program import InterpProgram
 
+    if _interp_broken:
+        return None
     return InterpProgram(fgraph, plan)
 
 
@@ -276,7 +284,21 @@ def assemble(inputs: list, outs: list, single: bool, upd: list, fgraph: Function
     if _TIERED is None:
         _TIERED = make_function_class()
     plan = lower(fgraph)  # here, not in the worker: lowering may rewrite fgraph
-    program = fast_program(fgraph, plan)
+    try:
+        program = fast_program(fgraph, plan)
+    except (CompilerUnavailable, CacheError):
+        raise  # what a synchronous build would raise too
+    except Exception as err:  # noqa: BLE001  (the interpreter is an optimisation)
+        global _interp_broken
+        if not _interp_broken:
+            _interp_broken = True
+            logger.warning("aesara_cas: the kernel interpreter is unavailable (%s: %s); "
+                           "functions are built synchronously", type(err).__name__, err)
+        program = None
+    if program is None:
+        from aesara_cas.compile.function import assemble as assemble_sync
+
+        return assemble_sync(inputs, outs, single, upd, fgraph, shared_inputs, name, "cython")
     fn = _TIERED(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
     if upd:
         touched = {id(v): v for v in shared_inputs}

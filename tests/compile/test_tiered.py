@@ -147,3 +147,19 @@ def test_updates_pickle_and_locks_across_the_switch(gated):
         t.join()
     np.testing.assert_array_equal(acc.get_value(), 6 * one)
     assert np.isclose(g(one), 4 * np.e)  # the copy has its own shared value (ones)
+
+
+def test_broken_interpreter_falls_back_to_synchronous_builds(monkeypatch, caplog):
+    from aesara_cas.compile.cython import interp_program
+
+    def broken(fgraph, plan):
+        raise RuntimeError("no interpreter here")
+
+    monkeypatch.setattr(interp_program, "InterpProgram", broken)
+    monkeypatch.setattr(tiered, "_interp_broken", False)
+    x, y, out = _expr()
+    with caplog.at_level(logging.WARNING, logger="aesara_cas.compile"):
+        for _ in range(2):
+            f = ac.function([x, y], [out, x + 1.0], mode="tiered")
+            assert f._cython_program is not None and getattr(f, "_job", None) is None
+    assert sum("no interpreter here" in r.getMessage() for r in caplog.records) == 1
