@@ -133,7 +133,16 @@ def run_expression(args: argparse.Namespace) -> int:
         print(f"graph of the compiled function written to {args.dot} (Graphviz DOT)")
     for v, val in zip(used, values):
         print(f"input {v.name} = {np.array2string(np.asarray(val), precision=6)}")
-    print(f"result = {np.array2string(np.asarray(f(*values)), precision=6)}")
+    if args.mode == "dask":  # each input cut into --chunks chunks per dimension
+        import dask.array as da
+
+        values = [da.from_array(v, chunks=tuple(-(-n // args.chunks) for n in np.shape(v)))
+                  for v in values]
+    result = f(*values)
+    if args.mode == "dask":
+        print(f"lazy result: {result!r}")
+        result = result.compute(scheduler="threads")
+    print(f"result = {np.array2string(np.asarray(result), precision=6)}")
     if args.profile:
         _section("profile", str(f.profile))
     return 0
@@ -154,15 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
         "cache:   aesara-cas cache info | aesara-cas cache clear",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("expression", help="an expression in Python syntax, e.g. 'log(1 + exp(x))'")
+    p.add_argument("expression", nargs="?",
+                   help="an expression in Python syntax, e.g. 'log(1 + exp(x))' "
+                   "(none: the tour, e.g. aesara-cas --mode dask --chunks 8)")
     p.add_argument("--var", action="append", metavar="NAME:TYPE[:LEN]",
                    help="declare a variable, e.g. x:dvector or A:dmatrix:3")
     p.add_argument("--grad", action="append", metavar="VAR",
                    help="also print the gradient with respect to VAR (of the sum if not scalar)")
     p.add_argument("--no-simplify", dest="simplify", action="store_false",
                    help="do not print the simplified expression")
-    p.add_argument("--mode", choices=["numpy", "cython"], default="numpy",
-                   help="how to evaluate (default: numpy; cython compiles a native module)")
+    p.add_argument("--mode", choices=["numpy", "cython", "dask"], default="numpy",
+                   help="how to evaluate (default: numpy; cython compiles a native module; "
+                   "dask runs it chunk by chunk on dask arrays)")
+    p.add_argument("--chunks", type=int, default=4,
+                   help="with --mode dask: chunks per dimension of each input (default 4)")
     p.add_argument("--size", type=int, default=4, help="length of unknown dimensions (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
     p.add_argument("--latex", action="store_true",
@@ -188,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.size <= 0:
             raise CLIError("--size must be positive")
+        if args.chunks <= 0:
+            raise CLIError("--chunks must be positive")
+        if args.expression is None:
+            from aesara_cas.tour import run_tour
+
+            return run_tour(args.mode, args.chunks)
         return run_expression(args)
     except (CLIError, CacheError, TypeError, ValueError) as err:
         print(f"aesara-cas: error: {_one_line(err)}", file=sys.stderr)

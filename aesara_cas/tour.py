@@ -107,15 +107,36 @@ def tour_compile() -> None:
           f"NumPy {t_np * 1e3:.1f} ms ({t_np / t_c:.1f}x)")
 
 
+def tour_dask(chunks: int) -> None:
+    _heading("6. Out of memory, onto a cluster: mode='dask'")
+    import dask
+    import dask.array as da
+
+    x, y, z = at.dvector("x"), at.dvector("y"), at.dvector("z")
+    expr = at.exp(-x**2 / 2) * at.sin(y) + at.log1p(at.exp(z))
+    f = ac.function([x, y, z], [expr, at.logsumexp(expr)], mode="dask")
+    args = [da.random.default_rng(i).standard_normal(1_000_000, chunks=-(-1_000_000 // chunks))
+            for i in range(3)]
+    out, lse = f(*args)  # lazy: a dask graph, one compiled-kernel task per chunk
+    print(f"inputs: 3 x 1e6 float64 in {args[0].numblocks[0]} chunks; result: {out!r}")
+    start = time.perf_counter()
+    out, lse = dask.compute(out, lse, scheduler="threads")
+    print(f"computed with the threaded scheduler in {time.perf_counter() - start:.2f} s; "
+          f"logsumexp = {float(lse):.6f}")
+
+
 def _timeit(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-def run_tour() -> int:
+def run_tour(mode: str | None = None, chunks: int = 4) -> int:
+    """The tour; ``mode="dask"`` adds a section computing chunk by chunk (``chunks``)."""
     print("aesara_cas tour: build -> rewrite -> differentiate -> compile")
     for step in (tour_build_and_run, tour_simplify, tour_user_rule, tour_gradients, tour_compile):
         step()
+    if mode == "dask":
+        tour_dask(chunks)
     print('\nTry your own: aesara-cas "log(1 + exp(x)) * y" --var x:dvector --var y:dscalar')
     return 0

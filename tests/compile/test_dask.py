@@ -105,6 +105,17 @@ def test_numpy_arguments_mix_with_dask_and_pickle(fns, data):
     np.testing.assert_allclose(h(dX, Y)[4].compute(), g(X, Y)[4], rtol=1e-12)
 
 
+def test_shape_ops_and_indexing_run_on_dask_arrays(data):
+    x, y = at.matrix("x"), at.matrix("y")
+    outs = [x.T[1:, ::2], x.reshape((6, 7)), at.concatenate([x, y], axis=0), x[:, 2],
+            x.dimshuffle(0, "x", 1)[:, :, 1:]]
+    f, g = ac.function([x, y], outs, mode="dask"), ac.function([x, y], outs, mode="numpy")
+    X, Y, dX, dY = data
+    for args in [(dX, dY), (X, dY)]:
+        for a, b in zip(da.compute(*f(*args), scheduler="threads"), g(X, Y)):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_bad_inputs_name_the_argument(fns, data):
     f, _ = fns
     X, Y, dX, dY = data

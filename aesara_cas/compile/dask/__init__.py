@@ -106,6 +106,13 @@ class DaskProgram:
         else:
             self._general = partition(fgraph)
 
+    def step_labels(self) -> list[str]:
+        """Asked for by ``profile=True``, which this mode does not support: its calls
+        only build graphs (time the work with dask's own diagnostics instead)."""
+        raise ValueError("mode='dask' does not support profile=True: calls only build a "
+                         "lazy graph; use dask.diagnostics.Profiler or the distributed "
+                         "dashboard to time the computation")
+
     def _program_for(self, values: list) -> tuple:
         """The fast partition if no argument broadcasts where its type does not say
         so (see ``regions.no_runtime_broadcast``), else the general one (built on

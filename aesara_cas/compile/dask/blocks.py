@@ -16,10 +16,13 @@ since the op itself requires it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import math
 import operator
 import string
+import threading
 from typing import Any
 
 import dask.array as da
@@ -29,6 +32,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from aesara_cas.compile.dask.regions import Kernel, Region, Step
 from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.tensor.blas import Gemm
 from aesara_cas.tensor.grad_ops import BroadcastLike, SumToLike
 from aesara_cas.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape
 from aesara_cas.tensor.subtensor import Subtensor, build_index
@@ -72,6 +76,20 @@ class Packed:
         return self.array.chunks
 
 
+_serial = threading.local()
+
+
+def _one_openmp_thread() -> None:
+    """Kernels called from a dask worker thread run on one thread: dask already runs
+    a task per core, and OpenMP teams on top of that oversubscribe the cores (their
+    threads spin while waiting).  OpenMP's thread count is a per-thread setting."""
+    if getattr(_serial, "done", False):
+        return
+    _serial.done = True
+    with contextlib.suppress(OSError, AttributeError):  # no GNU OpenMP: nothing to limit
+        ctypes.CDLL("libgomp.so.1").omp_set_num_threads(1)
+
+
 class BlockTask:
     """The function of a block-wise layer: picks packed values, calls the kernel."""
 
@@ -79,6 +97,7 @@ class BlockTask:
         self.kernel, self.picks = kernel, picks
 
     def __call__(self, *blocks: Any) -> Any:
+        _one_openmp_thread()
         return self.kernel(*[b if k is None else b[k] for b, k in zip(blocks, self.picks)])
 
 
@@ -211,9 +230,10 @@ class Builder:
                      if letter in ind and not isinstance(value, Flex)
                      and value.shape[ind.index(letter)] == size]
             direct = [(v, c) for v, c in rigid if v in self.labels]
-            if len({c for _, c in direct}) > 1:
-                (v1, c1), (v2, c2) = next(
-                    (a, b) for a, b in itertools.combinations(direct, 2) if a[1] != b[1])
+            clash = next(((a, b) for a, b in itertools.combinations(direct, 2)
+                          if a[1] != b[1] and a[0] is not b[0]), None)
+            if clash is not None:  # (one argument read along two axes is rechunked)
+                (v1, c1), (v2, c2) = clash
                 raise ValueError(
                     f"mode='dask': {self.describe(v2)} has chunks {c2} where "
                     f"{self.describe(v1)} has {c1} (along a dimension of length {size}); "
@@ -316,40 +336,36 @@ class Builder:
         """dot / matmul / gemm as one block-wise layer: each output block takes its
         row and column panels whole (dask concatenates the blocks along the sum)."""
         node = step.node
-        if node.op.__class__.__name__ == "Gemm":
-            c, alpha, a, b, beta = node.inputs
-            layout = {c: "ik"[2 - c.ndim:], a: "ij", b: "jk", alpha: "", beta: ""}
+        if isinstance(node.op, Gemm):
+            c, _, a, b, _ = node.inputs
+            layouts = ["ik"[2 - c.ndim:], "", "ij", "jk", ""]
         else:
             a, b = node.inputs
-            layout = {a: "ij" if a.ndim == 2 else "j", b: "jk" if b.ndim == 2 else "j"}
+            layouts = ["ij" if a.ndim == 2 else "j", "jk" if b.ndim == 2 else "j"]
         out_ind = ("i" if a.ndim == 2 else "") + ("k" if b.ndim == 2 else "")
-        leaves = step.extra["leaves"]
-        operands, inline = [], {}
-        for leaf in leaves:
-            value = self.get(leaf)
-            if not is_lazy(value) and leaf.ndim == 0:
-                inline[id(leaf)] = value
+        operands, args = [], []
+        for k in step.extra["positions"]:
+            var, value = node.inputs[k], self.get(node.inputs[k])
+            if not is_lazy(value) and var.ndim == 0:
+                args.append((value, None))
                 continue
             if isinstance(value, Packed):
                 value = as_array(value)
             elif not is_lazy(value):
                 value = Flex(np.asarray(value))
-            operands.append([leaf, value, layout[leaf]])
+            op = [var, value, layouts[k]]
+            operands.append(op)
+            args.append(op)
         chunks = self.unify(operands)
-        by_leaf = {id(op[0]): op for op in operands}
-        args, names = [], []
-        for leaf in leaves:
-            if id(leaf) in inline:
-                args += [inline[id(leaf)], None]
-                names.append(inline[id(leaf)])
-            else:
-                _, value, ind = by_leaf[id(leaf)]
-                args += [value, ind]
-                names.append(value.name)
+        flat, names = [], []
+        for item in args:
+            value, ind = (item[1], item[2]) if isinstance(item, list) else item
+            flat += [value, ind]
+            names.append(value.name if ind is not None else value)
         dtype = node.outputs[0].dtype
         name = "ac-dot-" + tokenize(step.kernel.token, names)
         out = da.blockwise(
-            BlockTask(step.kernel, [None] * len(leaves)), out_ind, *args, dtype=dtype,
+            BlockTask(step.kernel, [None] * len(args)), out_ind, *flat, dtype=dtype,
             name=name, meta=np.empty((0,) * len(out_ind), dtype=dtype),
             adjust_chunks={le: chunks[le] for le in out_ind}, align_arrays=False,
             concatenate=True)
@@ -417,7 +433,11 @@ def array_op(node: Any, ins: list) -> Any:
             x = x[tuple(None if d == "x" else slice(None) for d in op.new_order)]
         return x
     if isinstance(op, Reshape):
-        return as_array(x).reshape(tuple(int(s) for s in ins[1]))
+        shape = tuple(int(s) for s in ins[1])
+        try:
+            return as_array(x).reshape(shape)
+        except NotImplementedError:  # dask splits dimensions only evenly: go through 1-D
+            return as_array(x).reshape((-1,)).reshape(shape)
     if isinstance(op, Subtensor):
         return as_array(x)[build_index(op.idx_list, ins[1:])]
     if isinstance(op, Join):

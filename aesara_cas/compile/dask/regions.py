@@ -82,19 +82,30 @@ def loose_input(var: Variable) -> Variable:
     return TensorType(var.dtype, shape).make_variable(name=var.name)
 
 
-def compile_kernel(nodes: list[Apply], leaves: list[Variable], outputs: list[Variable],
-                   mode: str, last_op: Any = None) -> Kernel:
+def compile_kernel(nodes: list[Apply], leaves: list[Variable] | None,
+                   outputs: list[Variable], mode: str, last_op: Any = None,
+                   positions: list[int] | None = None) -> Kernel:
     """A kernel computing ``outputs`` of ``nodes`` (topologically sorted) from ``leaves``.
 
     Nodes are rebuilt with ``make_node`` on loosened inputs, so static lengths of the
     whole array never reach a kernel that sees one chunk.  ``last_op`` replaces the op
     of the last node (a reduction computed per chunk with ``keepdims=True``).
+    ``positions`` (instead of ``leaves``): the kernel of one node takes its inputs at
+    these positions, each its own argument even when they are the same variable.
     """
     from aesara_cas.compile.function import assemble
 
-    new_in = [loose_input(v) for v in leaves]
-    mapping: dict[Variable, Variable] = dict(zip(leaves, new_in))
-    for k, node in enumerate(nodes):
+    if positions is not None:  # one node, its inputs at these positions given apart
+        (node,) = nodes
+        new_in = [loose_input(node.inputs[k]) for k in positions]
+        ins = list(node.inputs)
+        for k, v in zip(positions, new_in):
+            ins[k] = v
+        mapping = dict(zip(node.outputs, node.op.make_node(*ins).outputs))
+    else:
+        new_in = [loose_input(v) for v in leaves]
+        mapping = dict(zip(leaves, new_in))
+    for k, node in enumerate(nodes if positions is None else []):
         op = last_op if last_op is not None and k == len(nodes) - 1 else node.op
         new = op.make_node(*[mapping.get(i, i) for i in node.inputs])
         mapping.update(zip(node.outputs, new.outputs))
@@ -279,11 +290,13 @@ def partition(fgraph: FunctionGraph,
         elif kinds[node] == "eager" or isinstance(op, Shape):
             steps.append(Step("eager", node))
         elif isinstance(op, (Dot, MatMul, Gemm)) and _contract_ok(node):
-            leaves = _leaves([node])
+            # By position: dot(a, a) reads one variable with two layouts.
+            positions = [k for k, v in enumerate(node.inputs) if not isinstance(v, Constant)]
             mode = "cython" if kinds[node] == "blas" else "numpy"
             steps.append(Step("contract", node,
-                              kernel=_Pending([node], leaves, node.outputs, mode),
-                              extra={"leaves": leaves}))
+                              kernel=_Pending([node], None, node.outputs, mode,
+                                              positions=positions),
+                              extra={"positions": positions}))
         elif isinstance(op, (Elemwise, Reduce)) and len(node.outputs) == 1:
             steps.append(Step("region", region=_plain_region(node)))
         elif isinstance(op, ARRAY_OPS):
