@@ -32,6 +32,7 @@ from typing import Any
 
 from aesara_cas.compile.cython.build import CompilerUnavailable
 from aesara_cas.compile.cython.cache_fs import CacheError
+from aesara_cas.compile.cython.program import CythonProgram, function_class
 from aesara_cas.graph.fg import FunctionGraph
 
 logger = logging.getLogger("aesara_cas.compile")
@@ -85,33 +86,18 @@ def build_program(plan: Any) -> Any:
 
     source = generate(plan)
     module = cache.load_module(source.text)
-    return _PrebuiltProgram(source, module)
+    return PrebuiltProgram(source, module)
 
 
-def _prebuilt_class() -> type:
-    from aesara_cas.compile.cython.program import CythonProgram, function_class
+class PrebuiltProgram(CythonProgram):
+    """A :class:`CythonProgram` from an already generated source and built module."""
 
-    class PrebuiltProgram(CythonProgram):
-        """A :class:`CythonProgram` from an already generated source and module."""
-
-        def __init__(self, source: Any, module: Any):
-            self.module = module
-            self.source = source.text
-            self.state = [source.step_labels, [], [], [], [], False, source.consts,
-                          source.perform_nodes]
-            self.function_class = function_class(module)
-
-    return PrebuiltProgram
-
-
-def _PrebuiltProgram(source: Any, module: Any) -> Any:
-    global _PREBUILT
-    if _PREBUILT is None:
-        _PREBUILT = _prebuilt_class()
-    return _PREBUILT(source, module)
-
-
-_PREBUILT: type | None = None
+    def __init__(self, source: Any, module: Any):
+        self.module = module
+        self.source = source.text
+        self.state = [source.step_labels, [], [], [], [], False, source.consts,
+                      source.perform_nodes]
+        self.function_class = function_class(module)
 
 
 def _work() -> None:

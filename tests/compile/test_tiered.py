@@ -163,3 +163,31 @@ def test_broken_interpreter_falls_back_to_synchronous_builds(monkeypatch, caplog
             f = ac.function([x, y], [out, x + 1.0], mode="tiered")
             assert f._cython_program is not None and getattr(f, "_job", None) is None
     assert sum("no interpreter here" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_background_cython_does_not_swallow_other_threads_output(tmp_path, monkeypatch):
+    """Builds run beside user code: Cython's messages must not take over sys.stdout."""
+    import io
+
+    from aesara_cas.compile.cython import build
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    done = threading.Event()
+
+    def cythonize_a_few():
+        try:
+            pyx = tmp_path / "m.pyx"
+            pyx.write_text("def f(x):\n    return x + 1\n")
+            build.cythonize(pyx, "m")
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=cythonize_a_few)
+    worker.start()
+    lines = 0
+    while not done.is_set() or lines < 10:
+        print(f"line {lines}")
+        lines += 1
+    worker.join()
+    assert out.getvalue().splitlines() == [f"line {k}" for k in range(lines)]

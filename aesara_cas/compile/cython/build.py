@@ -12,8 +12,6 @@ like NumPy.  Never ``-ffast-math``: it breaks NaN and infinity.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shlex
 import shutil
@@ -94,13 +92,18 @@ def cythonize(pyx: Path, module_name: str) -> Path:
         from Cython.Compiler.Main import CompilationOptions, compile_single, default_options
     except ImportError as err:
         raise CompilerUnavailable("Cython is not installed. " + _hint()) from err
-    options = CompilationOptions(default_options, language_level=3)
-    log = io.StringIO()
-    with _cython_lock, contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
+    # Messages go to a listing file next to the source, not to sys.stderr: builds run on
+    # background threads too, and swapping sys.stdout/stderr would swallow what other
+    # threads print meanwhile.
+    options = CompilationOptions(default_options, language_level=3, errors_to_stderr=False,
+                                 use_listing_file=True)
+    with _cython_lock:
         result = compile_single(str(pyx), options, full_module_name=module_name)
     if result.num_errors:
+        listing = Path(result.listing_file or pyx.with_suffix(".lis"))
+        log = listing.read_text() if listing.exists() else ""
         raise RuntimeError(
-            f"internal error: Cython rejected the generated module {pyx}:\n{log.getvalue()[-4000:]}"
+            f"internal error: Cython rejected the generated module {pyx}:\n{log[-4000:]}"
         )
     return Path(result.c_file)
 
