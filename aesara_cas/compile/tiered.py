@@ -42,6 +42,22 @@ logger = logging.getLogger("aesara_cas.compile")
 SYNC_VAR = "AESARA_CAS_SYNC_BUILD"
 
 _PENDING, _DONE, _FAILED, _SKIPPED = "pending", "done", "failed", "skipped"
+_THREAD_NAME = "aesara_cas-build"
+
+
+class _QuietBackgroundBuilds(logging.Filter):
+    """The cache says at WARNING level when a build is slow, for whoever waits for it;
+    nobody waits for a background build: its line becomes an INFO record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.threadName == _THREAD_NAME and record.levelno == logging.WARNING
+                and str(record.msg).startswith("aesara_cas: compiling a function took")):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logger.isEnabledFor(logging.INFO)
+        return True
+
+
+logger.addFilter(_QuietBackgroundBuilds())
 
 
 def sync_requested() -> bool:
@@ -134,7 +150,7 @@ def _start_worker() -> None:
     """Start a worker if jobs wait and none runs (the caller holds ``_cond``)."""
     global _worker
     if _worker is None and _queue and not _stopping:
-        _worker = threading.Thread(target=_work, name="aesara_cas-build", daemon=True)
+        _worker = threading.Thread(target=_work, name=_THREAD_NAME, daemon=True)
         _worker.start()
 
 
