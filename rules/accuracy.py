@@ -41,6 +41,9 @@ difference_of_squares = rule(a * a - b * b, (a + b) * (a - b), name="difference_
 # ---- trigonometric and hyperbolic addition formulas
 sin_of_sum = rule(E.sin(a + b), E.sin(a) * E.cos(b) + E.cos(a) * E.sin(b), name="sin_of_sum", doc="sin(a + b) = sin(a) cos(b) + cos(a) sin(b), for all real a, b.")  # noqa: E501
 cos_of_sum = rule(E.cos(a + b), E.cos(a) * E.cos(b) - E.sin(a) * E.sin(b), name="cos_of_sum", doc="cos(a + b) = cos(a) cos(b) - sin(a) sin(b), for all real a, b.")  # noqa: E501
+sinh_of_sum = rule(E.sinh(a + b), E.sinh(a) * E.cosh(b) + E.cosh(a) * E.sinh(b), name="sinh_of_sum", doc="sinh(a + b) = sinh(a) cosh(b) + cosh(a) sinh(b), for all real a, b.")  # noqa: E501
+cosh_of_sum = rule(E.cosh(a + b), E.cosh(a) * E.cosh(b) + E.sinh(a) * E.sinh(b), name="cosh_of_sum", doc="cosh(a + b) = cosh(a) cosh(b) + sinh(a) sinh(b), for all real a, b.")  # noqa: E501
+tan_of_sum = rule(E.tan(a + b), (E.tan(a) + E.tan(b)) / (1 - E.tan(a) * E.tan(b)), name="tan_of_sum", doc="tan(a + b) = (tan(a) + tan(b)) / (1 - tan(a) tan(b)), where the tangents are defined and tan(a) tan(b) != 1.")  # noqa: E501
 sin_difference = rule(E.sin(a) - E.sin(b), 2 * E.sin((a - b) * _h) * E.cos((a + b) * _h), name="sin_difference", doc="sin(a) - sin(b) = 2 sin((a - b)/2) cos((a + b)/2), for all real a, b.")  # noqa: E501
 cos_difference = rule(E.cos(a) - E.cos(b), -2 * E.sin((a - b) * _h) * E.sin((a + b) * _h), name="cos_difference", doc="cos(a) - cos(b) = -2 sin((a - b)/2) sin((a + b)/2), for all real a, b.")  # noqa: E501
 tan_difference = rule(E.tan(a) - E.tan(b), E.sin(a - b) / (E.cos(a) * E.cos(b)), name="tan_difference", doc="tan(a) - tan(b) = sin(a - b) / (cos(a) cos(b)), where both tangents are defined.")  # noqa: E501
@@ -69,9 +72,10 @@ pow_as_exp_log1p = rule((1 + a) ** b, E.exp(b * E.log1p(a)), where=_lo_at_least(
 #: The accuracy identities, in the order the search applies them.
 RULES = [
     sqrt_conjugate, sqrt_sub_conjugate, sqrt_sub_one, combine_fractions, combine_reciprocals,
-    difference_of_squares, sin_of_sum, cos_of_sum, sin_difference, cos_difference,
-    tan_difference, one_minus_cos, cosh_minus_one, exp_sum_minus_two, exp_sum_as_cosh,
-    cosh_minus_one_expm1, arctan_difference, arccos_half_angle, log_quotient, log_as_log1p,
-    log1p_as_log, exp_as_expm1, expm1_as_exp, exp_difference, log_of_exp, exp_of_log,
-    log_diff_exp, erfc_as_erf, log_of_erfc, pow_difference, pow_as_exp_log1p,
+    difference_of_squares, sin_of_sum, cos_of_sum, sinh_of_sum, cosh_of_sum, tan_of_sum,
+    sin_difference, cos_difference, tan_difference, one_minus_cos, cosh_minus_one,
+    exp_sum_minus_two, exp_sum_as_cosh, cosh_minus_one_expm1, arctan_difference,
+    arccos_half_angle, log_quotient, log_as_log1p, log1p_as_log, exp_as_expm1, expm1_as_exp,
+    exp_difference, log_of_exp, exp_of_log, log_diff_exp, erfc_as_erf, log_of_erfc,
+    pow_difference, pow_as_exp_log1p,
 ]
