@@ -5,9 +5,14 @@ Both sides are timed in the same run, in interleaved rounds, and the script repo
 median time of each, their ratio (ours / NumPy; the target is at most 1.3 in
 ``mode="numpy"``), and the node counts of the forward and gradient graphs.
 
+It then times ``ac.grad`` itself on a chain of ``--chain`` ops (10,000 by default:
+``sin``, ``* 1.0001``, ``+ 1``, ``exp(. * 0.001)`` in turn; median of ``--chain-repeat``
+runs), with the default ``simplify=True`` and with ``simplify=False``.
+
 Run::
 
     python benchmarks/bench_grad.py                  # mode="numpy"
+    python benchmarks/bench_grad.py --chain 10000 --repeat 0   # the chain only
     python benchmarks/bench_grad.py --mode cython --repeat 100
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_grad.py   # steadier on a loaded machine
 """
@@ -67,6 +72,33 @@ def interleaved_times(fns: list, args: tuple, repeat: int, number: int) -> np.nd
     return times
 
 
+def chain(n: int):
+    """A scalar ``x`` through ``n`` ops (sin, * 1.0001, + 1, exp(. * 0.001) in turn)."""
+    x = at.dscalar("x")
+    y = x
+    for i in range(n):
+        k = i % 4
+        y = at.sin(y) if k == 0 else y * 1.0001 if k == 1 else y + 1 if k == 2 \
+            else at.exp(y * 0.001)
+    return x, y
+
+
+def bench_chain(n: int, repeat: int) -> None:
+    """``ac.grad`` of an ``n``-op chain: median seconds, simplified and not."""
+    import statistics
+
+    x, y = chain(n)
+    for simplify in (True, False):
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            g = ac.grad(y, x, simplify=simplify)
+            times.append(time.perf_counter() - t0)
+        print(f"chain of {n:,} ops: ac.grad(simplify={simplify}) "
+              f"{statistics.median(times):.3f} s (median of {repeat}), "
+              f"gradient {len(toposort([g])):,} nodes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="numpy", help="compilation mode (numpy or cython)")
@@ -74,7 +106,14 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=10, help="calls of each per round")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--cols", type=int, default=100)
+    parser.add_argument("--chain", type=int, default=10_000,
+                        help="ops in the chain for the ac.grad timing (0: skip)")
+    parser.add_argument("--chain-repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.repeat <= 0:
+        if args.chain:
+            bench_chain(args.chain, args.chain_repeat)
+        return
 
     rng = np.random.default_rng(0)
     Xv = rng.normal(size=(args.rows, args.cols))
@@ -114,6 +153,8 @@ def main() -> None:
           f"{m_naive * 1e3:.3f} ms)")
     print(f"  ratio aesara_cas / NumPy: of medians {m_ours / m_ref:.3f}, median of per-round "
           f"ratios {round_ratio:.3f}, of minimums {best_ratio:.3f}  (target <= 1.3)")
+    if args.chain:
+        bench_chain(args.chain, args.chain_repeat)
 
 if __name__ == "__main__":
     main()

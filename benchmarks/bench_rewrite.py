@@ -8,7 +8,11 @@ is rewritten ``--repeats`` times on a fresh copy and the median wall-clock and
 CPU seconds are reported (CPU time is steadier on a shared machine), with the
 1k -> 10k ratio (10 means linear).
 
-    python benchmarks/bench_rewrite.py [--repeats 5] [--sizes 100 1000 10000]
+Then the compile-path rewriting of the chain ``(x + 1) * 1.0001`` repeated
+``--chain`` times (5,000 by default: 10,000 nodes, each rewritten into canonical
+order), the part of compiling that chain spent before code generation.
+
+    python benchmarks/bench_rewrite.py [--repeats 5] [--sizes 100 1000 10000] [--chain 5000]
 """
 
 from __future__ import annotations
@@ -74,6 +78,22 @@ def time_rewrite(inputs, outputs, repeats: int) -> tuple[float, float, int, int]
     return statistics.median(wall), statistics.median(cpu), count_nodes(outputs), after
 
 
+def bench_chain(n: int, repeats: int) -> None:
+    """``rewrite_graph`` of ``(x + 1) * 1.0001`` repeated ``n`` times (median)."""
+    x = at.dvector("x")
+    y = x
+    for _ in range(n):
+        y = (y + 1) * 1.0001
+    wall = []
+    for _ in range(repeats):
+        fg = FunctionGraph([x], [y], clone=True)
+        t0 = time.perf_counter()
+        rewrite_graph(fg)
+        wall.append(time.perf_counter() - t0)
+    print(f"\nchain (x + 1) * 1.0001 x {n:,} ({count_nodes([y]):,} nodes): rewrite "
+          f"{statistics.median(wall):.3f} s (median of {repeats})")
+
+
 def bench_saturation(sizes: list[int]) -> None:
     """Equality saturation (``ac.simplify(..., saturate=True)``'s engine, without its
     greedy first step) on the graphs of :func:`build_graph`: time, e-graph size, and
@@ -98,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--saturate-sizes", type=int, nargs="*", default=[10, 100, 1000],
                    help="expression sizes for the equality-saturation table (none: skip)")
+    p.add_argument("--chain", type=int, default=5000,
+                   help="repetitions of (x + 1) * 1.0001 for the chain row (0: skip)")
     args = p.parse_args(argv)
     sys.setrecursionlimit(1000)  # the engine must not need a deep stack
     # Warm up: the first run imports the rule modules and learns relation patterns.
@@ -113,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if 1000 in results and 10000 in results:
         print(f"1k -> 10k ratio: wall {results[10000][0] / results[1000][0]:.2f}, "
               f"cpu {results[10000][1] / results[1000][1]:.2f} (10 = linear)")
+    if args.chain:
+        bench_chain(args.chain, args.repeats)
     if args.saturate_sizes:
         bench_saturation(args.saturate_sizes)
     return 0

@@ -257,6 +257,23 @@ def test_ten_thousand_op_chain():
     np.testing.assert_allclose(program.run([xv, np.ones(2)])[0], want, rtol=1e-9)
 
 
+def test_long_chain_simplified_before_only():
+    # The default: the cost is stabilized first; a derivative this big is left for
+    # compilation to rewrite (gradient.SIMPLIFY_AFTER_NODES), and has the values of
+    # the plain derivative.
+    x = at.dvector("x")
+    z = x
+    for _ in range(2000):
+        z = at.tanh(z) * 0.999
+    g = ac.grad(at.sum(z), x)
+    raw = ac.grad(at.sum(z), x, simplify=False)
+    assert len(toposort([g])) > ac.gradient.SIMPLIFY_AFTER_NODES
+    xv = np.array([0.1, -0.2, 3.0])
+    got = NumPyProgram(FunctionGraph([x], [g], clone=False)).run([xv])[0]
+    want = NumPyProgram(FunctionGraph([x], [raw], clone=False)).run([xv])[0]
+    np.testing.assert_array_equal(got, want)
+
+
 def test_logistic_regression_matches_numpy(rng):
     X, y, w = at.dmatrix("X"), at.dvector("y"), at.dvector("w")
     loss = at.sum(at.log1p(at.exp(-y * (X @ w))))
