@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from aesara_cas.compile.cython import interp
+from aesara_cas.compile.cython.interp_encode import Encoded, encode
 from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
 from aesara_cas.graph.basic import Constant, Variable
@@ -24,7 +25,7 @@ from aesara_cas.graph.fg import FunctionGraph
 _ERRORS = (ValueError, TypeError, IndexError, ArithmeticError)
 
 
-def _kernel_step(module: Any, enc: interp.Encoded, slot_of: Callable) -> tuple:
+def _kernel_step(module: Any, enc: Encoded, slot_of: Callable) -> tuple:
     arrays = [slot_of(v) for v in enc.arrays]
     scalars = [slot_of(v) for v in enc.scalars]
     outs = [slot_of(v) for v in enc.outputs]
@@ -81,7 +82,7 @@ class InterpProgram:
         #: Steps run on the interpreter (the others run ``perform``).
         self.n_kernels = 0
         for step in plan.steps:
-            enc = interp.encode(step) if step.kind in ("ew", "reduce") else None
+            enc = encode(step) if step.kind in ("ew", "reduce") else None
             if enc is not None:
                 self.steps.append(_kernel_step(module, enc, slot_of))
                 self.n_kernels += 1
