@@ -367,8 +367,8 @@ def _odd_rules() -> list[Rule]:
     for f, coeffs, threshold in ((at.sin, SIN_SERIES, _SIN_T), (at.sinh, SINH_SERIES, _SIN_T),
                                  (at.tan, TAN_SERIES, _TAN_T)):
         series_ = odd_series(a_, coeffs)  # x**3 (c0 + c1 x**2 + ...) = x - sin x, sinh x - x, ...
-        x_minus_f = series_ if f is at.sin else -series_
-        for lhs, approx in ((a_ - f(a_), x_minus_f), (f(a_) - a_, -x_minus_f)):
+        x_minus_f, f_minus_x = (series_, -series_) if f is at.sin else (-series_, series_)
+        for lhs, approx in ((a_ - f(a_), x_minus_f), (f(a_) - a_, f_minus_x)):
             out.append(rule(lhs, at.switch(at.abs(a_) < threshold, approx, lhs), where=_real,
                             name="odd_function_minus_x", doc=_ODD_DOC, partial=False))
     return out
