@@ -37,13 +37,18 @@ class Climber:
         self.errors_of = errors_of
         self.evaluations = 0
 
-    def node(self, sel: dict, c: int) -> tuple:
+    def node(self, sel: dict, c: int) -> tuple | None:
+        """The e-node ``sel`` picks for class ``c`` (else the cheapest; ``None`` when the
+        class has no finite-cost form)."""
         n = sel.get(c)
-        return n if n is not None else self.ext.node_of(c)
+        if n is not None:
+            return n
+        best = self.ext.best.get(self.eg.find(c))
+        return None if best is None else best[2]
 
     def _recip_base(self, sel: dict, k: int) -> int | None:
         kn = self.node(sel, k)
-        if kn[0] is POW and len(kn) == 3:
+        if kn is not None and kn[0] is POW and len(kn) == 3:
             const = self.eg.const_of(kn[2])
             if const is not None and np.asarray(const.data).size == 1 \
                     and float(np.asarray(const.data).reshape(())) == -1.0:
@@ -89,6 +94,8 @@ class Climber:
                 if c in cache:
                     continue
                 node = self.node(sel, c)
+                if node is None:
+                    return None
                 if not ready:
                     if c in on_path:
                         return None
