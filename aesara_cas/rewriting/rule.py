@@ -56,6 +56,12 @@ class Bindings(Mapping):
         return key
 
     def __getitem__(self, key: Any) -> Any:
+        if type(key) is Var:
+            # The common case first (rules read their bindings on every attempt): a
+            # logic variable bound to a graph variable.
+            value = self._s.get(key)
+            if isinstance(value, Variable):
+                return value
         k = self._key(key)
         if k not in self._s:
             raise KeyError(key)
