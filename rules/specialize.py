@@ -76,7 +76,12 @@ def _add_to_sub(bd):
     if not neg or (not pos and len(neg) < 2):
         return None
     if not pos:
-        return E.neg(add_of(neg))
+        # -a - b - c, not -(a + b + c): the same roundings in the same order, so also
+        # NumPy's +0.0 where the terms cancel (-(1 + -1) would be -0.0).
+        out = E.neg(neg[0])
+        for term in neg[1:]:
+            out = E.sub(out, term)
+        return out
     return E.sub(add_of(pos), add_of(neg))
 
 
@@ -155,7 +160,7 @@ mul_to_div = rule(
 )
 add_to_sub = rule(
     cons(E.add, args), _add_to_sub, name="add_to_sub",
-    doc="a + -b -> a - b; -a + -b -> -(a + b), for all a, b.  "
+    doc="a + -b -> a - b; -a + -b -> -a - b, for all a, b.  "
         "Python: the negated terms are collected from a sum of any length.",
 )
 sum_to_dot = rule(

@@ -136,9 +136,10 @@ log1p_neg_sigmoid = rule(
     doc="log(1 - sigmoid(x)) = log1p(-sigmoid(x)) -> -softplus(x), for real x.",
 )
 log_one_minus_exp = rule(
-    at.log(1 - at.exp(s_)), at.log1mexp(s_) + 0.0, name="log_one_minus_exp",
-    doc="log(1 - exp(x)) -> log1mexp(x) + 0.0, for x < 0 (the + 0.0 keeps "
-        "log(1 - exp(-inf)) = 0.0, not -0.0).",
+    at.log(1 - at.exp(s_)), at.log1mexp(s_), name="log_one_minus_exp",
+    doc="log(1 - exp(x)) -> log1mexp(x), for x < 0.  Exception to the signs of zero: at "
+        "x = -inf it gives -0.0 where NumPy's log(1 - exp(x)) gives 0.0, as log_to_log1p "
+        "followed by log1p_neg_exp does (either order of the rules gives one result).",
 )
 logsumexp = rule(
     etuple(E.log, etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.exp, x))),
@@ -167,7 +168,7 @@ one_minus_sigmoid = rule(
 )
 
 #: The rules that may give -0.0 where NumPy gives 0.0 (each says where, in its doc).
-SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp")
+SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "log_one_minus_exp")
 
 #: The ``stabilize`` set (``rules/cancellation.py`` adds its own ``RULES``).
 RULES = [

@@ -25,11 +25,12 @@ the sign of zero and of inf included, wherever the original is defined):
     (plus :data:`ULPS`), as a stable rewrite of ``log(1 + exp(800))`` gives 800 where
     NumPy overflows to ``inf``;
   - *documented exception*: the graph rewritten without
-    ``rules.stability.SIGNED_ZERO_EXCEPTIONS`` (``log1p``/``expm1`` at ``-0.0``)
+    ``rules.stability.SIGNED_ZERO_EXCEPTIONS`` (``log1p``/``expm1`` at ``-0.0``,
+    ``log1mexp`` at ``-inf``)
     gives NumPy's value there;
   - *range effect*: an intermediate (or a partial product or sum) of the expression as
-    written or as rewritten overflowed (``±inf``, exactly finite) or underflowed (0,
-    exactly not) there, see :func:`out_of_range`.  Flattened products collect
+    written or as rewritten overflowed (``±inf``, exactly finite) or underflowed (0 or
+    subnormal, exactly not) there, see :func:`out_of_range`.  Flattened products collect
     constants (``x * -(4 / y)`` computes ``-4 * x / y``: NaN, not 0, at
     ``x = 1.8e308, y = inf``), so near the ends of the float range the order of
     operations decides.
@@ -65,6 +66,7 @@ DEPTH = 3
 ULPS = 4
 
 TINY = 5e-324
+SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
 BIG = float(np.finfo(np.float64).max)
 EDGE_FLOATS = [
     0.0, -0.0, math.inf, -math.inf, math.nan, TINY, -TINY, 2.2250738585072014e-308,
@@ -305,7 +307,8 @@ def _intermediates(fgraph: FunctionGraph) -> list:
 
 def out_of_range(inputs: list, output: Any, values: list) -> np.ndarray:
     """Per point: some intermediate of ``output`` as written, or of its rewritten graph,
-    overflowed (``±inf``, exactly finite) or underflowed (0, exactly nonzero) there.
+    overflowed (``±inf``, exactly finite) or underflowed (0 or subnormal, exactly
+    nonzero) there.
 
     These are the points where the order of operations decides the result near the ends
     of the float range: products and sums are flattened and their constants collected
@@ -327,7 +330,8 @@ def out_of_range(inputs: list, output: Any, values: list) -> np.ndarray:
             e = np.broadcast_to(e, hit.shape)
             finite = np.array([mpmath.isfinite(v) for v in e.ravel()]).reshape(hit.shape)
             nonzero = finite & np.array([v != 0 for v in e.ravel()]).reshape(hit.shape)
-            hit |= (np.isinf(f) & finite) | ((f == 0) & nonzero)
+            # Subnormal results have lost bits, as a zero has lost them all.
+            hit |= (np.isinf(f) & finite) | ((np.abs(f) < SMALLEST_NORMAL) & nonzero)
     return hit
 
 

@@ -203,3 +203,14 @@ def test_maximum_with_a_nonnegative_first_operand_can_be_negative_zero():
     got = run_exactly([x, y], simplify(exprs), [xs, ys])
     for w, g in zip(want, got):
         assert identical(np.broadcast_to(g, w.shape), w).all(), (g, w)
+
+
+def test_a_sum_of_negated_terms_keeps_the_sign_of_an_exact_zero():
+    """-a + -b is +0.0 where a = -b (round to nearest), -(a + b) would be -0.0."""
+    x, y, z = at.dvector("x"), at.dvector("y"), at.dvector("z")
+    exprs = [-x + -y, at.add(-x, -y, -z), -(y / x) - at.exp(z)]
+    xs, ys, zs = np.array([1.0, -0.0, 2.0]), np.array([-1.0, -0.0, 3.0]), np.array([0.0, 1.0, -0.0])
+    want = run_exactly([x, y, z], exprs, [xs, ys, zs])
+    got = run_exactly([x, y, z], simplify(exprs), [xs, ys, zs])
+    for w, g in zip(want, got):
+        assert identical(np.broadcast_to(g, w.shape), w).all(), (g, w)

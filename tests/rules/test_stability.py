@@ -49,7 +49,7 @@ CASES = [
     Case("log1p_neg_sigmoid", lambda x: at.log1p(-at.sigmoid(x)), [V], expect="-softplus(x)",
          extremes=[([np.array([800.0])], [-800.0])]),
     Case("log_one_minus_exp", lambda x: at.log(1 - at.exp(x)), [NEG],
-         expect="log1mexp(x) + 0",
+         expect="log1mexp(x)",
          rtol=1e-9, extremes=[([np.array([-1e-20])], [np.log(1e-20)])]),
     Case("logsumexp", lambda x: at.log(at.sum(at.exp(x), axis=1)), [M],
          expect="logsumexp(x, axis=1)",
