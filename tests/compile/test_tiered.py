@@ -21,6 +21,15 @@ def _expr():
     return x, y, at.exp(-x * x) * at.sin(y) + at.log1p(at.exp(y))
 
 
+def _accumulate(**kwargs):
+    """``sum(exp(acc))``, then ``acc += x``, on a new shared ``acc`` (the same module
+    every time: sources do not depend on variables' identities)."""
+    x = at.dvector("x")
+    acc = ac.shared(np.zeros(4), name="acc")
+    f = ac.function([x], at.exp(acc).sum(), updates={acc: acc + x}, mode="tiered", **kwargs)
+    return f, acc
+
+
 def _build_threads():
     return [t for t in threading.enumerate() if t.name == "aesara_cas-build"]
 
@@ -49,7 +58,7 @@ def test_default_mode_follows_the_sync_switch(monkeypatch):
     assert tiered.use_tiers(None, False)
     assert tiered.use_tiers("tiered", False) and not tiered.use_tiers("cython", False)
     assert not tiered.use_tiers("tiered", True)  # profiles describe the native module
-    f = ac.function([x, y], [out, x + 1.0], mode="tiered", profile=True)
+    f, _ = _accumulate(profile=True)  # the module test_updates_... switches to
     assert getattr(f, "_cython_program", None) is not None and f.profile is not None
     assert getattr(f, "_job", None) is None
 
@@ -127,9 +136,7 @@ def test_many_dropped_functions_leak_no_threads(monkeypatch):
 
 
 def test_updates_pickle_and_locks_across_the_switch(gated):
-    x = at.dvector("x")
-    acc = ac.shared(np.zeros(4), name="acc")
-    f = ac.function([x], at.exp(acc).sum(), updates={acc: acc + x}, mode="tiered")
+    f, acc = _accumulate()
     assert f._locks  # holds the shared variable's lock during each call
     one = np.ones(4)
     first = f(one)
