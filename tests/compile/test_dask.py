@@ -105,6 +105,18 @@ def test_numpy_arguments_mix_with_dask_and_pickle(fns, data):
     np.testing.assert_allclose(h(dX, Y)[4].compute(), g(X, Y)[4], rtol=1e-12)
 
 
+def test_gradient_reaching_an_argument_that_broadcasts_at_run_time(data):
+    x, y = at.matrix("x"), at.matrix("y")
+    gy = ac.grad(at.sum(x * y), y)  # summed back to y's shape: (1, 6) at run time below
+    f, g = ac.function([x, y], gy, mode="dask"), ac.function([x, y], gy, mode="numpy")
+    X, Y, dX, dY = data
+    np.testing.assert_allclose(f(dX, dY).compute(), g(X, Y), rtol=1e-12)
+    row = Y[:1]
+    got = f(dX, da.from_array(row, chunks=(1, CHUNKS[1])))
+    assert got.shape == (1, 6)
+    np.testing.assert_allclose(got.compute(), g(X, row), rtol=1e-12)
+
+
 def test_shape_ops_and_indexing_run_on_dask_arrays(data):
     x, y = at.matrix("x"), at.matrix("y")
     outs = [x.T[1:, ::2], x.reshape((6, 7)), at.concatenate([x, y], axis=0), x[:, 2],

@@ -82,8 +82,9 @@ _serial = threading.local()
 def _one_openmp_thread() -> None:
     """Kernels called from a dask worker thread run on one thread: dask already runs
     a task per core, and OpenMP teams on top of that oversubscribe the cores (their
-    threads spin while waiting).  OpenMP's thread count is a per-thread setting."""
-    if getattr(_serial, "done", False):
+    threads spin while waiting).  OpenMP's thread count is a per-thread setting; the
+    main thread (the synchronous scheduler) keeps its own for the caller's other work."""
+    if getattr(_serial, "done", False) or threading.current_thread() is threading.main_thread():
         return
     _serial.done = True
     with contextlib.suppress(OSError, AttributeError):  # no GNU OpenMP: nothing to limit
