@@ -228,6 +228,9 @@ def _switch(fn: Any, job: _Job) -> type | None:
 
 
 def make_function_class() -> type:
+    """The ``Function`` subclass of functions on the fast tier: its ``__call__``
+    switches to the native module once the build is done, and it pickles in the
+    default mode (made once, lazily: ``function.py`` imports this module)."""
     from aesara_cas.compile.function import Function
 
     class TieredFunction(Function):
