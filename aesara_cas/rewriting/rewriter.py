@@ -426,18 +426,23 @@ class ConstantFolder(NodeRewriter):
     keys = (WILDCARD,)
 
     def rewrite(self, node: Apply) -> Variable | None:
+        # Every node meets this rewriter: the common answer (an input that is not a
+        # constant, not a shape) first.
+        shape_op = isinstance(node.op, Shape)
+        if not shape_op:
+            for i in node.inputs:
+                if not isinstance(i, Constant):
+                    return None
         if len(node.outputs) != 1 or isinstance(node.op, Alloc):
             return None
         out = node.outputs[0]
         if not isinstance(out.type, TensorType):
             return None
-        if isinstance(node.op, Shape):
+        if shape_op:
             shape = node.inputs[0].type.shape
             if any(s is None for s in shape):
                 return None
             return TensorConstant(out.type, np.asarray(shape, dtype=out.dtype))
-        if not all(isinstance(i, Constant) for i in node.inputs):
-            return None
         static = out.type.shape
         if all(s is not None for s in static) and int(np.prod(static)) > FOLD_MAX_SIZE:
             return None
