@@ -284,9 +284,14 @@ def load() -> ModuleType:
     if _module is None:
         with _lock:
             if _module is None:
-                from aesara_cas.compile.cython import cache
+                from aesara_cas.compile.cython import cache, cache_fs
 
-                _module = cache.load_module(tables().text)
+                text = tables().text
+                if cache_fs.entry_module(cache.cache_root(), cache.cache_key(text)) is None:
+                    # The one wait of tiered execution: say what it is while it lasts.
+                    cache.logger.warning("aesara_cas: building the kernel interpreter (once "
+                                         "per cache directory; some seconds)")
+                _module = cache.load_module(text)
     return _module
 
 
