@@ -270,7 +270,8 @@ def search(expr: Variable, domain: Mapping | None = None, limit: float = 3.0,
         Seconds the search of candidates may take, after the setup (sampling with
         the exact reference evaluation, and the default rewrite; ``report.seconds``
         counts both).  At the limit the best form so far is returned, and the
-        report's ``stop`` is ``"time"``.
+        report's ``stop`` is ``"time"`` (the series of the whole formula and the regime
+        split of the candidates found are still made: milliseconds).
     points
         Sample points (Herbie uses 256).
     seed
@@ -317,10 +318,12 @@ def search(expr: Variable, domain: Mapping | None = None, limit: float = 3.0,
                         ("regimes", _regimes_stage)):
         if name == "series" and not series or name == "regimes" and not regimes:
             continue
-        if time.perf_counter() >= deadline:
-            stop = "time"
-            break
         t0 = time.perf_counter()
+        # Past the limit, the e-graph is skipped; the series of the whole formula and
+        # the regime split of what was found are cheap (milliseconds) and still made.
+        if name == "e-graph" and t0 >= deadline:
+            stop = "time"
+            continue
         # The e-graph may take most of what is left, not all: series and regimes
         # are cheap and often decisive.
         until = deadline if name != "e-graph" else t0 + EGRAPH_SHARE * (deadline - t0)
@@ -380,16 +383,22 @@ def _series_stage(pool: Pool, e1, default_expr, stand, intervals, cost, deadline
     seen: set[int] = set()
     for base in bases:
         subs = []
+        # Inputs and sizes of every sub-expression, in one pass (no walk per node).
+        deps: dict[int, frozenset] = {id(v): frozenset([v]) for v in stand}
+        sizes: dict[int, int] = {}
         for node in toposort([base.expr]):
             out = node.outputs[0]
-            deps = [v for v in graph_inputs([out]) if not isinstance(v, Constant)]
-            if len(deps) == 1 and id(out) not in seen:
+            deps[id(out)] = frozenset().union(*(deps.get(id(i), frozenset())
+                                                for i in node.inputs))
+            sizes[id(out)] = 1 + sum(sizes.get(id(i), 0) for i in node.inputs)
+            if len(deps[id(out)]) == 1 and id(out) not in seen:
                 seen.add(id(out))
-                subs.append((size(out), out, deps[0]))
+                subs.append((sizes[id(out)], out, next(iter(deps[id(out)]))))
         subs.sort(key=lambda t: -t[0])
         for _, sub, x in subs[:6]:
             for at_inf in (False, True):
-                if time.perf_counter() >= deadline:
+                whole = sub is base.expr  # the whole formula: tried even past the limit
+                if time.perf_counter() >= deadline and not whole:
                     return "time"
                 s = expand(sub, x, at_inf)
                 g = None if s is None else series_graph(s, x, at_inf)
