@@ -5,6 +5,7 @@ Run::
     python benchmarks/bench_dask.py                    # 2e8 float64 (1.6 GB) in 100 chunks
     python benchmarks/bench_dask.py --size 2e7         # smaller
     python benchmarks/bench_dask.py --skip-numpy       # no in-memory NumPy rows
+    python benchmarks/bench_dask.py --only logsumexp   # one case
 
 Cases (medians of ``--repeat`` runs; ratios measured in this same run):
 
@@ -177,6 +178,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-numpy", action="store_true")
+    parser.add_argument("--only", choices=["fused", "logsumexp", "out-of-core"],
+                        help="run one case")
     parser.add_argument("--worker-memory", type=float, default=400 * 2**20,
                         help="memory_limit of each of the 2 workers in the out-of-core "
                              "run (bytes; default 400 MiB)")
@@ -184,11 +187,14 @@ def main() -> None:
     n = int(args.size)
     if not os.environ.get("AESARA_CAS_CACHE_DIR"):
         os.environ["AESARA_CAS_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_dask_")
-    bench_fused(n, args.chunks, args.repeat, args.skip_numpy)
-    bench_logsumexp(n, args.chunks, args.repeat, args.skip_numpy)
-    memory = int(args.worker_memory)
-    # At least twice the memory of both workers together (and at least --size).
-    bench_out_of_core(max(n, 4 * memory // 8), args.chunks, memory)
+    if args.only in (None, "fused"):
+        bench_fused(n, args.chunks, args.repeat, args.skip_numpy)
+    if args.only in (None, "logsumexp"):
+        bench_logsumexp(n, args.chunks, args.repeat, args.skip_numpy)
+    if args.only in (None, "out-of-core"):
+        memory = int(args.worker_memory)
+        # At least twice the memory of both workers together (and at least --size).
+        bench_out_of_core(max(n, 4 * memory // 8), args.chunks, memory)
 
 
 if __name__ == "__main__":
