@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import uuid
-import weakref
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,12 @@ from aesara_cas.tensor.type import TensorType
 #: Ops that ``dask.array`` runs itself (see ``blocks.DASK_OPS``).
 ARRAY_OPS = (DimShuffle, Reshape, Subtensor, Join, SumToLike, BroadcastLike, Alloc)
 
-#: Kernels restored in this process, by token: a worker unpickles each kernel once,
-#: however many of its tasks carry it.
-_RESTORED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+#: Kernels restored in this process, by token (the most recent ``_KEEP``): a worker
+#: rebuilds each kernel once, however many of its tasks carry it, even when the task
+#: objects themselves are unpickled and dropped one by one.
+_RESTORED: OrderedDict[str, Kernel] = OrderedDict()
+_RESTORED_LOCK = threading.Lock()
+_KEEP = 256
 
 
 class Kernel:
@@ -54,7 +58,6 @@ class Kernel:
         self.n_out = n_out
         self.token = uuid.uuid4().hex
         self._pickled: bytes | None = None
-        _RESTORED[self.token] = self
 
     def __call__(self, *blocks: Any) -> Any:
         out = self.fn(*blocks)
@@ -67,12 +70,18 @@ class Kernel:
 
 
 def _restore_kernel(token: str, n_out: int, data: bytes) -> Kernel:
-    kernel = _RESTORED.get(token)
-    if kernel is None:
-        kernel = Kernel.__new__(Kernel)
-        kernel.fn, kernel.n_out, kernel.token, kernel._pickled = (
-            pickle.loads(data), n_out, token, data)
-        _RESTORED[token] = kernel
+    with _RESTORED_LOCK:
+        kernel = _RESTORED.get(token)
+        if kernel is not None:
+            _RESTORED.move_to_end(token)
+            return kernel
+    kernel = Kernel.__new__(Kernel)
+    kernel.fn, kernel.n_out, kernel.token, kernel._pickled = (
+        pickle.loads(data), n_out, token, data)
+    with _RESTORED_LOCK:
+        kernel = _RESTORED.setdefault(token, kernel)
+        while len(_RESTORED) > _KEEP:
+            _RESTORED.popitem(last=False)
     return kernel
 
 
