@@ -284,12 +284,19 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
         if m < n or (m > n and not p.partial):
             return False
         for a in args:
-            if a.kind == APPLY:
-                for i in ins:
-                    if possible(a, i, depth):
-                        break
-                else:
-                    return False
+            if a.kind != APPLY:
+                continue
+            head = a.head if a.head_kind == HEAD_OP else None
+            for i in ins:
+                if head is not None:
+                    # The head first, without a call: most inputs fail here.
+                    owner = i.owner
+                    if owner is None or (owner.op is not head and not ops_equal(owner.op, head)):
+                        continue
+                if possible(a, i, depth):
+                    break
+            else:
+                return False
         return True
     if m < n or (p.rest is None and m != n):
         return False
