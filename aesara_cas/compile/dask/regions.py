@@ -34,7 +34,7 @@ from aesara_cas.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape
 from aesara_cas.tensor.subtensor import Subtensor
 from aesara_cas.tensor.type import TensorType
 
-#: Ops that ``dask.array`` runs itself (see ``blocks.DASK_OPS``).
+#: Ops that ``dask.array`` runs itself (see ``blocks.array_op``).
 ARRAY_OPS = (DimShuffle, Reshape, Subtensor, Join, SumToLike, BroadcastLike, Alloc)
 
 #: Kernels restored in this process, by token (the most recent ``_KEEP``): a worker
