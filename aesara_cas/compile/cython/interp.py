@@ -6,7 +6,9 @@ kernels (:mod:`.scalar_c`), with the same defines and optimisation level, and it
 reductions are the kernels' own reduction code (:mod:`.reduce_c`) with the
 interpreter as the function that fills their blocks; both run under the runtime's
 loop drivers (``ac_elemwise_multi``, ``ac_reduce``).  So a group gives the same bits
-on the interpreter as in a graph's module.
+on the interpreter as in a graph's module on contiguous rows (rows with a strided
+operand use scalar math calls, as most kernels' strided loops do; GCC vectorises some
+of those with gathers, and the last bit of a math function may then differ).
 
 :func:`load` returns the module (built at first use under the cache's rules);
 :mod:`.interp_encode` turns plan steps into its bytecode.
