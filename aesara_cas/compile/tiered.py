@@ -7,7 +7,8 @@ their NumPy ``perform`` like the NumPy VM), and queues the build of the graph's 
 native module on a background thread.  The first call after the build finished
 switches the function to the module for good (its class becomes the module's
 ``Function`` subclass, whose ``__call__`` is native).  Both tiers run the same
-scalar C functions in the same order, so results are bit for bit the same.
+scalar C functions in the same order, so results are bit for bit the same on
+contiguous data (see :mod:`.cython.interp` for strided rows).
 
 The build goes through the module cache (:func:`.cython.cache.load_module`) and its
 locks, like a synchronous build; a failed build is logged once and leaves the
@@ -22,6 +23,7 @@ started is skipped (its job holds only a weak reference to it).
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
@@ -201,8 +203,6 @@ def _stop() -> None:
     global _stopping
     _stopping = True
 
-
-import atexit  # noqa: E402
 
 atexit.register(_stop)  # no new builds start while the interpreter exits
 
