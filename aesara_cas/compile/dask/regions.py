@@ -27,12 +27,13 @@ from aesara_cas.compile.cython.lower import classify
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.tensor.blas import Dot, Gemm, MatMul
-from aesara_cas.tensor.elemwise import Elemwise
+from aesara_cas.tensor.elemwise import Elemwise, switch
 from aesara_cas.tensor.grad_ops import BroadcastLike, SumToLike
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import Alloc, DimShuffle, Join, Reshape, Shape
 from aesara_cas.tensor.subtensor import Subtensor
 from aesara_cas.tensor.type import TensorType
+from aesara_cas.tensor.variable import constant
 
 #: Ops that ``dask.array`` runs itself (see ``blocks.array_op``).
 ARRAY_OPS = (DimShuffle, Reshape, Subtensor, Join, SumToLike, BroadcastLike, Alloc)
@@ -238,23 +239,45 @@ def has_shape_plumbing(fgraph: FunctionGraph) -> bool:
     return any(isinstance(n.op, (SumToLike, BroadcastLike)) for n in fgraph.apply_nodes)
 
 
-def _shape_free_graph(fgraph: FunctionGraph) -> FunctionGraph:
-    """``fgraph`` without the ``sum_to_like``/``broadcast_like`` nodes that are the
-    identity unless an input's dimension of unknown length turns out to be 1 at run
-    time (a gradient's usual case).  They cut the element-wise regions in two; calls
-    whose arguments have no such length-1 dimension use this graph."""
+def _shape_free_graph(fgraph: FunctionGraph, drop: bool) -> FunctionGraph:
+    """``fgraph`` with constants broadcast to a shape as element-wise nodes (see
+    ``_as_fill``) and, with ``drop``, without the ``sum_to_like``/``broadcast_like``
+    nodes that are the identity unless an input's dimension of unknown length turns
+    out to be 1 at run time (a gradient's usual case).  Such nodes cut element-wise
+    regions in two; calls whose arguments have no such length-1 dimension use the
+    graph without them."""
     mapping: dict[Variable, Variable] = {}
     for node in fgraph.toposort():
         ins = [mapping.get(i, i) for i in node.inputs]
         out = node.outputs[0]
-        if isinstance(node.op, (SumToLike, BroadcastLike)) and ins[0].ndim == out.ndim and all(
-                (a == 1) == (b == 1) for a, b in zip(ins[0].type.shape, out.type.shape)):
+        if drop and isinstance(node.op, (SumToLike, BroadcastLike)) and ins[0].ndim == out.ndim \
+                and all((a == 1) == (b == 1) for a, b in zip(ins[0].type.shape, out.type.shape)):
             mapping[out] = ins[0]
+            continue
+        fill = _as_fill(node, ins)
+        if fill is not None:
+            mapping[out] = fill
             continue
         new = node.op.make_node(*ins)
         mapping.update(zip(node.outputs, new.outputs))
     return FunctionGraph(fgraph.inputs, [mapping.get(o, o) for o in fgraph.outputs],
                          clone=False)
+
+
+def _as_fill(node: Apply, ins: list[Variable]) -> Variable | None:
+    """``broadcast_like(c, ref)`` of a scalar constant (a gradient's seed, ``ones_like``)
+    as the element-wise ``switch(True, c, ref)``: the same values, but an element-wise
+    node fuses with its readers (the kernel never loads ``ref``: the branch is
+    constant)."""
+    if not isinstance(node.op, BroadcastLike):
+        return None
+    g, ref = ins
+    out = node.outputs[0]
+    if not (isinstance(g, Constant)
+            and all(n == 1 for n in g.type.shape) and g.ndim <= ref.ndim):
+        return None
+    filled = switch(constant(True), g, ref)
+    return filled if filled.dtype == out.dtype and filled.ndim == out.ndim else None
 
 
 def no_runtime_broadcast(fgraph: FunctionGraph, shapes: list[tuple]) -> bool:
@@ -274,8 +297,8 @@ def partition(fgraph: FunctionGraph,
     NotImplementedError
         A node reading argument data has no block-wise form (e.g. a loop, sorting).
     """
-    if shape_free:
-        fgraph = _shape_free_graph(fgraph)
+    if has_shape_plumbing(fgraph):
+        fgraph = _shape_free_graph(fgraph, drop=shape_free)
     split_wide(fgraph)
     nodes = fgraph.toposort()
     order = {node: i for i, node in enumerate(nodes)}
