@@ -291,7 +291,7 @@ def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: li
     from aesara_cas.compile import tiered
 
     if tiered.use_tiers(mode, profile):  # default mode: answer now, native build queued
-        return tiered.assemble(inputs, outs, single, upd, fgraph, shared_inputs, name)
+        return tiered.assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode)
     program = link(fgraph, mode)
     # A compiled program brings its own Function subclass whose __call__ is native
     # code (it checks the arguments itself, with the same messages as _bind).

@@ -131,6 +131,9 @@ def _work() -> None:
                 _cond.notify_all()
                 return
             job = _current = _queue.popleft()
+        if job.plan is _INTERP_PLAN:
+            _build_interpreter(job)
+            continue
         if job.fn() is None:  # nobody can switch to it any more
             job.state = _SKIPPED
             job.plan = None
@@ -146,6 +149,49 @@ def _work() -> None:
                            "%s: %s", type(err).__name__, err)
         finally:
             job.plan = None
+
+
+class _Forever:
+    """What the interpreter's job builds for (never dropped)."""
+
+
+_FOREVER = _Forever()
+#: The plan of the job that builds the kernel interpreter.
+_INTERP_PLAN = object()
+_interp_queued = False
+
+
+def _queue_interpreter() -> None:
+    """Build the interpreter in the background (once): functions made meanwhile are
+    built synchronously, as before tiers, instead of waiting for it."""
+    global _interp_queued
+    with _cond:
+        if not _interp_queued:
+            _interp_queued = True
+            _queue.appendleft(_Job(_FOREVER, _INTERP_PLAN))
+            _start_worker()
+
+
+def _build_interpreter(job: _Job) -> None:
+    from aesara_cas.compile.cython import interp
+
+    try:
+        interp.load(announce=False)
+        job.state = _DONE
+    except Exception as err:  # noqa: BLE001  (the interpreter is an optimisation)
+        job.error = err
+        job.state = _FAILED
+        _interpreter_failed(err)
+    finally:
+        job.plan = None
+
+
+def _interpreter_failed(err: BaseException) -> None:
+    global _interp_broken
+    if not _interp_broken:
+        _interp_broken = True
+        logger.warning("aesara_cas: the kernel interpreter is unavailable (%s: %s); "
+                       "functions are built synchronously", type(err).__name__, err)
 
 
 def _start_worker() -> None:
@@ -200,8 +246,14 @@ if hasattr(os, "register_at_fork"):
 
 
 def _stop() -> None:
+    """At exit: start no new build, but let a running build of the interpreter finish
+    (it happens once per cache; a script shorter than it would otherwise never get it)."""
     global _stopping
-    _stopping = True
+    with _cond:
+        _stopping = True
+        current, worker = _current, _worker
+    if current is not None and current.plan is _INTERP_PLAN and worker is not None:
+        worker.join(600)
 
 
 atexit.register(_stop)  # no new builds start while the interpreter exits
@@ -268,20 +320,29 @@ _TIERED: type | None = None
 _interp_broken = False
 
 
-def fast_program(fgraph: FunctionGraph, plan: Any) -> Any:
-    """The fast tier's program for ``plan`` (the interpreter module is built into
-    the cache at its first use, like any module), or None if the interpreter failed
-    to build before (then functions are built synchronously)."""
+def fast_program(fgraph: FunctionGraph, plan: Any, wait: bool = False) -> Any:
+    """The fast tier's program for ``plan``; else None (the interpreter failed to
+    build: the function is built synchronously) or ``_NOT_YET`` (the interpreter is
+    not in the cache and ``wait`` is false: the function is built synchronously, which
+    is faster than building the interpreter first, and the interpreter after it)."""
+    from aesara_cas.compile.cython import interp
     from aesara_cas.compile.cython.interp_program import InterpProgram
 
     if _interp_broken:
         return None
+    if not wait and not interp.loaded() and not interp.cached():
+        return _NOT_YET
     return InterpProgram(fgraph, plan)
 
 
+#: What ``fast_program`` returns while the interpreter is not in the cache.
+_NOT_YET: Any = object()
+
+
 def assemble(inputs: list, outs: list, single: bool, upd: list, fgraph: FunctionGraph,
-             shared_inputs: list, name: str | None) -> Any:
-    """A function running ``fgraph`` on the fast tier, its native build queued."""
+             shared_inputs: list, name: str | None, mode: str | None = None) -> Any:
+    """A function running ``fgraph`` on the fast tier, its native build queued
+    (``mode="tiered"`` waits for the interpreter if it still has to be built)."""
     global _TIERED
     from aesara_cas.compile.cython.lower import lower
     from aesara_cas.compile.function import _locking_class
@@ -290,20 +351,19 @@ def assemble(inputs: list, outs: list, single: bool, upd: list, fgraph: Function
         _TIERED = make_function_class()
     plan = lower(fgraph)  # here, not in the worker: lowering may rewrite fgraph
     try:
-        program = fast_program(fgraph, plan)
+        program = fast_program(fgraph, plan, wait=mode == "tiered")
     except (CompilerUnavailable, CacheError):
         raise  # what a synchronous build would raise too
     except Exception as err:  # noqa: BLE001  (the interpreter is an optimisation)
-        global _interp_broken
-        if not _interp_broken:
-            _interp_broken = True
-            logger.warning("aesara_cas: the kernel interpreter is unavailable (%s: %s); "
-                           "functions are built synchronously", type(err).__name__, err)
+        _interpreter_failed(err)
         program = None
-    if program is None:
+    if program is None or program is _NOT_YET:
         from aesara_cas.compile.function import assemble as assemble_sync
 
-        return assemble_sync(inputs, outs, single, upd, fgraph, shared_inputs, name, "cython")
+        fn = assemble_sync(inputs, outs, single, upd, fgraph, shared_inputs, name, "cython")
+        if program is _NOT_YET:
+            _queue_interpreter()  # for the next functions, now that this one is built
+        return fn
     fn = _TIERED(inputs, outs, single, upd, fgraph, program, shared_inputs, name)
     if upd:
         touched = {id(v): v for v in shared_inputs}

@@ -198,3 +198,25 @@ def test_background_cython_does_not_swallow_other_threads_output(tmp_path, monke
         lines += 1
     worker.join()
     assert out.getvalue().splitlines() == [f"line {k}" for k in range(lines)]
+
+
+def test_fresh_cache_builds_first_functions_while_the_interpreter_builds(monkeypatch):
+    """Until the interpreter is in the cache, default-mode functions are built as
+    before (a graph's module builds faster than the interpreter) and the interpreter
+    builds in the background; later functions start on it."""
+    from aesara_cas.compile.cython import interp
+
+    monkeypatch.setattr(interp, "_module", None)
+    monkeypatch.setattr(interp, "cached", lambda: False)
+    monkeypatch.setattr(tiered, "_interp_queued", False)
+    monkeypatch.setenv(tiered.SYNC_VAR, "0")
+    x, y, out = _expr()
+    f = ac.function([x, y], [out, x + 1.0])
+    assert f._cython_program is not None and getattr(f, "_job", None) is None
+    assert tiered.wait_idle(120) and interp.loaded()
+    g = ac.function([x, y], [out, x + 1.0])
+    assert isinstance(g._program, InterpProgram)
+    args = [np.linspace(-1, 1, 9), np.linspace(0, 2, 9)]
+    for a, b in zip(f(*args), g(*args)):
+        assert np.array_equal(a, b)
+    assert tiered.wait_idle(120)

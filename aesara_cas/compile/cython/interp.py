@@ -280,20 +280,26 @@ def tables() -> _Tables:
     return _TABLES
 
 
-def load() -> ModuleType:
-    """The interpreter module: loaded, or built into the cache at first use."""
+def cached() -> bool:
+    """Whether the interpreter module is in the cache (built before)."""
+    from aesara_cas.compile.cython import cache, cache_fs
+
+    return cache_fs.entry_module(cache.cache_root(), cache.cache_key(tables().text)) is not None
+
+
+def load(announce: bool = True) -> ModuleType:
+    """The interpreter module: loaded, or built into the cache at first use (saying
+    so first if ``announce``: someone waits for it)."""
     global _module
     if _module is None:
         with _lock:
             if _module is None:
-                from aesara_cas.compile.cython import cache, cache_fs
+                from aesara_cas.compile.cython import cache
 
-                text = tables().text
-                if cache_fs.entry_module(cache.cache_root(), cache.cache_key(text)) is None:
-                    # The one wait of tiered execution: say what it is while it lasts.
+                if announce and not cached():
                     cache.logger.warning("aesara_cas: building the kernel interpreter (once "
                                          "per cache directory; some seconds)")
-                _module = cache.load_module(text)
+                _module = cache.load_module(tables().text)
     return _module
 
 
