@@ -15,8 +15,8 @@ background); "sync" is ``AESARA_CAS_SYNC_BUILD=1`` (the module is built before
 Rows:
 
 * first call of a new small graph ``exp(x).sum()`` (1,000 elements): in a new process
-  on an empty cache (the interpreter module itself is built once: included), in a new
-  process once the interpreter is cached, and in a warm process;
+  on an empty cache (the function is built synchronously, then the interpreter in the
+  background), in a new process once the interpreter is cached, and in a warm process;
 * ``sum_{i<=1000} c_i exp(i x)``: simplify + compile, to the first result;
 * the chain ``(x + 1) * 1.0001`` x 5,000 (20k nodes): compile, to the first result;
 * a chain of 10,000 ops: ``ac.grad``; the same chain and its gradient compiled in the
@@ -145,7 +145,8 @@ def main() -> None:
     cold = child_first_call(1.0)
     warm_interp = child_first_call(2.0)
     jx = jax_first_call(lambda v: jnp.exp(v).sum(), ones) if jax else None
-    row("new process, empty cache (builds the interpreter once)", cold, None, jx)
+    row("new process, empty cache (built synchronously; the interpreter after it)", cold,
+        None, jx)
     tiered.wait_idle()
     row("new process, interpreter cached, new graph", warm_interp, None, jx)
     x = at.dvector("x")
