@@ -34,7 +34,7 @@ from typing import Any
 
 from aesara_cas.compile.cython.build import CompilerUnavailable
 from aesara_cas.compile.cython.cache_fs import CacheError
-from aesara_cas.compile.cython.program import CythonProgram, function_class
+from aesara_cas.compile.cython.program import CythonProgram
 from aesara_cas.graph.fg import FunctionGraph
 
 logger = logging.getLogger("aesara_cas.compile")
@@ -104,18 +104,14 @@ def build_program(plan: Any) -> Any:
 
     source = generate(plan)
     module = cache.load_module(source.text)
-    return PrebuiltProgram(source, module)
+    return PrebuiltProgram(plan, source, module)
 
 
 class PrebuiltProgram(CythonProgram):
     """A :class:`CythonProgram` from an already generated source and built module."""
 
-    def __init__(self, source: Any, module: Any):
-        self.module = module
-        self.source = source.text
-        self.state = [source.step_labels, [], [], [], [], False, source.consts,
-                      source.perform_nodes]
-        self.function_class = function_class(module)
+    def __init__(self, plan: Any, source: Any, module: Any):
+        self._setup(plan, source, module)
 
 
 def _work() -> None:

@@ -59,25 +59,6 @@ class NumPyProgram:
         self.n_slots = len(slot)
         self.constants = constants
 
-    def describe(self, node: Any, values: list[Any]) -> str:
-        """The operands of ``node`` for an error message: ``x (argument 0, shape (4,))``."""
-        parts = []
-        for var, value in zip(node.inputs, values):
-            shape = getattr(value, "shape", ())
-            if getattr(var, "is_shared", False):
-                parts.append(f"shared variable {var.name or ''} (shape {shape})".replace("  ", " "))
-            elif var in self.input_index:
-                i = self.input_index[var]
-                label = f"{var.name} (argument {i}" if var.name else f"argument {i} ("
-                parts.append(f"{label}{'' if label.endswith('(') else ', '}shape {shape})")
-            elif isinstance(var, Constant):
-                parts.append(f"a constant (shape {shape})")
-            elif var.owner is not None:
-                parts.append(f"the result of {var.owner.op} (shape {shape})")
-            else:
-                parts.append(f"{var} (shape {shape})")
-        return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
-
     def run(self, values: list[Any]) -> list[Any]:
         storage: list[Any] = [None] * self.n_slots
         for i, v in self.constants:
@@ -92,12 +73,7 @@ class NumPyProgram:
                 try:
                     results = perform(node, [storage[i] for i in ins])
                 except (ValueError, TypeError, IndexError) as err:
-                    what = f"{node.op} of {self.describe(node, [storage[i] for i in ins])}"
-                    if type(err) in (ValueError, TypeError, IndexError) and len(err.args) == 1:
-                        # Name the operands in the message itself, not only in a note.
-                        err.args = (f"{what}: {err.args[0]}",)
-                    else:
-                        err.add_note(f"while computing {what}")
+                    name_operands(err, node, [storage[i] for i in ins], self.input_index)
                     raise
                 for i, r in zip(outs, results):
                     storage[i] = r
@@ -111,3 +87,40 @@ class NumPyProgram:
     def step_labels(self) -> list[str]:
         """What each step computes, for profiles."""
         return [f"{node.op} -> {node.outputs[0].type}" for _, node, _, _, _ in self.steps]
+
+
+def describe_operands(node: Any, values: list[Any], input_index: dict) -> str:
+    """The operands of ``node`` for an error message: ``x (argument 0, shape (4,))``.
+
+    ``input_index`` maps the function's inputs to their argument positions; a value
+    of ``None`` is one that is not at hand (its shape is then left out).
+    """
+    parts = []
+    for var, value in zip(node.inputs, values):
+        details = []
+        if getattr(var, "is_shared", False):
+            who = f"shared variable {var.name}" if var.name else "a shared variable"
+        elif var in input_index:
+            who = var.name or f"argument {input_index[var]}"
+            if var.name:
+                details.append(f"argument {input_index[var]}")
+        elif isinstance(var, Constant):
+            who = "a constant"
+        elif var.owner is not None:
+            who = f"the result of {var.owner.op}"
+        else:
+            who = str(var)
+        if value is not None:
+            details.append(f"shape {np.shape(value)}")
+        parts.append(f"{who} ({', '.join(details)})" if details else who)
+    return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
+
+
+def name_operands(err: BaseException, node: Any, values: list[Any], input_index: dict) -> None:
+    """Say in ``err`` which operation failed on which operands (arguments by name and
+    position), in the message itself for a plain one-line NumPy error, else in a note."""
+    what = f"{node.op} of {describe_operands(node, values, input_index)}"
+    if type(err) in (ValueError, TypeError, IndexError) and len(err.args) == 1:
+        err.args = (f"{what}: {err.args[0]}",)
+    else:
+        err.add_note(f"while computing {what}")

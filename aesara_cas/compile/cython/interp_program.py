@@ -19,6 +19,7 @@ from aesara_cas.compile.cython import interp
 from aesara_cas.compile.cython.interp_encode import Encoded, encode
 from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
+from aesara_cas.compile.vm import name_operands
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 
@@ -47,14 +48,19 @@ def _kernel_step(module: Any, enc: Encoded, slot_of: Callable) -> tuple:
     return run, arrays + scalars
 
 
-def _perform_step(nodes: list, slot_of: Callable) -> tuple:
+def _perform_step(nodes: list, slot_of: Callable, input_index: dict) -> tuple:
     """The nodes' ``perform`` one after the other (a step the interpreter lacks)."""
     wired = [(node.op.perform, node, [slot_of(v) for v in node.inputs],
               [slot_of(v) for v in node.outputs]) for node in nodes]
 
     def run(storage: list) -> None:
         for perform, node, ins, outs in wired:
-            results = perform(node, [storage[i] for i in ins])
+            try:
+                results = perform(node, [storage[i] for i in ins])
+            except (ValueError, TypeError, IndexError) as err:
+                if len(wired) == 1:  # a node of the graph (not inside a fused loop)
+                    name_operands(err, node, [storage[i] for i in ins], input_index)
+                raise
             for i, r in zip(outs, results):
                 storage[i] = r
     return run, [i for _, _, ins, _ in wired for i in ins]
@@ -77,6 +83,7 @@ class InterpProgram:
             return slot[var]
 
         self.input_slots = [slot_of(v) for v in fgraph.inputs]
+        input_index = {v: i for i, v in enumerate(fgraph.inputs)}
         self.steps: list[tuple[Callable, list[int]]] = []
         self.labels: list[str] = []
         #: Steps run on the interpreter (the others run ``perform``).
@@ -90,9 +97,9 @@ class InterpProgram:
                 nodes = list(step.group.members)
                 if step.kind == "reduce":
                     nodes.append(step.node)
-                self.steps.append(_perform_step(nodes, slot_of))
+                self.steps.append(_perform_step(nodes, slot_of, input_index))
             else:
-                self.steps.append(_perform_step([step.node], slot_of))
+                self.steps.append(_perform_step([step.node], slot_of, input_index))
             self.labels.append(describe(step.node))
         self.output_slots = [slot_of(v) for v in fgraph.outputs]
         self.constants = [(i, v.data) for v, i in slot.items() if isinstance(v, Constant)]

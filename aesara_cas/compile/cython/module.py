@@ -17,6 +17,7 @@ from aesara_cas.compile.cython.kernels import describe
 from aesara_cas.compile.cython.lower import Plan
 from aesara_cas.compile.cython.wrapper import (
     HEADER,
+    P_NAME_ERROR,
     P_SHARED,
     P_SINGLE,
     P_UPDATES,
@@ -157,7 +158,11 @@ def generate(plan: Plan) -> ModuleSource:
         f"        _load(P, &F, S, list(self._bind(args, kwargs)) + [c[0] for c in P[{P_SHARED}]])\n"
         "    else:\n"
         "        _load_args(P, &F, S, args)\n"
-        "    _core(P, &F, S)\n"
+        "    try:\n"
+        "        _core(P, &F, S)\n"
+        "    except (ValueError, TypeError, IndexError) as err:\n"
+        f"        P[{P_NAME_ERROR}](err, ac_get_step(), S, args, kwargs)\n"
+        "        raise\n"
         + fast_single
         + "    cdef list vals = _outputs(P, &F, S)\n"
         f"    cdef list upd = P[{P_UPDATES}]\n"

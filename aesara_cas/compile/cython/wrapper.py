@@ -60,6 +60,8 @@ cdef extern from "ac_runtime.h":
 
 #: Positions in the per-function state list ``P`` (built by ``program.py``).
 P_LABELS, P_TYPES, P_NAMES, P_SHARED, P_UPDATES, P_SINGLE, P_CONSTS, P_NODES = range(8)
+#: ``P[P_NAME_ERROR](err, step, S, args, kwargs)`` names a failing step's operands.
+P_NAME_ERROR = 8
 
 
 def fresh_outputs(op) -> frozenset[int]:
