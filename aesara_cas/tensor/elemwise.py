@@ -25,8 +25,12 @@ _PYTHON_SCALARS = (int, float, bool)
 def output_dtype(scalar_op: ScalarOp, dtypes: tuple[str, ...]) -> str:
     """The dtype NumPy gives ``scalar_op`` on inputs of ``dtypes``.
 
-    Asked of NumPy itself (on one-element arrays), so promotion matches it exactly.
+    Asked of NumPy itself (on one-element arrays), so promotion matches it exactly;
+    an implementation may state its result dtype instead (``impl.result_dtype``).
     """
+    stated = getattr(scalar_op.impl, "result_dtype", None)
+    if stated is not None and (dtype := stated(dtypes)) is not None:
+        return dtype
     probes = [np.ones(1, dtype=d) for d in dtypes]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -167,6 +171,7 @@ log2 = _elemwise("log2")
 log10 = _elemwise("log10")
 log1p = _elemwise("log1p")
 sqrt = _elemwise("sqrt")
+cbrt = _elemwise("cbrt")
 sqr = _elemwise("sqr")
 sin = _elemwise("sin")
 cos = _elemwise("cos")

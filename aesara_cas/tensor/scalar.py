@@ -83,7 +83,18 @@ def _scipy_special(name: str) -> Callable:
         return getattr(importlib.import_module("scipy.special"), name)(*args)
 
     call.__name__ = name
+    call.result_dtype = _scipy_result_dtype
     return call
+
+
+def _scipy_result_dtype(dtypes: tuple[str, ...]) -> str | None:
+    """The dtype of a real ``scipy.special`` ufunc's result, without importing SciPy
+    (dtype inference would otherwise import it when a graph or a rule pattern is
+    built): float32 when every input is float32, else float64 (checked against SciPy
+    for every real dtype by the tests).  None for other kinds: ask SciPy then."""
+    if not all(np.dtype(d).kind in "biuf" for d in dtypes):
+        return None
+    return "float32" if all(d == "float32" for d in dtypes) else "float64"
 
 
 def _polygamma(n, x):

@@ -69,12 +69,25 @@ def test_special_functions_at_poles_and_infinities(mode, special_fns):
     np.testing.assert_array_equal(got[4][[0, 1, 7]], 0.0)
 
 
+REAL_DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+               "uint64", "float16", "float32", "float64")
+
+
 def test_dtypes_follow_scipy():
-    for dtype in ("float32", "float64", "int64"):
+    # The graph states these dtypes without importing SciPy (scalar._scipy_result_dtype):
+    # every real dtype, and every pair for the binary xlogy, as SciPy computes them.
+    unary = [(at.sigmoid, scipy.special.expit), (at.erf, scipy.special.erf),
+             (at.erfc, scipy.special.erfc), (at.erfcx, scipy.special.erfcx),
+             (at.gamma, scipy.special.gamma), (at.gammaln, scipy.special.gammaln),
+             (at.digamma, scipy.special.psi)]
+    for dtype in REAL_DTYPES:
         x = at.vector(dtype=dtype)
-        for fn, ref in [(at.gammaln, scipy.special.gammaln), (at.digamma, scipy.special.psi),
-                        (at.erfcx, scipy.special.erfcx)]:
-            assert fn(x).dtype == ref(np.ones(1, dtype)).dtype.name
+        for fn, ref in unary:
+            assert fn(x).dtype == ref(np.ones(1, dtype)).dtype.name, (fn, dtype)
+        for other in REAL_DTYPES:
+            y = at.vector(dtype=other)
+            want = scipy.special.xlogy(np.ones(1, dtype), np.ones(1, other)).dtype.name
+            assert at.xlogy(x, y).dtype == want, (dtype, other)
 
 
 def test_log1pexp_is_softplus():
