@@ -21,7 +21,13 @@ from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.context import current_graph
 from aesara_cas.rewriting.rule import Rule, fresh, rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, negated_constant, scalar_constant
+from aesara_cas.rewriting.terms import (
+    add_of,
+    inputs_if,
+    negated_constant,
+    ops_equal,
+    scalar_constant,
+)
 
 
 def const_value(v: Any) -> float | None:
@@ -293,16 +299,25 @@ class Registry:
         self.rules: list[Rule] = []
 
     def register(self, name: str, heads: tuple, nin: int, build: Callable, doc: str) -> None:
-        """``build(head, *inputs)`` as a rule on each op in ``heads`` (``nin`` inputs)."""
+        """``build(head, *inputs)`` as one rule matching a node of any op in ``heads``
+        (``nin`` inputs): the ops are spellings of one operation (``sub`` and ``add``
+        for a difference), so the rule is one object with one input pattern per op."""
         args = fresh(nin, prefix=name)
-        for head in heads:
-            def rhs(bindings, head=head) -> Any:
-                ins = tuple(bindings[a] for a in args)
-                if guarded(find_node(head, ins)):
-                    return None
-                return build(head, *ins)
 
-            self.rules.append(rule(etuple(head, *args), rhs, name=name, doc=doc))
+        def rhs(bindings) -> Any:
+            ins = tuple(bindings[a] for a in args)
+            owner = getattr(bindings.term, "owner", None)
+            for head in heads:
+                if owner is not None and ops_equal(owner.op, head):
+                    break
+            else:
+                return None
+            if guarded(find_node(head, ins)):
+                return None
+            return build(head, *ins)
+
+        patterns = [etuple(head, *args) for head in heads]
+        self.rules.append(rule(patterns[0], rhs, name=name, doc=doc, also=patterns[1:]))
 
     def on_difference(self, name: str, doc: str, with_node: bool = False) -> Callable:
         """Decorator: ``build(a, b)`` on every float node computing ``a - b``

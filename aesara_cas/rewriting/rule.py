@@ -175,6 +175,10 @@ class Rule:
         longer one (default: yes).  ``False`` keeps the spellings but matches the
         whole node only, which is cheaper for an identity of two terms that has no
         business inside longer sums.
+    also
+        More input patterns (etuples) for the same rule: other spellings of the
+        ``lhs``, for a rule whose computed output reads every spelling itself (one
+        rule for ``a - b`` and ``a + -b`` rather than two of the same name).
 
     Raises
     ------
@@ -186,7 +190,8 @@ class Rule:
 
     def __init__(self, lhs: Any, rhs: Any, where: Callable | None = None,
                  name: str | None = None, doc: str | None = None,
-                 normalize: bool | None = None, partial: bool = True):
+                 normalize: bool | None = None, partial: bool = True,
+                 also: Any = ()):
         label = name if name is not None else f"{_show(lhs)} -> {_show(rhs)}"
         if name is not None and not isinstance(name, str):
             raise TypeError(f"rule: name must be a str, got {name!r}")
@@ -214,6 +219,11 @@ class Rule:
         self.normalize = normalize
         self.partial = bool(partial)
         self.pattern: PNode | None = compile_pattern(lhs)
+        self.also = tuple(_check_lhs(t, label) for t in also)
+        if self.also and (self.pattern is None or not rhs_is_function):
+            raise ValueError(
+                f"rule {label!r}: also= (more input spellings) needs an etuple lhs and a "
+                "computed rhs; a term rhs already matches every spelling with normalize")
         self._rhs_is_function = rhs_is_function
         self._patterns: dict[bool, list[PNode]] = {}
 
@@ -285,6 +295,12 @@ class Rule:
                                for f in normal_forms(self.lhs)) if p is not None]
         if not out and self.pattern is not None:
             out = [self.pattern]
+            for t in self.also:
+                p = compile_pattern(t)
+                if p is None:
+                    raise ValueError(f"rule {self.name!r}: also= pattern {t!r} is not an "
+                                     "operation")
+                out.append(p)
         self._patterns[normalize] = out
         return out
 
@@ -378,7 +394,8 @@ def _may_match(p: PNode, node: Any) -> bool:
 
 
 def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = None,
-         doc: str | None = None, normalize: bool | None = None, partial: bool = True) -> Rule:
+         doc: str | None = None, normalize: bool | None = None, partial: bool = True,
+         also: Any = ()) -> Rule:
     """A rewrite rule ``lhs -> rhs``: a miniKanren relation built from two patterns.
 
     The patterns may be written as math with wilds (``x = ac.wild("x")``) or as
@@ -401,7 +418,7 @@ def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = N
     'sqrt_sqr'
     """
     return Rule(lhs, rhs, where=where, name=name, doc=doc, normalize=normalize,
-                partial=partial)
+                partial=partial, also=also)
 
 
 def is_pattern_rule(r: Any) -> bool:
