@@ -32,9 +32,9 @@ class ExpressionError(ValueError):
 FUNCTIONS: dict[str, Any] = {
     name: getattr(at, name)
     for name in [
-        "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sqr", "sin",
-        "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "tanh",
-        "sigmoid", "softplus", "log1mexp", "erf", "erfc", "maximum", "minimum", "switch",
+        "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sqr",
+        "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh",
+        "tanh", "sigmoid", "softplus", "log1mexp", "erf", "erfc", "maximum", "minimum", "switch",
         "where", "clip", "floor", "ceil", "sign", "isnan", "isinf", "sum", "prod", "max", "min",
         "mean", "all", "any", "logsumexp", "dot", "matmul", "outer", "transpose", "reshape",
         "expand_dims", "squeeze", "flatten", "concatenate", "stack",

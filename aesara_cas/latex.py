@@ -143,6 +143,8 @@ def _elemwise(name: str, a: list[_Arg]) -> _Arg:
         return _Arg(_t("{", _paren(a[0], ATOM), "}^{", exponent, "}"), POW)
     if name == "sqrt":
         return _Arg(_t(r"\sqrt{", a[0], "}"), ATOM)
+    if name == "cbrt":
+        return _Arg(_t(r"\sqrt[3]{", a[0], "}"), ATOM)
     if name == "exp":
         return _Arg(_t("e^{", a[0], "}"), POW)
     if name in _DELIMITED:

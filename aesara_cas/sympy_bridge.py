@@ -42,6 +42,7 @@ def _to_table(sp) -> dict[str, Callable]:
         "add": lambda *a: sp.Add(*a), "mul": lambda *a: sp.Mul(*a),
         "sub": lambda a, b: a - b, "true_div": lambda a, b: a / b, "neg": lambda a: -a,
         "pow": sp.Pow, "sqr": lambda a: a**2, "sqrt": sp.sqrt, "abs": sp.Abs,
+        "cbrt": lambda a: sp.real_root(a, 3),
         "exp": sp.exp, "exp2": lambda a: 2**a, "expm1": lambda a: sp.exp(a) - 1,
         "log": sp.log, "log2": lambda a: sp.log(a, 2), "log10": lambda a: sp.log(a, 10),
         "log1p": lambda a: sp.log(1 + a), "log1mexp": lambda a: sp.log(1 - sp.exp(a)),

@@ -33,6 +33,7 @@ from aesara_cas.tensor.elemwise import (
     arctan2,
     arctanh,
     cast,
+    cbrt,
     ceil,
     clip,
     cos,

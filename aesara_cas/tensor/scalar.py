@@ -143,6 +143,7 @@ _TABLE = [
     ("log10", 1, np.log10, False, False, None),
     ("log1p", 1, np.log1p, False, False, None),
     ("sqrt", 1, np.sqrt, False, False, None),
+    ("cbrt", 1, np.cbrt, False, False, None),
     ("sqr", 1, _sqr, False, False, None),
     ("sin", 1, np.sin, False, False, None),
     ("cos", 1, np.cos, False, False, None),

@@ -14,7 +14,7 @@ Conventions at points where a function is not differentiable (they follow JAX):
 - ``clip(x, lo, hi)``: ``x`` gets the gradient where ``lo <= x <= hi``, ``lo``
   where ``x < lo``, ``hi`` where ``x > hi`` (exactly one of them everywhere).
 - ``pow``: ``d(x**y)/dx = 0`` where ``y == 0``, and ``d(x**y)/dy = 0`` where ``x == 0``.
-- ``sqrt'(0)``, ``log'(0)`` are ``inf``; ``hypot`` at ``(0, 0)`` gives ``nan``.
+- ``sqrt'(0)``, ``cbrt'(0)``, ``log'(0)`` are ``inf``; ``hypot`` at ``(0, 0)`` gives ``nan``.
 - ``switch``: the gradient is routed to the branch that was selected.
 
 The stable functions have stable derivatives: ``softplus' = sigmoid``,
@@ -180,6 +180,12 @@ def _log1p(xs, y, g, i):
 @_register("sqrt")
 def _sqrt(xs, y, g, i):
     return E.true_div(mul(g, 0.5), y)
+
+
+@_register("cbrt")
+def _cbrt(xs, y, g, i):
+    # d/dx x**(1/3) = 1 / (3 cbrt(x)**2): inf at 0, as sqrt'(0) (and JAX's cbrt) give
+    return E.true_div(g, E.mul(3, E.sqr(y)))
 
 
 @_register("sqr")

@@ -174,6 +174,12 @@ def _log1mexp(ctx, x):
     return ctx.log(-ctx.expm1(x))
 
 
+def _cbrt(ctx, x):
+    # mpmath's cbrt of a negative number is the complex principal root; NumPy's is real.
+    r = ctx.cbrt(abs(x))
+    return -r if x < 0 else r
+
+
 def _unary(name: str, fn: Callable) -> Callable:
     return _domain(fn, name)
 
@@ -316,6 +322,7 @@ MP_SCALAR: dict[str, Callable] = {
     "log10": _domain(lambda c, x: c.log10(x), "log10", lo=0, lo_val=-math.inf),
     "log1p": _domain(lambda c, x: c.log1p(x), "log1p", lo=-1, lo_val=-math.inf),
     "sqrt": _domain(lambda c, x: c.sqrt(x), "sqrt", lo=0),
+    "cbrt": _unary("cbrt", _cbrt),
     "sin": _unary("sin", lambda c, x: c.sin(x)),
     "cos": _unary("cos", lambda c, x: c.cos(x)),
     "tan": _unary("tan", lambda c, x: c.tan(x)),

@@ -25,7 +25,8 @@ _UNIT = [-0.99, -0.5, -1e-8, 0.0, 1e-8, 0.5, 0.99]
 UNARY_POINTS = {
     "exp": _SMALL + [-700.0, 700.0], "exp2": _SMALL + [-1000.0, 1000.0], "expm1": _SMALL,
     "log": _POS, "log2": _POS, "log10": _POS, "log1p": [-0.99, -1e-8] + _POS,
-    "sqrt": [0.0] + _POS, "sqr": _ANY, "neg": _ANY, "abs": _ANY,
+    "sqrt": [0.0] + _POS, "cbrt": _ANY + [-1e300, 5e-324, 1e300],
+    "sqr": _ANY, "neg": _ANY, "abs": _ANY,
     "sin": _ANY, "cos": _ANY, "tan": _SMALL, "arcsin": _UNIT, "arccos": _UNIT, "arctan": _ANY,
     "sinh": _SMALL, "cosh": _SMALL, "tanh": _SMALL, "arcsinh": _ANY,
     "arccosh": [1.0, 1.5, 10.0, 1e10], "arctanh": _UNIT, "sigmoid": _SMALL + [-700.0, 40.0],

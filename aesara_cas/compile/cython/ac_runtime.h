@@ -47,12 +47,12 @@ AC_SIMD1(double, acos) AC_SIMD1(double, acosh) AC_SIMD1(double, asin) AC_SIMD1(d
 AC_SIMD1(double, atan) AC_SIMD2(double, atan2) AC_SIMD1(double, atanh) AC_SIMD1(double, cosh)
 AC_SIMD1(double, erf) AC_SIMD1(double, erfc) AC_SIMD1(double, exp2) AC_SIMD1(double, expm1)
 AC_SIMD2(double, hypot) AC_SIMD1(double, log10) AC_SIMD1(double, log1p) AC_SIMD1(double, log2)
-AC_SIMD1(double, sinh) AC_SIMD1(double, tan) AC_SIMD1(double, tanh)
+AC_SIMD1(double, sinh) AC_SIMD1(double, tan) AC_SIMD1(double, tanh) AC_SIMD1(double, cbrt)
 AC_SIMD1(float, acosf) AC_SIMD1(float, acoshf) AC_SIMD1(float, asinf) AC_SIMD1(float, asinhf)
 AC_SIMD1(float, atanf) AC_SIMD2(float, atan2f) AC_SIMD1(float, atanhf) AC_SIMD1(float, coshf)
 AC_SIMD1(float, erff) AC_SIMD1(float, erfcf) AC_SIMD1(float, exp2f) AC_SIMD1(float, expm1f)
 AC_SIMD2(float, hypotf) AC_SIMD1(float, log10f) AC_SIMD1(float, log1pf) AC_SIMD1(float, log2f)
-AC_SIMD1(float, sinhf) AC_SIMD1(float, tanf) AC_SIMD1(float, tanhf)
+AC_SIMD1(float, sinhf) AC_SIMD1(float, tanf) AC_SIMD1(float, tanhf) AC_SIMD1(float, cbrtf)
 #endif
 
 /* ------------------------------------------------------------------------- */

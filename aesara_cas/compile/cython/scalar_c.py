@@ -244,6 +244,7 @@ EMITTERS: dict[str, Callable] = {
     "pow": _pow, "neg": _neg, "abs": _abs, "sqr": _sqr,
     "exp": _f("exp"), "exp2": _f("exp2"), "expm1": _f("expm1"), "log": _f("log"),
     "log2": _f("log2"), "log10": _f("log10"), "log1p": _f("log1p"), "sqrt": _f("sqrt"),
+    "cbrt": _f("cbrt"),
     "sin": _f("sin"), "cos": _f("cos"), "tan": _f("tan"), "arcsin": _f("asin"),
     "arccos": _f("acos"), "arctan": _f("atan"), "arctan2": _f("atan2"),
     "hypot": _f("hypot"), "sinh": _f("sinh"), "cosh": _f("cosh"), "tanh": _f("tanh"),
@@ -269,7 +270,7 @@ EXPENSIVE = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
     "arctanh", "erf", "erfc", "sigmoid", "softplus", "log1mexp", "pow", "int_div", "mod",
-    "gamma", "gammaln", "xlogy",
+    "gamma", "gammaln", "xlogy", "cbrt",
 })
 
 
