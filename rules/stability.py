@@ -15,14 +15,17 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas import tensor as at
+from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import add_of, inputs_if, mul_of, uniform_constant
+from aesara_cas.rewriting.terms import inputs_if, mul_of, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
 
 x, args = var(), var()
+#: The rest of a sum, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
+rest_ = rest_var("x")
 axis, keepdims = var(), var()
 #: A wild for the rules written as math (matched in every spelling, inside longer sums).
 s_ = wild("s")
@@ -41,9 +44,10 @@ def _split_off(ins, number):
     return [a for i, a in enumerate(ins) if i != hits[0]]
 
 
-def _log_one_plus(bd):
-    rest = _split_off(bd[args], 1)
-    return None if rest is None else E.log1p(add_of(rest))
+def _one_one(bd) -> bool:
+    """Exactly one term of the sum is the constant 1 (``log(1 + 1 + x)`` is left alone,
+    as the constants are folded first)."""
+    return _split_off(bd.term.owner.inputs[0].owner.inputs, 1) is not None
 
 
 def _sum_of_exp(d):
@@ -93,11 +97,12 @@ def _softmax_div(bd):
 
 
 log_to_log1p = rule(
-    etuple(E.log, cons(E.add, args)), _log_one_plus, name="log_to_log1p",
-    doc="log(1 + x) -> log1p(x), for x > -1 (accurate for small |x|).  Exception to the "
-        "signs of zero: at x = -0.0 it gives -0.0 where NumPy's log(1 + x) gives 0.0 (a + 0.0 "
-        "would hide log1p from the accuracy rules that build on it).  Python: x is the rest "
-        "of a sum of any length (log(1 + a + b) -> log1p(a + b)).",
+    etuple(E.log, etuple(E.add, 1, rest_)), etuple(E.log1p, rest_), where=_one_one,
+    name="log_to_log1p",
+    doc="log(1 + x) -> log1p(x), for x > -1 (accurate for small |x|); x is the rest of a "
+        "sum of any length (log(1 + a + b) -> log1p(a + b)).  Exception to the signs of "
+        "zero: at x = -0.0 it gives -0.0 where NumPy's log(1 + x) gives 0.0 (a + 0.0 would "
+        "hide log1p from the accuracy rules that build on it).",
 )
 softplus_from_log1p = rule(
     etuple(E.log1p, etuple(E.exp, x)), etuple(E.softplus, x), name="softplus_from_log1p",

@@ -17,6 +17,10 @@ match the node's inputs in any order (the given order is tried first, so a
 pattern written in canonical order costs nothing more).  A pattern compiled with
 ``partial=True`` also matches a sub-multiset of a longer sum or product at its
 root; the inputs it did not use are returned under :data:`REMAINDER`.
+A *rest variable* (:func:`rest_var`) among the arguments of a pattern's ``add`` or
+``mul`` binds to the rest of the sum or product, of any length: the one input left, or a
+new ``add``/``mul`` of the inputs left (``log(1 + x)`` with ``x`` a rest variable
+matches ``log(1 + a + b)`` with ``x = a + b``).
 :func:`spellings` lists the equivalent spellings of a pattern (``x - y`` and
 ``x + -y``, ``x / y`` and ``x * y**-1``, ``sqr(x)`` and ``x**2``, ``-x`` and
 ``-1 * x``, ``sqrt(x)`` and ``x**0.5``).
@@ -55,7 +59,7 @@ class PNode:
     """
 
     __slots__ = ("kind", "value", "head_kind", "head", "params", "args", "rest", "ac",
-                 "search", "partial")
+                 "search", "partial", "tail")
 
     def __init__(self, kind: int, value: Any = None):
         self.kind = kind
@@ -68,10 +72,31 @@ class PNode:
         self.ac = False
         self.search = False
         self.partial = False
+        # A rest variable of an add/mul: bound to the inputs the other arguments left.
+        self.tail: Var | None = None
 
 
 #: The key of the bindings holding the inputs a partial match left over.
 REMAINDER = object()
+#: The logic variables made by :func:`rest_var`.
+_REST_VARS: set = set()
+
+
+def rest_var(name: str = "rest") -> Var:
+    """A fresh logic variable that, as an argument of a pattern's ``add`` or ``mul``,
+    matches the rest of the sum or product (one input or more): bound to the input
+    left, or to a new ``add``/``mul`` of the inputs left, in their order (a graph
+    variable either way, so a ``where`` reads its dtype and shape)."""
+    v = Var(prefix=f"{name}_rest")
+    _REST_VARS.add(v)
+    return v
+
+
+def is_rest_var(v: Any) -> bool:
+    """Whether ``v`` was made by :func:`rest_var`."""
+    return type(v) is Var and v in _REST_VARS
+
+
 #: Partial matches tried per node at most (a long sum has many sub-multisets).
 MAX_AC_SOLUTIONS = 64
 
@@ -128,6 +153,17 @@ def _compile(p: Any) -> PNode:
             raise _Unsupported
         node.args = [_compile(a) for a in args]
         node.rest = rest
+        tails = [a for a in node.args if a.kind == VAR and is_rest_var(a.value)]
+        if tails:
+            # "The rest of the sum": the other arguments match a sub-multiset of the
+            # inputs, the rest variable takes what they leave (at least one input).
+            if (len(tails) > 1 or rest is not None or node.head_kind != HEAD_OP
+                    or not _is_ac(node.head) or len(node.args) < 2):
+                raise _Unsupported
+            node.tail = tails[0].value
+            node.args = [a for a in node.args if a is not tails[0]]
+            node.ac = node.search = node.partial = True
+            return node
         # Distinct variables match in the written order whenever any order matches:
         # only arguments with structure (or repeated variables) need the search.
         plain = all(a.kind == VAR for a in node.args) and len(
@@ -363,11 +399,19 @@ def _solve(p: PNode, v: Any, b: dict) -> Any:
     if p.ac:
         if len(ins) < n or (len(ins) > n and not p.partial):
             return
+        tail = p.tail
+        if tail is not None and len(ins) == n:
+            return
         # Constrained arguments (operations, constants) first: fewer choices.
         order = sorted(range(n), key=lambda i: p.args[i].kind == VAR)
         for out, used in _assign(p.args, order, 0, ins, (), b):
             if len(ins) > n:
-                out[REMAINDER] = tuple(x for j, x in enumerate(ins) if j not in used)
+                left = tuple(x for j, x in enumerate(ins) if j not in used)
+                if tail is None:
+                    out[REMAINDER] = left
+                elif not _bind(out, tail, left[0] if len(left) == 1 else
+                               v.owner.op(*left)):
+                    continue
             yield out
         return
     if p.rest is None:

@@ -121,3 +121,23 @@ def test_one_rule_object_for_every_spelling_of_a_difference():
     # More spellings are for computed outputs; a term rhs gets them from normalize=.
     with pytest.raises(ValueError, match="also="):
         rule(etuple(at.exp, var()), 1.0, also=[etuple(at.exp2, var())], name="bad")
+
+
+def test_rest_of_a_sum_binds_every_length(rng):
+    from aesara_cas.rules import stability
+
+    r = stability.log_to_log1p
+    assert is_pattern_rule(r)
+    a, b, c = at.dvector("a"), at.dvector("b"), at.dvector("c")
+    assert r.apply(at.log(2.0 + a)) is None
+    assert r.apply(at.add(1.0, a).sum()) is None
+    assert r.apply(at.log(at.add(1.0, 1.0, a))) is None  # the constants fold first
+    for lhs, rest in ((at.log(1.0 + a), [a]), (at.log(at.add(b, 1.0, a)), [b, a]),
+                      (at.log(at.add(a, c, 1.0, b)), [a, c, b])):
+        out = materialize(r.apply(lhs), lhs)
+        assert out.owner.op == at.log1p
+        arg = out.owner.inputs[0]
+        assert (arg.owner.inputs if len(rest) > 1 else [arg]) == rest
+        values = [rng.uniform(0.01, 0.3, size=4) for _ in range(3)]
+        np.testing.assert_allclose(run_exactly([a, b, c], out, values),
+                                   run_exactly([a, b, c], lhs, values), rtol=1e-12)
