@@ -42,7 +42,7 @@ BUILTINS = ("merge", "constant_folding")
 #: Rule modules contributing to each standard set; optional ones may be absent.
 RULE_MODULES = {
     "canonicalize": ["aesara_cas.rules.algebra", "aesara_cas.rules.indexing",
-                     "aesara_cas.rules.scan"],
+                     "aesara_cas.rules.shapes", "aesara_cas.rules.scan"],
     "stabilize": ["aesara_cas.rules.stability", "?aesara_cas.rules.cancellation",
                   "aesara_cas.rules.linalg", "aesara_cas.rules.special"],
     "specialize": ["aesara_cas.rules.specialize"],
