@@ -31,6 +31,7 @@ from unification import var
 
 from aesara_cas.graph.basic import Constant
 from aesara_cas.rewriting.context import n_clients
+from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
     add_of,
@@ -62,6 +63,8 @@ MAX_ARITY = 32
 x, y, a, b = var(), var(), var(), var()
 args = var()
 axis, keepdims = var(), var()
+#: The rest of a product, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
+rest_ = rest_var("x")
 
 
 def _numeric(v) -> bool:
@@ -353,14 +356,11 @@ def _pull_neg(bd):
     return E.neg(prod) if len(negs) % 2 else prod
 
 
-def _minus_one(bd):
-    out, ins = bd.term, bd[args]
-    if not _numeric(out):
-        return None
-    ones = [i for i in ins if i.ndim == 0 and _is_value(i, -1)]
-    if len(ones) != 1 or len(ins) < 2:
-        return None
-    return E.neg(mul_of([i for i in ins if i is not ones[0]], canonical=True))
+def _one_minus_one(bd) -> bool:
+    """Exactly one factor is -1, and it is a scalar (the rest of a product is what is
+    left; a number product, not a boolean one)."""
+    hits = [i for i in bd.term.owner.inputs if _is_value(i, -1)]
+    return len(hits) == 1 and hits[0].ndim == 0 and _numeric(bd.term)
 
 
 def _neg_into_constant(bd):
@@ -540,9 +540,10 @@ mul_neg = rule(
         "Python: it counts the negated factors of a product of any length.",
 )
 mul_minus_one = rule(
-    cons(E.mul, args), _minus_one, name="mul_minus_one",
-    doc="-1 * x -> -x, for all x.  "
-        "Python: the -1 may stand among any number of factors.",
+    etuple(E.mul, -1, rest_), etuple(E.neg, rest_), where=_one_minus_one,
+    name="mul_minus_one",
+    doc="-1 * x -> -x, for all x; x is the rest of a product of any length "
+        "(-1 * a * b -> -(a * b)).",
 )
 neg_mul_constant = rule(
     etuple(E.neg, cons(E.mul, args)), _neg_into_constant, name="neg_mul_constant",
