@@ -34,6 +34,10 @@ def _positive(*names: str):
 sqrt_conjugate = rule(E.sqrt(a) - E.sqrt(b), (a - b) / (E.sqrt(a) + E.sqrt(b)), name="sqrt_conjugate", doc="sqrt(a) - sqrt(b) = (a - b) / (sqrt(a) + sqrt(b)), for a, b >= 0 not both 0.")  # noqa: E501
 sqrt_sub_conjugate = rule(E.sqrt(a) - b, (a - b * b) / (E.sqrt(a) + b), name="sqrt_sub_conjugate", doc="sqrt(a) - b = (a - b*b) / (sqrt(a) + b), for a >= 0 and sqrt(a) + b != 0.")  # noqa: E501
 sqrt_sub_one = rule(E.sqrt(a) - 1, (a - 1) / (E.sqrt(a) + 1), name="sqrt_sub_one", doc="sqrt(a) - 1 = (a - 1) / (sqrt(a) + 1), for a >= 0.")  # noqa: E501
+# ---- differences of cube roots: a - b over the other factor of a**3 - b**3
+cbrt_conjugate = rule(E.cbrt(a) - E.cbrt(b), (a - b) / (E.sqr(E.cbrt(a)) + E.cbrt(a) * E.cbrt(b) + E.sqr(E.cbrt(b))), name="cbrt_conjugate", doc="cbrt(a) - cbrt(b) = (a - b) / (cbrt(a)**2 + cbrt(a) cbrt(b) + cbrt(b)**2), for real a, b not both 0.")  # noqa: E501
+# x ** (1/3) is NaN for x < 0 where cbrt is not: only where x >= 0 is known.
+pow_third_as_cbrt = rule(a ** (1 / 3), E.cbrt(a), where=_lo_at_least("a", 0.0), name="pow_third_as_cbrt", doc="a ** (1/3) = cbrt(a), for a >= 0.")  # noqa: E501
 # ---- fractions: combine (and the reverse comes from distributing the product)
 combine_fractions = rule(a / b - c / d, (a * d - b * c) / (b * d), name="combine_fractions", doc="a/b - c/d = (a*d - b*c) / (b*d), for b, d != 0.")  # noqa: E501
 combine_reciprocals = rule(1 / a - 1 / b, (b - a) / (a * b), name="combine_reciprocals", doc="1/a - 1/b = (b - a) / (a*b), for a, b != 0.")  # noqa: E501
@@ -71,7 +75,8 @@ pow_as_exp_log1p = rule((1 + a) ** b, E.exp(b * E.log1p(a)), where=_lo_at_least(
 
 #: The accuracy identities, in the order the search applies them.
 RULES = [
-    sqrt_conjugate, sqrt_sub_conjugate, sqrt_sub_one, combine_fractions, combine_reciprocals,
+    sqrt_conjugate, sqrt_sub_conjugate, sqrt_sub_one, cbrt_conjugate, pow_third_as_cbrt,
+    combine_fractions, combine_reciprocals,
     difference_of_squares, sin_of_sum, cos_of_sum, sinh_of_sum, cosh_of_sum, tan_of_sum,
     sin_difference, cos_difference, tan_difference, one_minus_cos, cosh_minus_one,
     exp_sum_minus_two, exp_sum_as_cosh, cosh_minus_one_expm1, arctan_difference,

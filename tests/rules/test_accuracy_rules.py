@@ -21,6 +21,10 @@ CASES = {
     "sqrt_sub_conjugate": (lambda: at.sqrt(a) - b, lambda: (a - b * b) / (at.sqrt(a) + b),
                            (0.1, 5)),
     "sqrt_sub_one": (lambda: at.sqrt(a) - 1, lambda: (a - 1) / (at.sqrt(a) + 1), (0.1, 5)),
+    "cbrt_conjugate": (lambda: at.cbrt(a) - at.cbrt(b),
+                       lambda: (a - b) / (at.sqr(at.cbrt(a)) + at.cbrt(a) * at.cbrt(b)
+                                          + at.sqr(at.cbrt(b))), (-5, 5)),
+    "pow_third_as_cbrt": (lambda: pa ** (1 / 3), lambda: at.cbrt(pa), (-5, 5)),
     "combine_fractions": (lambda: a / b - c / d, lambda: (a * d - b * c) / (b * d), (0.5, 3)),
     "combine_reciprocals": (lambda: 1 / a - 1 / b, lambda: (b - a) / (a * b), (0.5, 3)),
     "difference_of_squares": (lambda: a * a - b * b, lambda: (a + b) * (a - b), (-5, 5)),
@@ -107,3 +111,5 @@ def test_guarded_rules_need_their_facts():
     assert not _fires("log_quotient", at.log(a) - at.log(b), at.log(a / b))
     assert not _fires("pow_difference", a ** c - b ** c, b ** c * at.expm1(c * at.log(a / b)))
     assert not _fires("pow_as_exp_log1p", (1 + a) ** b, at.exp(b * at.log1p(a)))
+    # a ** (1/3) is NaN for a < 0, cbrt(a) is not: the rule needs a >= 0.
+    assert not _fires("pow_third_as_cbrt", a ** (1 / 3), at.cbrt(a))
