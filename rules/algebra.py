@@ -60,6 +60,12 @@ from aesara_cas.tensor.variable import constant
 #: Flattening stops when a sum or product would get more arguments than this.
 MAX_ARITY = 32
 
+#: How the doc of an n-ary normalisation of the engine starts its ``Python:`` reason.
+#: These rules (flatten, fold constants, drop 0 and 1, order, collect, and the
+#: canonical forms of - and /) define the normal form of a sum or product of any
+#: length that every other rule matches against; they stay Python by design.
+NORMALISATION = "an n-ary normalisation of the engine; "
+
 x, y, a, b = var(), var(), var(), var()
 args = var()
 axis, keepdims = var(), var()
@@ -458,9 +464,10 @@ def _fold_into_alloc(bd):
 sub_to_add = rule(
     etuple(E.sub, x, y), lambda bd: add_of([bd[x], E.neg(bd[y])], canonical=True),
     name="sub_to_add",
-    doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).  Python: the sum "
-        "is built in canonical order at once (a pattern would need add_order after it on a "
-        "hot path, and under saturation lets sums grow without bound).",
+    doc="x - y -> x + -y, for all x, y (the canonical form of subtraction).  Python: "
+        + NORMALISATION + "the sum is built in canonical order at once (a pattern would "
+        "need add_order after it on a hot path, and under saturation lets sums grow without "
+        "bound).",
 )
 neg_neg = rule(
     etuple(E.neg, etuple(E.neg, x)), x, name="neg_neg", doc="-(-x) -> x, for all x.",
@@ -468,33 +475,39 @@ neg_neg = rule(
 add_flatten = rule(
     cons(E.add, args), _flatten(E.add), name="add_flatten",
     doc="(a + b) + c -> a + b + c when a + b has no other use and the same dtype.  "
-        "Python: it splices the arguments of inner sums into a sum of any length.",
+        "Python: "
+        + NORMALISATION + "it splices the arguments of inner sums into a sum of any length.",
 )
 mul_flatten = rule(
     cons(E.mul, args), _flatten(E.mul), name="mul_flatten",
     doc="(a * b) * c -> a * b * c when a * b has no other use and the same dtype.  "
-        "Python: it splices the factors of inner products into a product of any length.",
+        "Python: "
+        + NORMALISATION + "it splices the factors of inner products into a product of any length.",
 )
 add_constants = rule(
     cons(E.add, args), _combine_constants(E.add), name="add_constants",
     doc="2 + x + 3 -> 5 + x: the constants of a sum combined into one.  "
-        "Python: it folds any number of constants among any number of terms.",
+        "Python: "
+        + NORMALISATION + "it folds any number of constants among any number of terms.",
 )
 mul_constants = rule(
     cons(E.mul, args), _combine_constants(E.mul), name="mul_constants",
     doc="2 * x * 3 -> 6 * x: the constants of a product combined into one.  "
-        "Python: it folds any number of constants among any number of factors.",
+        "Python: "
+        + NORMALISATION + "it folds any number of constants among any number of factors.",
 )
 add_zero = rule(
     cons(E.add, args), _drop_zeros, name="add_zero",
     doc="x + 0 -> x, for all x (0 may be an array of zeros; the shape is kept).  Floats: "
         "x + -0.0 -> x always; x + 0.0 -> x only where x is never -0.0 (-0.0 + 0.0 is 0.0).  "
-        "Python: which zeros may go depends on the signs of all the other terms.",
+        "Python: "
+        + NORMALISATION + "which zeros may go depends on the signs of all the other terms.",
 )
 mul_one = rule(
     cons(E.mul, args), _drop_neutral(E.mul, 1), name="mul_one",
     doc="x * 1 -> x, for all x (1 may be an array of ones; the shape is kept).  "
-        "Python: it drops every 1 from a product of any length.",
+        "Python: "
+        + NORMALISATION + "it drops every 1 from a product of any length.",
 )
 mul_zero = rule(
     cons(E.mul, args), _mul_zero,
@@ -503,31 +516,36 @@ mul_zero = rule(
     doc="x * 0 -> 0, for finite x (convention: assumed, not proved).  Floats: only where "
         "the sign of the zero is known (the other factors never negative, e.g. exp(y) * 0.0 "
         "-> 0.0); x * 0.0 stays, as it is -0.0 for negative x.  "
-        "Python: the zero's sign depends on the signs of all the other factors.",
+        "Python: "
+        + NORMALISATION + "the zero's sign depends on the signs of all the other factors.",
 )
 add_order = rule(
     cons(E.add, args), _order(E.add), name="add_order",
     doc="y + x -> x + y: arguments of + in canonical order (constants, inputs by name, "
         "then expressions), for all x, y.  "
-        "Python: a sort of the arguments by a structural key.",
+        "Python: "
+        + NORMALISATION + "a sort of the arguments by a structural key.",
 )
 mul_order = rule(
     cons(E.mul, args), _order(E.mul), name="mul_order",
     doc="y * x -> x * y: arguments of * in canonical order (constants, inputs by name, "
         "then expressions), for all x, y.  "
-        "Python: a sort of the arguments by a structural key.",
+        "Python: "
+        + NORMALISATION + "a sort of the arguments by a structural key.",
 )
 add_collect = rule(
     cons(E.add, args), _collect_terms, name="add_collect",
     doc="x + x -> 2*x, 2*x + 3*x -> 5*x, x - x -> 0: like terms collected, for all x.  "
-        "Python: it groups the terms of a sum of any length by their non-constant part.",
+        "Python: "
+        + NORMALISATION + "it groups the terms of a sum of any length by their non-constant part.",
 )
 mul_collect = rule(
     cons(E.mul, args), _collect_powers, name="mul_collect",
     doc="x * x -> x**2, x**a * x**b -> x**(a+b), x * x**-1 -> 1 (floats; x != 0 by "
         "convention for negative powers; fractional powers only of never-negative x, "
         "which keeps the signs of zero and inf).  "
-        "Python: it groups the factors of a product of any length by their base.",
+        "Python: "
+        + NORMALISATION + "it groups the factors of a product of any length by their base.",
 )
 mul_exp = rule(
     cons(E.mul, args), _merge_exps, name="mul_exp",
@@ -553,7 +571,8 @@ neg_mul_constant = rule(
 div_to_mul = rule(
     etuple(E.true_div, x, y), _div_to_mul, name="div_to_mul",
     doc="x / y -> x * y**-1 for floats of one dtype (the canonical form of division).  "
-        "Python: the product is built in canonical order at once (as sub_to_add).",
+        "Python: "
+        + NORMALISATION + "the product is built in canonical order at once (as sub_to_add).",
 )
 div_self = rule(
     etuple(E.true_div, x, x), 1, name="div_self",

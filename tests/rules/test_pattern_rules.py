@@ -18,8 +18,10 @@ from aesara_cas.tensor.elemwise import Elemwise
 from tests.rewriting.rulecheck import run_exactly
 
 #: The share reached when the standard sets were rewritten as data (18 of 102 before;
-#: 64 of 114 before the spellings of a difference or quotient became one rule object).
-MIN_SHARE = 0.55
+#: 64 of 114 before the spellings of a difference or quotient became one rule object and
+#: the rest of a sum or product a pattern variable: 69 of 116 after, with 13 n-ary
+#: normalisations of the engine that stay Python by design).
+MIN_SHARE = 0.58
 
 
 def _rules():
@@ -32,6 +34,7 @@ def test_share_of_pattern_rules_and_the_script(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert f"pure pattern rules: {pure} of {total}" in out
+    assert "n-ary normalisations:" in out
 
 
 def test_every_python_rule_says_why():
