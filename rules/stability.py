@@ -27,6 +27,7 @@ x, args = var(), var()
 #: The rest of a sum, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
 rest_ = rest_var("x")
 axis, keepdims = var(), var()
+ndim, order = var(), var()
 #: A wild for the rules written as math (matched in every spelling, inside longer sums).
 s_ = wild("s")
 
@@ -84,16 +85,6 @@ def _softmax(bd):
                 rest = [h for i, h in enumerate(ins) if i not in (j, k)]
                 return mul_of([*rest, stable])
     return None
-
-
-def _softmax_div(bd):
-    found = _sum_of_exp(bd[x])
-    num = inputs_if(bd.term.owner.inputs[0], E.exp)
-    if found is None or num is None or num[0] is not found[0]:
-        return None
-    src, red, ds = found
-    lse = Reduce("logsumexp", red.axis, red.keepdims)(src)
-    return E.exp(E.sub(src, ds(lse) if ds is not None else lse))
 
 
 log_to_log1p = rule(
@@ -157,10 +148,20 @@ softmax = rule(
         "the two factors are searched among a product's factors, the sum possibly "
         "re-broadcast by a dimshuffle.",
 )
+_SOFTMAX_DIV_DOC = ("exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)), for real x, "
+                    "any axes (plain spelling; the sum may be re-broadcast by a dimshuffle): "
+                    "no overflow.")
+_sum = etuple(Reduce, "sum", axis, keepdims)
+_lse = etuple(etuple(Reduce, "logsumexp", axis, keepdims), x)
+_ds = etuple(DimShuffle, ndim, order)
 softmax_div = rule(
-    etuple(E.true_div, etuple(E.exp, var()), x), _softmax_div, name="softmax_div",
-    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)) (plain spelling).  "
-        "Python: the sum may be re-broadcast by a dimshuffle of any axes.",
+    etuple(E.true_div, etuple(E.exp, x), etuple(_sum, etuple(E.exp, x))),
+    etuple(E.exp, etuple(E.sub, x, _lse)), name="softmax_div", doc=_SOFTMAX_DIV_DOC,
+)
+softmax_div_broadcast = rule(
+    etuple(E.true_div, etuple(E.exp, x), etuple(_ds, etuple(_sum, etuple(E.exp, x)))),
+    etuple(E.exp, etuple(E.sub, x, etuple(_ds, _lse))), name="softmax_div_broadcast",
+    doc=_SOFTMAX_DIV_DOC,
 )
 one_minus_cos = rule(
     1 - at.cos(s_), 2 * at.sqr(at.sin(0.5 * s_)), name="one_minus_cos",
@@ -179,5 +180,5 @@ SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "log_one_minus_exp")
 RULES = [
     log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, log1p_neg_exp,
     sigmoid_from_neg_exp, sigmoid_from_exp, log_sigmoid, log1p_neg_sigmoid, log_one_minus_exp,
-    logsumexp, softmax, softmax_div, one_minus_cos, one_minus_sigmoid,
+    logsumexp, softmax, softmax_div, softmax_div_broadcast, one_minus_cos, one_minus_sigmoid,
 ]
