@@ -5,7 +5,8 @@ node's op for its vector-Jacobian product (``op.L_op``) and adding up the
 contributions that reach each variable.  Forward mode walks it once in
 topological order with each op's Jacobian-vector product (``op.R_op``).  Both
 loops are iterative, so a chain of tens of thousands of operations
-differentiates without touching the recursion limit.
+differentiates without touching the recursion limit.  The cyclic garbage
+collector is paused while a derivative is built (see :mod:`aesara_cas.graph.gc_pause`).
 
 Derivatives come out compact and stable when the rewrite engine is available
 (``aesara_cas.simplify``): the expression is stabilized *before* it is
@@ -35,6 +36,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.graph.gc_pause import pausing_gc
 from aesara_cas.graph.traversal import clone_replace, toposort
 from aesara_cas.tensor.grad_ops import fit, is_float, zeros_like
 from aesara_cas.tensor.type import TensorType
@@ -230,6 +232,7 @@ def _finish(results: list[Variable | None], wrt: list[Variable], reach: set[int]
     return out
 
 
+@pausing_gc
 def grad(
     cost: Any,
     wrt: Variable | Sequence[Variable],
@@ -290,6 +293,7 @@ def _finalize(results: list[Variable], holders: dict, simplify: bool) -> list[Va
     return _simplify(results)
 
 
+@pausing_gc
 def vjp(
     outputs: Variable | Sequence[Variable],
     wrt: Variable | Sequence[Variable],
@@ -355,6 +359,7 @@ def push_forward(
     return [tangent.get(id(o)) for o in outputs]
 
 
+@pausing_gc
 def jvp(
     outputs: Variable | Sequence[Variable],
     wrt: Variable | Sequence[Variable],
@@ -396,6 +401,7 @@ def jvp(
 UNROLL_LIMIT = 16
 
 
+@pausing_gc
 def jacobian(
     expression: Any,
     wrt: Variable | Sequence[Variable],

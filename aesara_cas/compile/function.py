@@ -11,6 +11,7 @@ from aesara_cas.compile.mode import link, rewrite
 from aesara_cas.compile.shared import SharedVariable
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.gc_pause import paused_gc
 from aesara_cas.graph.traversal import ancestors, clone_replace, graph_inputs
 from aesara_cas.tensor.elemwise import cast
 from aesara_cas.tensor.inplace import insert_inplace
@@ -269,19 +270,23 @@ def function(
         v for v in graph_inputs(all_outs) if isinstance(v, SharedVariable)
     ]
     shared_inputs.sort(key=lambda v: v.id)
-    fgraph = FunctionGraph(inputs + shared_inputs, all_outs, clone=True)
-    if rules is None:
-        rewrite(fgraph)
-    else:
-        from aesara_cas.rewriting import rewrite_graph
+    # Cloning, rewriting and lowering a big graph allocate several objects per node:
+    # the cyclic collector's repeated full scans would cost seconds (see gc_pause).
+    with paused_gc():
+        fgraph = FunctionGraph(inputs + shared_inputs, all_outs, clone=True)
+        if rules is None:
+            rewrite(fgraph)
+        else:
+            from aesara_cas.rewriting import rewrite_graph
 
-        rewrite_graph(fgraph, rules=rules)
-    for node in fgraph.apply_nodes:  # ops with a faster form for this mode (native loops)
-        for_mode = getattr(node.op, "for_mode", None)
-        if for_mode is not None:
-            node.op = for_mode(mode)
-    insert_inplace(fgraph)  # scatters into intermediates nothing else reads: no copy
-    return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode, profile)
+            rewrite_graph(fgraph, rules=rules)
+        # Ops with a faster form for this mode (native loops).
+        for node in fgraph.apply_nodes:
+            for_mode = getattr(node.op, "for_mode", None)
+            if for_mode is not None:
+                node.op = for_mode(mode)
+        insert_inplace(fgraph)  # scatters into intermediates nothing else reads: no copy
+        return assemble(inputs, outs, single, upd, fgraph, shared_inputs, name, mode, profile)
 
 
 def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: list,

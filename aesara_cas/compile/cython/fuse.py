@@ -64,6 +64,10 @@ class Group:
     outputs: list[Variable] = field(default_factory=list)
     #: whether the group computes frame scalars (no loop)
     scalar: bool = False
+    #: operand reads of the members (inputs of each member), kept up to date as
+    #: members are added: summing them again for every candidate member made
+    #: fusing a long chain quadratic
+    n_reads: int = 0
 
     @property
     def output(self) -> Variable:
@@ -71,7 +75,7 @@ class Group:
 
 
 def _reads(g: Group) -> int:
-    return sum(len(m.inputs) for m in g.members)
+    return g.n_reads
 
 
 def split_wide(fgraph: FunctionGraph) -> None:
@@ -137,6 +141,7 @@ def _trees(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply
             target = Group("ew", node, out.ndim, out.type.shape)
             target.scalar = is_scalar_class(out)
         target.members.append(node)
+        target.n_reads += len(node.inputs)
         tree_of[node] = target
     return tree_of
 
@@ -232,6 +237,7 @@ class _Merger:
             d = self.deps_in(ins)
         else:
             target.members.extend(tree.members)
+            target.n_reads += tree.n_reads
             target.root = tree.root
         self.reads[id(target)] = self.reads.get(id(target), 0) + _reads(tree)
         for m in tree.members:
