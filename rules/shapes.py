@@ -26,7 +26,7 @@ from aesara_cas.tensor.grad_ops import BroadcastLike, _broadcast_like, _sum_to_l
 from aesara_cas.tensor.shape import Shape
 from aesara_cas.tensor.subtensor import Subtensor
 
-x, g, r, a, A, B = var(), var(), var(), var(), var(), var()
+x, g, r, r2, k, a, A, B = (var() for _ in range(8))
 args = var()
 
 
@@ -169,6 +169,16 @@ mul_broadcast_ref = rule(
         "element-wise f and y0 of y's run-time shape: both have the shape broadcast(x, y).  "
         "Python: the shape of y is traced back through the graph.",
 )
+sum_to_like_of_broadcast = rule(
+    etuple(_sum_to_like, etuple(E.mul, x, etuple(_broadcast_like, k, r2)), r),
+    etuple(_sum_to_like, etuple(E.mul, x, k), r),
+    where=lambda bd: bd[k].ndim == 0 and bd[x].ndim >= bd[r].ndim
+    and same_shape(bd[r], bd[r2]),
+    name="sum_to_like_of_broadcast",
+    doc="sum_to_like(x * broadcast_like(k, r), r) -> sum_to_like(x * k, r) for a scalar k: "
+        "x broadcast against r and summed back to r's shape either way (sum_to_like "
+        "broadcasts a length-1 dimension of its value).",
+)
 shape_of_elemwise = rule(
     etuple(Shape(), x), _shape_of, name="shape_of_elemwise",
     doc="shape(f(x, c)) -> shape(x) for element-wise f whose other operands have only "
@@ -189,5 +199,6 @@ shape_of_matmul_cols = rule(
 #: Part of the ``canonicalize`` set.
 RULES = [
     sum_to_like_cheaper_ref, broadcast_like_cheaper_ref, sum_to_like_same, mul_broadcast_ref,
+    sum_to_like_of_broadcast,
     shape_of_elemwise, shape_of_matmul_rows, shape_of_matmul_cols,
 ]

@@ -56,7 +56,10 @@ class _ShapedLikeRef(Op):
 class SumToLike(_ShapedLikeRef):
     """``g`` summed over the axes along which ``ref``'s shape broadcasts to ``g``'s.
 
-    The result has ``g``'s dtype and ``ref``'s (run-time and static) shape.
+    The result has ``g``'s dtype and ``ref``'s (run-time and static) shape.  Where ``g``
+    has length 1 and ``ref`` does not, ``g`` is broadcast (a view): ``sum_to_like(g, r)``
+    is then ``g`` broadcast against ``r`` and summed back to ``r``'s shape, which lets a
+    gradient drop the operand it broadcast against only to read its shape.
     """
 
     print_name = "sum_to_like"
@@ -83,12 +86,13 @@ class SumToLike(_ShapedLikeRef):
             m = g.shape[lead + k]
             if n == 1 and m != 1:
                 axes.append(lead + k)
-            elif n != m:
+            elif n != m and m != 1:
                 raise ValueError(
                     f"sum_to_like: cannot sum an array of shape {g.shape} to shape {shape}"
                 )
-        out = np.sum(g, axis=tuple(axes), keepdims=True).reshape(shape)
-        return [np.asarray(out, dtype=node.outputs[0].dtype)]
+        out = np.sum(g, axis=tuple(axes), keepdims=True) if axes else g
+        out = np.asarray(out, dtype=node.outputs[0].dtype).reshape(out.shape[lead:])
+        return [out if out.shape == shape else np.broadcast_to(out, shape)]
 
     def L_op(self, node, inputs, outputs, output_grads):
         (gz,) = output_grads

@@ -395,7 +395,7 @@ def _sum_axes(g_shape: tuple, shape: tuple) -> tuple:
         m = g_shape[lead + k]
         if n == 1 and m != 1:
             axes.append(lead + k)
-        elif n != m:
+        elif n != m and m != 1:  # a length-1 dimension of g is broadcast
             raise ValueError(f"sum_to_like: cannot sum an array of shape {g_shape} to {shape}")
     return tuple(axes)
 
@@ -447,9 +447,11 @@ def array_op(node: Any, ins: list) -> Any:
     ref_shape = tuple(ins[1].shape) if is_lazy(ins[1]) else np.shape(ins[1])
     if isinstance(op, SumToLike):
         axes = _sum_axes(tuple(x.shape), ref_shape)
-        if not axes:
+        if not axes and tuple(x.shape) == ref_shape:
             return x
-        return as_array(x).sum(axis=axes, keepdims=True).reshape(ref_shape).astype(dtype)
+        out = as_array(x).sum(axis=axes, keepdims=True) if axes else as_array(x)
+        out = out.reshape(out.shape[len(out.shape) - len(ref_shape):]).astype(dtype)
+        return out if tuple(out.shape) == ref_shape else da.broadcast_to(out, ref_shape)
     if isinstance(op, BroadcastLike):
         if tuple(x.shape) == ref_shape:
             return x
