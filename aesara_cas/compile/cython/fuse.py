@@ -78,14 +78,17 @@ def _reads(g: Group) -> int:
     return g.n_reads
 
 
-def split_wide(fgraph: FunctionGraph) -> None:
+def split_wide(fgraph: FunctionGraph) -> list[Apply]:
     """Replace each n-ary add/mul with more than ``WIDE`` inputs (a gradient of a
     long chain multiplies thousands of factors in one node) by a chain of narrower
     nodes of the same op, so no kernel takes thousands of operands.  The chain folds
     the inputs in the same left-to-right order as the wide node, so results are
     bit-identical; nodes mixing dtypes are left alone (their pairwise promotion
-    may not match a regrouping)."""
-    for node in fgraph.toposort():
+    may not match a regrouping).  Returns the nodes in topological order (sorted
+    again only when a node was split: sorting a big graph is not free)."""
+    nodes = fgraph.toposort()
+    changed = False
+    for node in nodes:
         op = node.op
         if (
             not isinstance(op, Elemwise)
@@ -103,6 +106,8 @@ def split_wide(fgraph: FunctionGraph) -> None:
             acc = op(acc, *rest[i:i + WIDE - 1])
         if acc.type == out.type:
             fgraph.replace(out, acc, reason="cython: split wide n-ary node")
+            changed = True
+    return fgraph.toposort() if changed else nodes
 
 
 def _no_recompute(var: Variable, loop_shape: tuple) -> bool:

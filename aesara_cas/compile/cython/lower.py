@@ -148,8 +148,7 @@ def classify(node: Apply) -> str:
 def lower(fgraph: FunctionGraph) -> Plan:
     """The kernel plan of ``fgraph`` (which may get equivalent, narrower n-ary
     nodes, see ``split_wide``)."""
-    split_wide(fgraph)
-    nodes = fgraph.toposort()
+    nodes = split_wide(fgraph)
     order = {node: i for i, node in enumerate(nodes)}
     kinds = {node: classify(node) for node in nodes}
     group_of = group_elemwise(fgraph, nodes, kinds)
