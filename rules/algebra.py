@@ -43,6 +43,7 @@ from aesara_cas.rewriting.terms import (
     negated_constant,
     never_negative,
     never_negative_zero,
+    ops_equal,
     plus_zero,
     reorderable,
     scalar_constant,
@@ -365,7 +366,10 @@ def _pull_neg(bd):
 def _one_minus_one(bd) -> bool:
     """Exactly one factor is -1, and it is a scalar (the rest of a product is what is
     left; a number product, not a boolean one)."""
-    hits = [i for i in bd.term.owner.inputs if _is_value(i, -1)]
+    owner = bd.term.owner
+    if owner is None or not ops_equal(owner.op, E.mul):  # another form (saturation)
+        return False
+    hits = [i for i in owner.inputs if _is_value(i, -1)]
     return len(hits) == 1 and hits[0].ndim == 0 and _numeric(bd.term)
 
 

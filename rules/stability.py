@@ -17,7 +17,7 @@ from unification import var
 from aesara_cas import tensor as at
 from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import inputs_if, mul_of, uniform_constant
+from aesara_cas.rewriting.terms import inputs_if, mul_of, ops_equal, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
@@ -48,7 +48,11 @@ def _split_off(ins, number):
 def _one_one(bd) -> bool:
     """Exactly one term of the sum is the constant 1 (``log(1 + 1 + x)`` is left alone,
     as the constants are folded first)."""
-    return _split_off(bd.term.owner.inputs[0].owner.inputs, 1) is not None
+    arg = bd.term.owner.inputs[0]
+    # Under saturation the sum's class may be shown by another of its forms: not checked.
+    if arg.owner is None or not ops_equal(arg.owner.op, E.add):
+        return False
+    return _split_off(arg.owner.inputs, 1) is not None
 
 
 def _sum_of_exp(d):

@@ -207,6 +207,13 @@ class RuleRewriter(NodeRewriter):
         self.patterns = r.patterns(normalize)
         self.keys = tuple(dict.fromkeys(index_key(p) for p in self.patterns)) or (WILDCARD,)
         self._simple = len(self.patterns) == 1 and not self.patterns[0].search
+        # A computed rule with one plain pattern per head (``also=``: ``a - b`` and
+        # ``a + b``): the node's op picks its pattern, matched as directly as one.
+        self._by_head: dict | None = None
+        if (len(self.patterns) > 1 and r._rhs_is_function
+                and all(not p.search and p.head_kind == HEAD_OP for p in self.patterns)
+                and len(set(self.keys)) == len(self.patterns)):
+            self._by_head = dict(zip(self.keys, self.patterns))
 
     def rewrite(self, node: Apply) -> Variable | None:
         if len(node.outputs) != 1:
@@ -218,6 +225,10 @@ class RuleRewriter(NodeRewriter):
             return None if s is None else self._build(s, old)
         if self._simple:
             s = match_node(self.patterns[0], node, generation())
+            return None if s is None else self._build(s, old)
+        if self._by_head is not None:
+            p = self._by_head.get(node.op)
+            s = None if p is None else match_node(p, node, generation())
             return None if s is None else self._build(s, old)
         # The backtracking (commutative) search is the costly part of most failing
         # attempts; the ops near the node usually rule every pattern out first.
@@ -251,7 +262,8 @@ class RuleRewriter(NodeRewriter):
             def rebuild(leaf: Callable) -> Any:
                 return r.output(_map_bindings(s, leaf), old)
         new = materialize(term, old, rebuild)
-        if new is not None and len(self.patterns) > 1 and same_structure(new, old):
+        if (new is not None and len(self.patterns) > 1 and self._by_head is None
+                and same_structure(new, old)):
             return None  # another spelling of what is there: not a rewrite
         return new
 
