@@ -26,6 +26,7 @@ from aesara_cas.rewriting.matcher import (
     REMAINDER,
     PNode,
     compile_pattern,
+    is_rest_var,
     match,
     solutions,
 )
@@ -219,6 +220,10 @@ class Rule:
         self.normalize = normalize
         self.partial = bool(partial)
         self.pattern: PNode | None = compile_pattern(lhs)
+        if self.pattern is None and any(map(is_rest_var, term_vars(lhs))):
+            raise ValueError(
+                f"rule {label!r}: a rest_var stands only as an argument of an add or mul, "
+                "at most one per sum or product, next to at least one other argument")
         self.also = tuple(_check_lhs(t, label) for t in also)
         if self.also and (self.pattern is None or not rhs_is_function):
             raise ValueError(

@@ -144,3 +144,15 @@ def test_rest_of_a_sum_binds_every_length(rng):
         values = [rng.uniform(0.01, 0.3, size=4) for _ in range(3)]
         np.testing.assert_allclose(run_exactly([a, b, c], out, values),
                                    run_exactly([a, b, c], lhs, values), rtol=1e-12)
+
+
+def test_a_misplaced_rest_var_is_refused():
+    from etuples import etuple
+
+    from aesara_cas.rewriting.matcher import rest_var
+    from aesara_cas.rewriting.rule import rule
+
+    r1, r2 = rest_var("r1"), rest_var("r2")
+    for lhs in (etuple(at.add, r1, r2), etuple(at.exp, etuple(at.sub, r1, 1.0))):
+        with pytest.raises(ValueError, match="rest_var"):
+            rule(lhs, etuple(at.neg, r1), name="misplaced")
