@@ -10,6 +10,7 @@ identity (or one rounding better), for all inputs.
 from __future__ import annotations
 
 import numpy as np
+from aesara_cas.rules.algebra import add_order, mul_order
 from cons import cons
 from etuples import etuple
 from unification import var
@@ -182,4 +183,7 @@ gemm_from_sub = rule(
 RULES = [
     pow_to_sqr, pow_to_sqrt, pow_to_reciprocal, pow_to_rsqrt, mul_to_div, add_to_sub,
     sum_to_dot, gemm_from_add, gemm_from_sub,
+    # Sums and products are sorted again once their terms are spelled as specialised
+    # (sqr(x) sorts where x ** 2 did not): else a second simplify would re-sort them.
+    add_order, mul_order,
 ]

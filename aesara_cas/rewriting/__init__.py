@@ -8,12 +8,12 @@ folding and merging throughout.  See ``docs/rules.md`` for writing rules.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from typing import Any
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
+from aesara_cas.graph.gc_pause import paused_gc
 from aesara_cas.graph.traversal import graph_inputs, toposort
 from aesara_cas.rewriting.context import n_clients, rewriting
 from aesara_cas.rewriting.database import (
@@ -114,10 +114,8 @@ def rewrite_graph(
     # Graphs are full of reference cycles (nodes <-> variables); the cyclic garbage
     # collector would rescan the whole graph again and again while rewriting adds
     # nodes, so it is paused (and restored) around the rewrite.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        with rewriting(fgraph):
+        with paused_gc(), rewriting(fgraph):
             driver.merge_all()
             for label, entries in plan(phases) or [("builtin", [])]:
                 rws = builtins + [rw for _, rw in entries]
@@ -128,8 +126,6 @@ def rewrite_graph(
                 driver.run_phase(label, rws, max_steps, sets=sets, marks=marks)
     finally:
         driver.close()
-        if gc_was_enabled:
-            gc.enable()
     return driver.events
 
 

@@ -40,6 +40,9 @@ CASES = [
          expect="gemm(z, 1.0, x, y, -1.0)"),
     Case("gemm_from_sub", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
          expect="gemm(z, 1.0, x, y, -1.0)"),
+    # Terms spelled as specialised are sorted again (x ** 2 sorted before sin, sqr after).
+    Case("add_order", lambda x: at.sqr(x) + at.sin(x), [V], expect="sin(x) + sqr(x)"),
+    Case("mul_order", lambda x: at.sqr(x) * at.sin(x), [V], expect="sin(x) * sqr(x)"),
 ]
 
 
