@@ -64,9 +64,10 @@ def fmt(seconds: float | None) -> str:
 
 def row(work: str, tiered_s: float | None, sync_s: float | None, jax_s: float | None = None,
         note: str = "") -> None:
-    ROWS.append((work, fmt(tiered_s), fmt(sync_s), fmt(jax_s) + (f" ({note})" if note else "")))
-    print(f"  {work}: tiered {fmt(tiered_s)}, sync {fmt(sync_s)}, jax {fmt(jax_s)} {note}",
-          flush=True)
+    # The note (when the background build finished) belongs to the tiered column.
+    tiered = fmt(tiered_s) + (f" ({note})" if note else "")
+    ROWS.append((work, tiered, fmt(sync_s), fmt(jax_s)))
+    print(f"  {work}: tiered {tiered}, sync {fmt(sync_s)}, jax {fmt(jax_s)}", flush=True)
 
 
 def first_result(make, args, sync: bool) -> tuple[float, float | None]:
