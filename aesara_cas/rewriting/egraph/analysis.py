@@ -197,6 +197,10 @@ def _unary_facts(name: str, a: Facts) -> Facts:
     if name == "sqrt":
         lo, hi = _monotone(np.sqrt, a, 0.0)
         return Facts(lo, hi, a.positive)
+    if name == "cbrt":
+        # Increasing and odd: bounds map through, the sign and non-zeroness are kept.
+        lo, hi = _monotone(np.cbrt, a)
+        return Facts(lo, hi, a.nonzero)
     if name in ("sqr", "abs"):
         m = max(abs(a.lo), abs(a.hi))
         low = 0.0 if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi))

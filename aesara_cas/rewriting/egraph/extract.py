@@ -51,7 +51,7 @@ OP_COSTS: dict[str, float] = {
     **dict.fromkeys(["true_div", "int_div", "mod", "clip"], 2.0),
     "sqrt": 4.0, "hypot": 6.0, "pow": 8.0,
     **dict.fromkeys(["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin",
-                     "cos", "tan"], 10.0),
+                     "cos", "tan", "cbrt"], 10.0),
     **dict.fromkeys(["arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
                      "sigmoid", "softplus", "log1mexp", "erf", "erfc"], 12.0),
     **dict.fromkeys(["arcsinh", "arccosh", "arctanh"], 14.0),

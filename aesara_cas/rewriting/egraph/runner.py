@@ -12,7 +12,7 @@ How rules run:
   expression of each bound class); :func:`~.analysis.facts` of such a variable
   answers from the e-class analysis.
 * **Function rules** (``ac.rule(lhs, f)``) and plain **relations** are matched by
-  their patterns (a relation's are learned by running it on an unknown input),
+  their patterns (a function rule's ``lhs`` and its ``also=`` patterns; a relation's are learned by running it on an unknown input),
   and then run on the matched expression, materialised as a graph (the cheapest
   current form of every bound class); their output graph is added back.  A
   relation whose pattern cannot be learned is skipped (reported).
@@ -134,7 +134,9 @@ def prepare(rules: Sequence[Any]) -> tuple[list[SatRule], list[tuple[str, str]]]
         name = rule_name(r)
         try:
             if isinstance(r, Rule):
-                pats = compile_epatterns(r.lhs)
+                # ``also=`` spellings are input patterns too (only function rules
+                # have them: the output is computed from the bindings).
+                pats = [p for lhs in (r.lhs, *r.also) for p in compile_epatterns(lhs)]
                 if r._rhs_is_function:
                     out.append(SatRule(name, pats, callback=_rule_callback(r)))
                 else:

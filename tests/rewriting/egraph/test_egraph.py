@@ -99,7 +99,7 @@ def test_facts_intervals_are_sound(lo, hi, rng):
     xs = rng.uniform(lo, hi, 200)
     for name, fn in [("exp", np.exp), ("sqr", np.square), ("abs", np.abs), ("neg", np.negative),
                      ("tanh", np.tanh), ("arcsinh", np.arcsinh), ("sin", np.sin),
-                     ("sigmoid", lambda v: 1 / (1 + np.exp(-v)))]:
+                     ("sigmoid", lambda v: 1 / (1 + np.exp(-v))), ("cbrt", np.cbrt)]:
         f = node_facts(name, [a])
         vals = fn(xs)
         assert np.all(vals >= f.lo) and np.all(vals <= f.hi), name
@@ -115,3 +115,14 @@ def test_deep_chain_inserts_without_recursion():
     (cid,) = eg.add_graph([v])
     eg.rebuild()
     assert eg.n_classes > 3000
+
+
+def test_cbrt_keeps_the_sign_and_has_a_cost():
+    from aesara_cas.rewriting.egraph.extract import OP_COSTS
+
+    assert facts(at.cbrt(at.exp(x))).positive
+    assert facts(at.cbrt(-at.exp(x))).negative
+    assert facts(at.cbrt(at.sqr(x))).nonnegative
+    assert not facts(at.cbrt(x)).nonzero
+    # A transcendental function: dearer than a multiplication, like exp.
+    assert OP_COSTS["cbrt"] == OP_COSTS["exp"] > OP_COSTS["mul"]

@@ -99,6 +99,22 @@ def test_function_rules_and_relations_run_under_saturation():
     assert ac.pprint(out) == "x + y"
 
 
+def test_also_patterns_are_ematched():
+    u = var("u")
+
+    def inverse(*also):
+        # One computed rule, two input spellings: exp(log(u)) and sqr(sqrt(u)) are u.
+        return ac.rule(etuple(at.exp, etuple(at.log, u)), lambda bd: bd[u],
+                       also=also, name="undo")
+
+    expr = at.exp(at.log(x)) + at.sqr(at.sqrt(y))
+    with_also = inverse(etuple(at.sqr, etuple(at.sqrt, u)))
+    out = ac.simplify(expr, rules=[with_also], include=[], saturate=True)
+    assert ac.pprint(out) == "x + y"
+    out = ac.simplify(expr, rules=[inverse()], include=[], saturate=True)
+    assert ac.pprint(out) != "x + y"
+
+
 def test_trace_explains_the_chain():
     events = []
     out = ac.simplify(at.sinh(at.arcsinh(x)) + 2 ** x * 2 ** y, saturate=True,
