@@ -8,6 +8,7 @@ which is the same match without the cost of a ``kanren`` run.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from aesara_cas.rewriting.matcher import (
     solutions,
 )
 from aesara_cas.rewriting.terms import ops_equal
-from aesara_cas.rewriting.wild import Wild, replace_wilds, term_vars
+from aesara_cas.rewriting.wild import _UNSET, Wild, replace_wilds, term_vars
 
 
 class Bindings(Mapping):
@@ -146,6 +147,21 @@ def _check_rhs(rhs: Any, label: str) -> Any:
     return replace_wilds(rhs)
 
 
+#: Rules made with ``normalize`` whose canonical form is not known yet: the first one
+#: needed canonicalises them all in one go (the standard rules are all made at import).
+_PENDING: list[weakref.ref] = []
+
+
+def _canonicalise_pending(first: Rule) -> None:
+    from aesara_cas.rewriting.wild import canonical_forms
+
+    rules = [first] + [r for r in (ref() for ref in _PENDING)
+                       if r is not None and r is not first and r._canon is _UNSET]
+    _PENDING.clear()
+    for r, c in zip(rules, canonical_forms([r.lhs for r in rules])):
+        r._canon = c
+
+
 class Rule:
     """A rewrite ``lhs -> rhs`` applying where ``where(bindings)`` holds.
 
@@ -231,6 +247,9 @@ class Rule:
                 "computed rhs; a term rhs already matches every spelling with normalize")
         self._rhs_is_function = rhs_is_function
         self._patterns: dict[bool, list[PNode]] = {}
+        self._canon: Any = _UNSET
+        if normalize and self.pattern is not None and not rhs_is_function:
+            _PENDING.append(weakref.ref(self))
 
     def __repr__(self) -> str:
         return f"Rule({self.name})"
@@ -296,8 +315,10 @@ class Rule:
         if normalize and self.pattern is not None and not self._rhs_is_function:
             from aesara_cas.rewriting.wild import normal_forms
 
+            if self._canon is _UNSET:
+                _canonicalise_pending(self)
             out = [p for p in (compile_pattern(f, partial=self.partial)
-                               for f in normal_forms(self.lhs)) if p is not None]
+                               for f in normal_forms(self.lhs, self._canon)) if p is not None]
         if not out and self.pattern is not None:
             out = [self.pattern]
             for t in self.also:

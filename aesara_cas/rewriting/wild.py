@@ -16,6 +16,7 @@ canonical form to write a rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -227,15 +228,41 @@ def canonical_form(term: Any) -> Any:
     return pattern_of(out)
 
 
-def normal_forms(term: Any) -> list:
+def canonical_forms(terms: Sequence[Any]) -> list:
+    """:func:`canonical_form` of each of ``terms``, canonicalised in one ``simplify``
+    call (a call costs about as much to set up as to run on a small pattern).
+
+    Each term is built over its own placeholders, so two patterns share no variable
+    and the joint graph rewrites each exactly as alone; if the joint run fails, each
+    term is canonicalised by itself.
+    """
+    from aesara_cas.rewriting import simplify
+
+    graphs = [_graph_of(t, {}) for t in terms]
+    built = [g for g in graphs if g is not None]
+    if len(built) < 2:
+        return [canonical_form(t) for t in terms]
+    try:
+        outs = iter(simplify(built, include=["canonicalize"]))
+    except Exception:  # noqa: BLE001 - one pattern spoils the batch: one by one
+        return [canonical_form(t) for t in terms]
+    return [None if g is None else pattern_of(next(outs)) for g in graphs]
+
+
+_UNSET: Any = object()
+
+
+def normal_forms(term: Any, canon: Any = _UNSET) -> list:
     """The pattern as written, its canonical form, and their equivalent spellings.
 
     Forms that lose one of the pattern's variables (``x * 0 + y`` is ``y``
     canonically) or that are no longer an operation (``log(exp(x))`` is ``x``) are
-    left out: they would match something else.
+    left out: they would match something else.  ``canon``: the canonical form, when
+    already known (:func:`canonical_forms`).
     """
     forms = [term]
-    canon = canonical_form(term)
+    if canon is _UNSET:
+        canon = canonical_form(term)
     keep = term_vars(term)
     if canon is not None and isinstance(canon, ExpressionTuple) and term_vars(canon) == keep:
         forms.append(canon)

@@ -11,7 +11,7 @@ from aesara_cas import tensor as at
 from aesara_cas.graph.traversal import toposort
 from aesara_cas.rewriting import RewriteCycleError, RuleError, Wild, simplify
 from aesara_cas.rewriting.matcher import REMAINDER, compile_pattern, solutions, spellings
-from aesara_cas.rewriting.wild import normal_forms, pattern_of
+from aesara_cas.rewriting.wild import canonical_form, canonical_forms, normal_forms, pattern_of
 
 x_, y_ = ac.wild("x"), ac.wild("y")
 PYTHAGORAS = ac.rule(at.sin(x_) ** 2 + at.cos(x_) ** 2, 1, name="pythagoras",
@@ -79,6 +79,18 @@ def test_every_spelling_of_a_pattern_fires(lhs, build):
     for include in ([], None):  # as built, and in canonical form
         out = simplify(build(a, b), rules=[marker], include=include)
         assert "arctan2" in ac.pprint(out), (ac.pprint(build(a, b)), include, ac.pprint(out))
+
+
+def test_canonical_forms_in_one_go_are_each_alone():
+    # The same wild in two patterns, a pattern that is not an expression (a logic
+    # variable as head) and one whose canonical form is a bare variable.
+    u = var("u")
+    terms = [pattern_of(x_ / 2), pattern_of(x_ - y_), etuple(u, x_.lvar),
+             pattern_of(at.log(at.exp(x_))), pattern_of((x_ + y_) + x_ * 0)]
+    together = canonical_forms(terms)
+    alone = [canonical_form(t) for t in terms]
+    assert [str(f) for f in together] == [str(f) for f in alone]
+    assert together[2] is None and str(together[0]) != str(terms[0])
 
 
 def test_normal_forms_of_a_pattern():
