@@ -502,7 +502,7 @@ def _local_spellings(t: ExpressionTuple) -> list:
     return out
 
 
-def spellings(pattern: Any) -> list:
+def spellings(pattern: Any, _memo: dict | None = None) -> list:
     """``pattern`` and its equivalent spellings (at most :data:`MAX_SPELLINGS`).
 
     Each operation of the pattern may be spelled any way the engine treats as equal:
@@ -512,7 +512,8 @@ def spellings(pattern: Any) -> list:
     """
     if not isinstance(pattern, ExpressionTuple) or len(pattern) == 0:
         return [pattern]
-    options = [spellings(a) if isinstance(a, ExpressionTuple) else [a] for a in pattern]
+    memo = {} if _memo is None else _memo
+    options = [spellings(a, memo) if isinstance(a, ExpressionTuple) else [a] for a in pattern]
     combos: list[list] = [[]]
     for opts in options:
         combos = [c + [o] for c in combos for o in opts][:MAX_SPELLINGS]
@@ -521,17 +522,27 @@ def spellings(pattern: Any) -> list:
     for items in combos:
         t = pattern if all(a is b for a, b in zip(items, pattern)) else ExpressionTuple(items)
         for u in [t, *_local_spellings(t)]:
-            key = _key(u)
+            key = _key(u, memo)
             if key not in seen:
                 seen.add(key)
                 out.append(u)
     return out[:MAX_SPELLINGS]
 
 
-def _key(t: Any) -> Any:
-    """A hashable structural key of a (small) pattern."""
+def _key(t: Any, memo: dict | None = None) -> Any:
+    """A hashable structural key of a (small) pattern.
+
+    ``memo`` (``id -> (term, key)``; the term is held so its id stays its own) saves
+    re-keying the subterms that the spellings of a pattern share."""
     if isinstance(t, ExpressionTuple):
-        return ("et", *(_key(a) for a in t))
+        if memo is None:
+            return ("et", *(_key(a) for a in t))
+        hit = memo.get(id(t))
+        if hit is not None:
+            return hit[1]
+        k = ("et", *(_key(a, memo) for a in t))
+        memo[id(t)] = (t, k)
+        return k
     try:
         hash(t)
     except TypeError:

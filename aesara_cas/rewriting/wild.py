@@ -270,9 +270,10 @@ def normal_forms(term: Any, canon: Any = _UNSET) -> list:
     seen: set = set()
     from aesara_cas.rewriting.matcher import _key
 
+    memo: dict = {}
     for f in forms:
-        for s in spellings(f):
-            k = _key(s)
+        for s in spellings(f, memo):
+            k = _key(s, memo)
             if k not in seen and isinstance(s, ExpressionTuple) and term_vars(s) == keep:
                 seen.add(k)
                 out.append(s)
