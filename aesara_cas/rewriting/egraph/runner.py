@@ -12,10 +12,11 @@ How rules run:
   expression of each bound class); :func:`~.analysis.facts` of such a variable
   answers from the e-class analysis.
 * **Function rules** (``ac.rule(lhs, f)``) and plain **relations** are matched by
-  their patterns (a function rule's ``lhs`` and its ``also=`` patterns; a relation's are learned by running it on an unknown input),
-  and then run on the matched expression, materialised as a graph (the cheapest
-  current form of every bound class); their output graph is added back.  A
-  relation whose pattern cannot be learned is skipped (reported).
+  their patterns (a function rule's ``lhs`` and its ``also=`` patterns; a
+  relation's are learned by running it on an unknown input), and then run on the
+  matched expression, materialised as a graph (the cheapest current form of every
+  bound class); their output graph is added back.  A relation whose pattern
+  cannot be learned is skipped (reported).
 * Built-in rewrites of sums and products (:mod:`.builtin`) run every iteration.
 
 Limits are egg's defaults: 30 iterations, 10,000 e-nodes, 5 seconds (the time is
