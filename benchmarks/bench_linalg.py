@@ -11,8 +11,9 @@ three steps written with ``numpy.linalg.cholesky`` and ``scipy.linalg.solve_tria
 (``check_finite=False``, the fastest SciPy path) and with
 ``scipy.stats.multivariate_normal.logpdf`` (which factorises with ``eigh``).  Also timed:
 the naive ``-0.5 x^T inv(S) x - 0.5 log det(S)`` written with ``at.linalg.inv``/``det``,
-which the rules rewrite to ``solve``/``slogdet``, and the gradient with respect to ``S``
-and ``x``.  Figures are medians of several repeats; builds go to a temporary cache.
+which the rules rewrite to ``solve``/``logdet`` (one ``slogdet`` factorisation), and the
+gradient with respect to ``S`` and ``x``.  Figures are medians of several repeats; builds
+go to a temporary cache.
 On a shared machine set ``OPENBLAS_NUM_THREADS=1``: an oversubscribed multi-threaded
 BLAS makes every row slow and noisy.
 """

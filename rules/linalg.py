@@ -6,9 +6,12 @@
   of its diagonal;
 - ``log(det(L))`` of a Cholesky factor -> ``sum(log(diagonal(L)))`` (no overflow: the
   determinant of a 500x500 covariance easily exceeds the float range);
-- ``log(det(A))`` -> ``log(sign) + logabsdet`` from ``slogdet(A)`` and ``log(abs(det(A)))``
-  -> ``logabsdet``: the same values wherever ``det(A)`` is finite, and finite where it
-  overflows or underflows.
+- ``log(det(A))`` -> ``logdet(A)`` and ``log(abs(det(A)))`` -> ``logabsdet(A)`` (both from
+  one ``slogdet`` LU factorisation): the same values wherever ``det(A)`` is finite, and
+  finite where it overflows or underflows.
+
+All are pattern -> pattern rules; guards read what computes a matrix (triangular, a
+Cholesky factor) and its number of dimensions.
 
 Every rewrite keeps the result where the original is defined; singular input stays an
 error (``solve`` raises as ``inv`` does).
@@ -22,13 +25,15 @@ from unification import var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.blas import Dot, MatMul
-from aesara_cas.tensor.linalg.decomp import Cholesky, Det, slogdet
-from aesara_cas.tensor.linalg.matrix import MatrixDiagonal, TriangularPart, diagonal
+from aesara_cas.tensor.linalg.decomp import Cholesky, Det
+from aesara_cas.tensor.linalg.logdet import LogAbsDet, LogDet
+from aesara_cas.tensor.linalg.matrix import MatrixDiagonal, TriangularPart
 from aesara_cas.tensor.linalg.solve import MatrixInverse, Solve
 from aesara_cas.tensor.reduction import Reduce
 
-A, b, x = var(), var(), var()
-_det, _inv, _solve = Det(), MatrixInverse(), Solve("gen", False)
+A, b, x, L = var("A"), var("b"), var("x"), var("L")
+axis, keepdims = var("axis"), var("keepdims")
+_det, _inv, _solve, _diag = Det(), MatrixInverse(), Solve("gen", False), MatrixDiagonal()
 
 
 def _is_triangular(v) -> bool:
@@ -42,48 +47,9 @@ def _is_cholesky(v) -> bool:
     return v.owner is not None and isinstance(v.owner.op, Cholesky)
 
 
-def _last_axis(kind: str, v):
-    return Reduce(kind)(v, axis=v.ndim - 1)
-
-
 def _matrix_and_vector_or_matrix(bd) -> bool:
     # dot of stacks is not a matrix product
     return bd[A].ndim == 2 and bd[b].ndim <= 2
-
-
-def _det_triangular(bd):
-    if not _is_triangular(bd[x]):
-        return None
-    return _last_axis("prod", diagonal(bd[x]))
-
-
-def _log_det(bd):
-    a = bd[x]
-    if _is_cholesky(a):
-        # A Cholesky factor has a positive diagonal: log det = sum of the logs.
-        return _last_axis("sum", E.log(diagonal(a)))
-    sign, logabs = slogdet(a)
-    return E.add(E.log(sign), logabs)
-
-
-def _log_abs_det(bd):
-    return slogdet(bd[x])[1]
-
-
-def _log_prod_diag(bd):
-    """``log(prod(diagonal(L)))`` of a Cholesky factor (``det`` rewritten first)."""
-    owner = bd[x].owner
-    if (owner is None or not isinstance(owner.op, Reduce) or owner.op.kind != "prod"
-            or owner.op.keepdims):
-        return None
-    d = owner.inputs[0]
-    if owner.op.reduced_axes(d.ndim) != (d.ndim - 1,):
-        return None
-    if d.owner is None or not isinstance(d.owner.op, MatrixDiagonal):
-        return None
-    if not _is_cholesky(d.owner.inputs[0]):
-        return None
-    return _last_axis("sum", E.log(d))
 
 
 solve_from_inv = rule(
@@ -95,29 +61,52 @@ solve_from_inv_dot = rule(
     where=_matrix_and_vector_or_matrix, name="solve_from_inv_dot",
     doc="dot(inv(A), b) -> solve(A, b) for a matrix A and a vector or matrix b.",
 )
-det_of_triangular = rule(
-    etuple(_det, x), _det_triangular, name="det_of_triangular",
-    doc="det(L) -> prod(diagonal(L)) for a triangular L (cholesky, tril, triu).  "
-        "Python: the reduced axis (the last) depends on the number of dimensions.",
-)
+
+#: ``det(L) -> prod(diagonal(L), axis=-1)``, one rule per number of dimensions of ``L``
+#: (a matrix, a stack, a stack of stacks): the reduced axis, the last one of the
+#: diagonal, is a parameter of the ``prod`` op, fixed once ``L.ndim`` is.  Deeper stacks
+#: keep ``det`` (still right, one LU per matrix).
+DET_NDIMS = (2, 3, 4)
+
+
+def _det_rule(ndim: int):
+    suffix = "" if ndim == 2 else f"_{ndim}d"
+    what = "a matrix" if ndim == 2 else f"a {ndim}-d stack of matrices"
+    return rule(
+        etuple(_det, L), etuple(Reduce("prod", (ndim - 2,), False), etuple(_diag, L)),
+        where=lambda bd: bd[L].ndim == ndim and _is_triangular(bd[L]),
+        name=f"det_of_triangular{suffix}",
+        doc=f"det(L) -> prod(diagonal(L), axis=-1) for {what} L that is triangular "
+            "(cholesky, tril, triu): the determinant of a triangular matrix is the product "
+            "of its diagonal, exactly (O(n) instead of an LU factorisation).",
+    )
+
+
+det_of_triangular_rules = [_det_rule(n) for n in DET_NDIMS]
+
 log_det = rule(
-    etuple(E.log, etuple(_det, x)), _log_det, name="log_det",
-    doc="log(det(L)) -> sum(log(diagonal(L))) for a Cholesky factor L; otherwise "
-        "log(det(A)) -> log(sign) + logabsdet of slogdet(A) (no overflow or underflow).  "
-        "Python: slogdet has two outputs, which a pattern cannot contain.",
+    etuple(E.log, etuple(_det, x)), etuple(LogDet(), x),
+    where=lambda bd: not _is_triangular(bd[x]), name="log_det",
+    doc="log(det(A)) -> logdet(A), computed as log(sign) + logabsdet of slogdet(A): equal "
+        "wherever det(A) is finite, and finite where det(A) overflows or underflows.  A "
+        "triangular A is left to det_of_triangular (then log_prod_cholesky_diagonal for a "
+        "Cholesky factor): its diagonal is cheaper than an LU factorisation.",
 )
 log_abs_det = rule(
-    etuple(E.log, etuple(E.abs, etuple(_det, x))), _log_abs_det, name="log_abs_det",
-    doc="log(abs(det(A))) -> logabsdet of slogdet(A).  "
-        "Python: slogdet has two outputs, which a pattern cannot contain.",
+    etuple(E.log, etuple(E.abs, etuple(_det, x))), etuple(LogAbsDet(), x),
+    where=lambda bd: not _is_triangular(bd[x]), name="log_abs_det",
+    doc="log(abs(det(A))) -> logabsdet(A) (slogdet(A)[1]): no overflow or underflow.  A "
+        "triangular A is left to det_of_triangular.",
 )
 log_prod_cholesky_diagonal = rule(
-    etuple(E.log, x), _log_prod_diag, name="log_prod_cholesky_diagonal",
-    doc="log(prod(diagonal(L))) -> sum(log(diagonal(L))) for a Cholesky factor L (its "
-        "diagonal is positive).  "
-        "Python: the reduced axis must be the last one of the diagonal.",
+    etuple(E.log, etuple(etuple(Reduce, "prod", axis, keepdims), etuple(_diag, L))),
+    etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.log, etuple(_diag, L))),
+    where=lambda bd: _is_cholesky(bd[L]), name="log_prod_cholesky_diagonal",
+    doc="log(prod(diagonal(L))) -> sum(log(diagonal(L))) over any axes for a Cholesky "
+        "factor L (its diagonal is positive, so the log of the product is the sum of the "
+        "logs): no overflow where the product exceeds the float range.",
 )
 
 
-RULES = [solve_from_inv, solve_from_inv_dot, det_of_triangular, log_det, log_abs_det,
+RULES = [solve_from_inv, solve_from_inv_dot, *det_of_triangular_rules, log_det, log_abs_det,
          log_prod_cholesky_diagonal]

@@ -14,6 +14,8 @@ from aesara_cas.tensor import linalg as la
 from tests.rewriting.rulecheck import Case, check_case, check_coverage
 
 M = ("dmatrix", -1.0, 1.0)
+T3 = ("dtensor3", -1.0, 1.0)
+I4 = np.eye(4)
 V = ("dvector", -1.0, 1.0)
 SHIFT = 5 * np.eye(5)
 
@@ -36,14 +38,21 @@ LINALG_CASES = [
     Case("det_of_triangular", lambda x: la.det(la.cholesky(spd(x))), [M], rtol=1e-10),
     Case("det_of_triangular", lambda x: la.det(la.tril(x)), [M], rtol=1e-10,
          expect="prod(diagonal(tril(x)))"),
-    Case("log_det", lambda x: at.log(la.det(la.cholesky(spd(x)))), [M], rtol=1e-12,
-         extremes=[(BIG, [200 * np.log(10.0)])]),
+    Case("det_of_triangular_3d", lambda x: la.det(la.triu(x)), [T3], rtol=1e-10,
+         shape=(2, 4, 4), expect="prod(diagonal(triu(x)), axis=1)"),
+    Case("det_of_triangular_4d", lambda x: la.det(la.tril(x.reshape((1, 2, 4, 4)))), [T3],
+         rtol=1e-10, shape=(2, 4, 4)),
     Case("log_det", lambda x: at.log(la.det(spd(x))), [M], rtol=1e-12,
+         expect="logdet(x @ x.T + constant{float64, shape=(5, 5)})",
          extremes=[(BIG, [400 * np.log(10.0)])]),
     Case("log_abs_det", lambda x: at.log(at.abs(la.det(x))), [M], rtol=1e-10,
-         expect="slogdet(x)[1]"),
+         expect="logabsdet(x)"),
     Case("log_prod_cholesky_diagonal",
          lambda x: at.log(at.prod(la.diagonal(la.cholesky(spd(x))))), [M], rtol=1e-12),
+    Case("log_prod_cholesky_diagonal",
+         lambda x: at.log(at.prod(la.diagonal(la.cholesky(x @ at.transpose(x, (0, 2, 1)) + 4 * I4)),
+                                  axis=1, keepdims=True)),
+         [T3], rtol=1e-12, shape=(2, 4, 4)),
 ]
 
 SPECIAL_CASES = [
@@ -73,7 +82,7 @@ def test_standard_sets_rewrite_a_gaussian_log_density():
     naive = -0.5 * (x @ (la.inv(S) @ x)) - 0.5 * at.log(la.det(S))
     out = ac.simplify(naive)
     text = ac.pprint(out)
-    assert not re.search(r"\binv\(|\bdet\(", text) and "slogdet(S)" in text, text
+    assert not re.search(r"\binv\(|\bdet\(", text) and "logdet(S)" in text, text
     f = ac.function([S, x], out, mode="numpy")
     A = np.random.default_rng(0).normal(size=(5, 5))
     cov = A @ A.T + np.eye(5)
@@ -86,3 +95,34 @@ def test_standard_sets_rewrite_a_gaussian_log_density():
     g = ac.function([S, x], out, mode="numpy")
     np.testing.assert_allclose(g(big, np.ones(80)), -0.5 * 80 / 1e6 - 0.5 * 80 * np.log(1e6),
                                rtol=1e-12)
+
+
+def test_log_det_of_a_cholesky_factor_is_a_sum_of_logs():
+    """det_of_triangular, then log_prod_cholesky_diagonal (log_det leaves triangular A)."""
+    x = at.dmatrix("x")
+    out = ac.simplify(at.log(la.det(la.cholesky(spd(x)))))
+    text = ac.pprint(out)
+    assert text.startswith("sum(log(diagonal(cholesky(") and "det" not in text, text
+    f = ac.function([x], out, mode="numpy")
+    np.testing.assert_allclose(f(BIG[0]), 200 * np.log(10.0), rtol=1e-13)
+    xv = np.random.default_rng(2).normal(size=(5, 5))
+    np.testing.assert_allclose(f(xv), 0.5 * np.linalg.slogdet(xv @ xv.T + SHIFT)[1],
+                               rtol=1e-12)
+
+
+def test_deeper_stacks_keep_det():
+    x5 = at.tensor("float64", shape=(None,) * 5, name="x")
+    out = ac.simplify(la.det(la.tril(x5)), include=[], rules=linalg_rules.RULES)
+    assert ac.pprint(out) == "det(tril(x))"
+
+
+def test_logdet_ops_match_slogdet_and_differentiate():
+    A = at.dtensor3("A")
+    f = ac.function([A], [la.logdet(A), la.logabsdet(A)], mode="numpy")
+    a = np.stack([np.diag([2.0, 3.0]), np.diag([-2.0, 3.0]), np.zeros((2, 2))])
+    logdet, logabs = f(a)
+    np.testing.assert_allclose(logdet, [np.log(6.0), np.nan, -np.inf])
+    np.testing.assert_allclose(logabs, [np.log(6.0), np.log(6.0), -np.inf])
+    g = np.random.default_rng(4).normal(size=(3, 3)) + 3 * np.eye(3)
+    ac.verify_grad(la.logdet, [g], rng=1)
+    ac.verify_grad(la.logabsdet, [-g], rng=1)

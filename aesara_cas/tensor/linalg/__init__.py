@@ -1,6 +1,7 @@
 """Linear algebra, ``at.linalg``: NumPy/SciPy's names and semantics.
 
-``solve solve_triangular cholesky det slogdet inv pinv eigh qr svd norm``, batched
+``solve solve_triangular cholesky det slogdet logdet logabsdet inv pinv eigh qr svd
+norm``, batched
 over leading axes where ``numpy.linalg`` is, differentiable (reverse and forward
 mode) where NumPy/JAX define a derivative.  Singular or non-square input and
 non-positive-definite input to ``cholesky`` raise ``numpy.linalg.LinAlgError``
@@ -22,6 +23,7 @@ from aesara_cas.tensor.linalg.decomp import (
     slogdet,
     svd,
 )
+from aesara_cas.tensor.linalg.logdet import LogAbsDet, LogDet, logabsdet, logdet
 from aesara_cas.tensor.linalg.matrix import (
     DiagEmbed,
     MatrixDiagonal,
@@ -44,8 +46,9 @@ from aesara_cas.tensor.linalg.solve import (
 )
 
 __all__ = [
-    "Cholesky", "Det", "DiagEmbed", "Eigh", "LinAlgError", "LinalgOp", "MatrixDiagonal",
-    "MatrixInverse", "Pinv", "QR", "SVD", "SlogDet", "Solve", "SolveTriangular",
-    "TriangularPart", "cholesky", "det", "diag_embed", "diagonal", "eigh", "inv", "norm",
-    "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "tril", "triu",
+    "Cholesky", "Det", "DiagEmbed", "Eigh", "LinAlgError", "LinalgOp", "LogAbsDet", "LogDet",
+    "MatrixDiagonal", "MatrixInverse", "Pinv", "QR", "SVD", "SlogDet", "Solve",
+    "SolveTriangular", "TriangularPart", "cholesky", "det", "diag_embed", "diagonal", "eigh",
+    "inv", "logabsdet", "logdet", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
+    "svd", "tril", "triu",
 ]
