@@ -18,11 +18,11 @@ from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import is_float
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.advanced import AdvancedSubtensor
-from aesara_cas.tensor.scalar import Cast
 from aesara_cas.tensor.sort import ArgReduce
 from aesara_cas.tensor.subtensor import getitem
 
 x, i, j = var(), var(), var()
+kind, axis, keepdims, sop, idx_a = var(), var(), var(), var(), var()
 
 #: Element-wise functions strictly increasing on all of the reals (no NaN for any
 #: non-NaN input), so they keep the position of the largest and smallest element.
@@ -31,30 +31,13 @@ INCREASING = frozenset({
 })
 
 
-def _argreduce_of_monotone(bd):
-    node = bd.term.owner
-    inner = node.inputs[0].owner
-    op = inner.op
-    if not isinstance(op, E.Elemwise) or isinstance(op.scalar_op, Cast):
-        return None
-    name = op.scalar_op.name
-    arg = inner.inputs[0]
-    if name in INCREASING:
-        return node.op.make_node(arg).outputs[0]
-    if name == "neg" and is_float(arg):
-        flipped = "argmin" if node.op.kind == "argmax" else "argmax"
-        return ArgReduce(flipped, node.op.axis, node.op.keepdims)(arg)
-    return None
+def _increasing(bd) -> bool:
+    return bd[sop].name in INCREASING
 
 
-def _gather_of_gather(bd):
-    outer, inner = bd.term.owner, bd.term.owner.inputs[0].owner
-    if inner.op.idx_list != (("array", 1),) or len(outer.op.idx_list) != 1 \
-            or outer.op.idx_list[0][0] != "array":
-        return None
-    idx = inner.inputs[1]
-    composed = AdvancedSubtensor(outer.op.idx_list)(idx, outer.inputs[1])
-    return AdvancedSubtensor((("array", composed.ndim),))(inner.inputs[0], composed)
+def _is_single_array_index(bd) -> bool:
+    entries = bd[idx_a]
+    return len(entries) == 1 and entries[0][0] == "array"
 
 
 def _gather_of_range(bd):
@@ -84,23 +67,36 @@ def _gather_of_range(bd):
     return getitem(node.inputs[0], tuple(index))
 
 
-kind, axis, keepdims, sop, idx_a, idx_b = var(), var(), var(), var(), var(), var()
-
 argreduce_of_monotone = rule(
     etuple(etuple(ArgReduce, kind, axis, keepdims), etuple(etuple(E.Elemwise, sop), x)),
-    _argreduce_of_monotone, name="argreduce_of_monotone",
+    etuple(etuple(ArgReduce, kind, axis, keepdims), x), where=_increasing,
+    name="argreduce_of_monotone",
     doc="argmax(f(x)) -> argmax(x) (argmin likewise) for f strictly increasing on the reals "
-        "(exp, sigmoid, tanh, ...), any axis; argmax(-x) -> argmin(x) for floats.  The result "
-        "is the position in exact arithmetic: f(x) may round distinct elements to one value "
-        "(exp overflowing to inf), where the original picks the first of them.  "
-        "Python: the op of the match is looked up among the monotone ones (and its direction).",
+        "(exp, sigmoid, tanh, ...: the table INCREASING), any axis.  The result is the "
+        "position in exact arithmetic: f(x) may round distinct elements to one value (exp "
+        "overflowing to inf), where the original picks the first of them.",
 )
+
+
+def _neg_rule(kind_in: str, kind_out: str):
+    return rule(
+        etuple(etuple(ArgReduce, kind_in, axis, keepdims), etuple(E.neg, x)),
+        etuple(etuple(ArgReduce, kind_out, axis, keepdims), x), where=lambda bd: is_float(bd[x]),
+        name=f"{kind_in}_of_neg",
+        doc=f"{kind_in}(-x) -> {kind_out}(x) for floating-point x, any axis (negation "
+            "reverses the order; for integers -x wraps around at the minimum).",
+    )
+
+
+argmax_of_neg, argmin_of_neg = _neg_rule("argmax", "argmin"), _neg_rule("argmin", "argmax")
 gather_of_gather = rule(
-    etuple(etuple(AdvancedSubtensor, idx_a), etuple(etuple(AdvancedSubtensor, idx_b), x, i), j),
-    _gather_of_gather, name="gather_of_gather",
+    etuple(etuple(AdvancedSubtensor, idx_a), etuple(etuple(AdvancedSubtensor, (("array", 1),)),
+                                                    x, i), j),
+    etuple(etuple(AdvancedSubtensor, idx_a), x, etuple(etuple(AdvancedSubtensor, idx_a), i, j)),
+    where=_is_single_array_index, name="gather_of_gather",
     doc="x[i][j] -> x[i[j]] for integer arrays i (1-d) and j, for all x: one gather, and the "
-        "intermediate x[i] is never built (out-of-range indices are an IndexError either way).  "
-        "Python: the inner indices are gathered by the outer ones into a new index op.",
+        "intermediate x[i] is never built (out-of-range indices are an IndexError either way; "
+        "i[j] has j's number of dimensions, so the outer index keeps its form).",
 )
 gather_of_range = rule(
     etuple(etuple(AdvancedSubtensor, idx_a), x, i), _gather_of_range, name="gather_of_range",
@@ -109,4 +105,4 @@ gather_of_range = rule(
         "Python: the constant indices are checked for a run and turned into a slice.",
 )
 
-RULES = [argreduce_of_monotone, gather_of_gather, gather_of_range]
+RULES = [argreduce_of_monotone, argmax_of_neg, argmin_of_neg, gather_of_gather, gather_of_range]
