@@ -22,12 +22,12 @@ from aesara_cas.rewriting.rule import rule
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.advanced import AdvancedSubtensor
 from aesara_cas.tensor.blas import MatMul
-from aesara_cas.tensor.grad_ops import BroadcastLike, _broadcast_like, _sum_to_like
+from aesara_cas.tensor.grad_ops import _broadcast_like, _sum_to_like
 from aesara_cas.tensor.shape import Shape
 from aesara_cas.tensor.subtensor import Subtensor
 
-x, g, r, r2, k, a, A, B = (var() for _ in range(8))
-args = var()
+x, y, g, r, r2, k, a, b, i, A, B = (var() for _ in range(11))
+sop, rest = var("sop"), var("rest")
 
 
 def _is_ones_shape(v: Variable) -> bool:
@@ -80,54 +80,35 @@ def same_shape(u: Variable, v: Variable) -> bool:
     return u.ndim == v.ndim and shape_root(u) is shape_root(v)
 
 
-def _cheaper_ref(bd):
-    node = bd.term.owner
-    val, ref = node.inputs
-    root = shape_root(ref)
-    if root is ref or root.type.shape != ref.type.shape:
-        return None
-    return node.op(val, root)
+def _tied(a: Variable, others: tuple, keep_static: bool) -> bool:
+    """Whether ``f(a, *others)`` (element-wise) has ``a``'s run-time shape for every input,
+    and, with ``keep_static``, its static shape too (``sum_to_like``/``broadcast_like`` take
+    their type from the reference).  A constant is never the cheaper reference."""
+    if isinstance(a, Constant):
+        return False
+    for o in others:
+        if o.ndim > a.ndim or not (_is_ones_shape(o) or same_shape(o, a)):
+            return False
+    if not keep_static:
+        return True
+    try:
+        return E.broadcast_shapes([a.type.shape, *(o.type.shape for o in others)]) == \
+            a.type.shape
+    except ValueError:
+        return False
 
 
-def _mul_broadcast_ref(bd):
-    """x * broadcast_like(k, R) with R = f(x, y) -> x * broadcast_like(k, root(y))."""
-    node = bd.term.owner
-    if len(node.inputs) != 2:
-        return None
-    for k in (0, 1):
-        xv, b = node.inputs[k], node.inputs[1 - k]
-        if b.owner is None or not isinstance(b.owner.op, BroadcastLike) \
-                or b.owner.inputs[0].ndim:
-            continue
-        big = b.owner.inputs[1]
-        inner = big.owner
-        if inner is None or not isinstance(inner.op, E.Elemwise) or len(inner.inputs) != 2 \
-                or xv not in inner.inputs or big.ndim != xv.ndim:
-            continue
-        other = inner.inputs[1] if inner.inputs[0] is xv else inner.inputs[0]
-        if other.ndim != big.ndim:
-            continue
-        root = shape_root(other)
-        if root.type.shape != other.type.shape:
-            continue
-        new_b = _broadcast_like(b.owner.inputs[0], root)
-        out = node.op(*([xv, new_b] if k == 0 else [new_b, xv]))
-        if out.type != bd.term.type:
-            continue
-        return out
-    return None
+def _first_tied(keep_static: bool):
+    return lambda bd: _tied(bd[a], bd[rest], keep_static)
 
 
-def _shape_of(bd):
-    """shape(y) from the shapes of what computes y."""
-    y = bd[x]
-    node = y.owner
-    if node is None:
-        return None
-    if isinstance(node.op, E.Elemwise):
-        root = shape_root(y)
-        return None if root is y else Shape()(root)
-    return None
+def _second_tied(keep_static: bool):
+    return lambda bd: _tied(bd[a], (bd[b],), keep_static)
+
+
+def _gather_tied(keep_static: bool):
+    # x[i] of a 1-D x has i's shape (static too).
+    return lambda bd: bd[x].ndim == 1 and not isinstance(bd[i], Constant)
 
 
 def _entry(bd, want: int) -> bool:
@@ -145,17 +126,47 @@ def _cols(bd) -> bool:
     return _entry(bd, -1) and bd[B].ndim == 2 and bd[A].ndim in (1, 2)
 
 
-sum_to_like_cheaper_ref = rule(
-    etuple(_sum_to_like, g, r), _cheaper_ref, name="sum_to_like_cheaper_ref",
-    doc="sum_to_like(g, r) -> sum_to_like(g, r0) where r0 has r's run-time shape for "
-        "every input: r = f(r0) element-wise with other operands of length-1 dimensions, "
-        "or r = x[r0] for a 1-D x.  Python: the shape is traced back through the graph.",
+#: The operations whose reference r (the second input; of ``shape``, the only one) is read
+#: for its shape alone: ``(rule name, how it prints, the term around r, whether the
+#: result's type is r's static shape)``.
+_REF_HEADS = (
+    ("sum_to_like_cheaper_ref", "sum_to_like(g, {})", lambda r: etuple(_sum_to_like, g, r),
+     True),
+    ("broadcast_like_cheaper_ref", "broadcast_like(g, {})",
+     lambda r: etuple(_broadcast_like, g, r), True),
+    ("shape_of_elemwise", "shape({})", lambda r: etuple(Shape(), r), False),
 )
-broadcast_like_cheaper_ref = rule(
-    etuple(_broadcast_like, g, r), _cheaper_ref, name="broadcast_like_cheaper_ref",
-    doc="broadcast_like(g, r) -> broadcast_like(g, r0), r0 as for sum_to_like_cheaper_ref.  "
-        "Python: the shape is traced back through the graph.",
-)
+
+
+def _reference_rules(name: str, what: str, at_ref, static: bool) -> list:
+    """One step back from the reference ``r`` of ``op`` to a variable of the same run-time
+    shape: the first operand of an element-wise ``r``, the second of a binary one, the
+    index of a gather from a 1-D array.  Applied to a fixpoint, they walk a chain back
+    to its root."""
+    keeps = "" if not static else " and the static shape"
+    return [
+        rule(at_ref(cons(etuple(E.Elemwise, sop), cons(a, rest))), at_ref(a),
+             where=_first_tied(static), name=name,
+             doc=f"{what.format('f(a, *c)')} -> {what.format('a')} for element-wise f whose "
+                 "other operands c have only length-1 dimensions or a's run-time shape, none "
+                 f"more dimensions than a (so f(a, *c) has a's shape{keeps}): "
+                 "shape(exp(A) * sin(A)) -> shape(A) (the reference walks back one step; "
+                 "the rule applies again).  The forward value f(a, *c) is no longer needed "
+                 "for its shape."),
+        rule(at_ref(etuple(etuple(E.Elemwise, sop), b, a)), at_ref(a),
+             where=_second_tied(static), name=f"{name}_second",
+             doc=f"{what.format('f(c, a)')} -> {what.format('a')}, as {name} for the second "
+                 "operand of a binary element-wise f: shape(2 * exp(A)) -> shape(exp(A))."),
+        rule(at_ref(etuple(etuple(AdvancedSubtensor, (("array", 1),)), x, i)), at_ref(i),
+             where=_gather_tied(static), name=f"{name}_gather",
+             doc=f"{what.format('x[i]')} -> {what.format('i')} for a 1-D x and a 1-D integer "
+                 "array i (the gather has i's shape): the gradient of an embedding lookup W[i] "
+                 "keeps no gather alive to read its shape."),
+    ]
+
+
+reference_rules = [r for head in _REF_HEADS for r in _reference_rules(*head)]
+
 sum_to_like_same = rule(
     etuple(_sum_to_like, g, r), g,
     where=lambda bd: bd[g].type == bd.term.type and same_shape(bd[g], bd[r]),
@@ -163,11 +174,33 @@ sum_to_like_same = rule(
     doc="sum_to_like(g, r) -> g when g and r have the same run-time shape for every input "
         "(and g already has the result's type).",
 )
+
+
+def _mul_ref_tied(bd) -> bool:
+    """k a scalar, y of f(x, y)'s dimensions, and x * broadcast_like(k, y) of the
+    product's static shape (its type)."""
+    xv, yv = bd[x], bd[y]
+    if bd[k].ndim != 0 or yv.ndim < xv.ndim:
+        return False
+    try:
+        return E.broadcast_shapes([xv.type.shape, yv.type.shape]) == bd.term.type.shape
+    except ValueError:
+        return False
+
+
 mul_broadcast_ref = rule(
-    cons(E.mul, args), _mul_broadcast_ref, name="mul_broadcast_ref",
-    doc="x * broadcast_like(k, f(x, y)) -> x * broadcast_like(k, y0) for a scalar k, an "
-        "element-wise f and y0 of y's run-time shape: both have the shape broadcast(x, y).  "
-        "Python: the shape of y is traced back through the graph.",
+    etuple(E.mul, x, etuple(_broadcast_like, k, etuple(etuple(E.Elemwise, sop), x, y))),
+    etuple(E.mul, x, etuple(_broadcast_like, k, y)), where=_mul_ref_tied,
+    name="mul_broadcast_ref",
+    doc="x * broadcast_like(k, f(x, y)) -> x * broadcast_like(k, y) for a scalar k and an "
+        "element-wise f: both have the shape broadcast(x, y), and the product no longer "
+        "keeps f(x, y) alive (broadcast_like_cheaper_ref then walks y back).",
+)
+mul_broadcast_ref_second = rule(
+    etuple(E.mul, x, etuple(_broadcast_like, k, etuple(etuple(E.Elemwise, sop), y, x))),
+    etuple(E.mul, x, etuple(_broadcast_like, k, y)), where=_mul_ref_tied,
+    name="mul_broadcast_ref_second",
+    doc="x * broadcast_like(k, f(y, x)) -> x * broadcast_like(k, y), as mul_broadcast_ref.",
 )
 sum_to_like_of_broadcast = rule(
     etuple(_sum_to_like, etuple(E.mul, x, etuple(_broadcast_like, k, r2)), r),
@@ -178,12 +211,6 @@ sum_to_like_of_broadcast = rule(
     doc="sum_to_like(x * broadcast_like(k, r), r) -> sum_to_like(x * k, r) for a scalar k: "
         "x broadcast against r and summed back to r's shape either way (sum_to_like "
         "broadcasts a length-1 dimension of its value).",
-)
-shape_of_elemwise = rule(
-    etuple(Shape(), x), _shape_of, name="shape_of_elemwise",
-    doc="shape(f(x, c)) -> shape(x) for element-wise f whose other operands have only "
-        "length-1 dimensions (or share x's shape): shape(exp(A) * sin(A)) -> shape(A).  "
-        "Python: the shape is traced back through the graph.",
 )
 shape_of_matmul_rows = rule(
     etuple(etuple(Subtensor, a), etuple(Shape(), etuple(MatMul(), A, B))),
@@ -198,7 +225,6 @@ shape_of_matmul_cols = rule(
 
 #: Part of the ``canonicalize`` set.
 RULES = [
-    sum_to_like_cheaper_ref, broadcast_like_cheaper_ref, sum_to_like_same, mul_broadcast_ref,
-    sum_to_like_of_broadcast,
-    shape_of_elemwise, shape_of_matmul_rows, shape_of_matmul_cols,
+    *reference_rules, sum_to_like_same, mul_broadcast_ref, mul_broadcast_ref_second,
+    sum_to_like_of_broadcast, shape_of_matmul_rows, shape_of_matmul_cols,
 ]

@@ -23,20 +23,32 @@ ONE = constant(1.0)
 CASES = [
     Case("sum_to_like_cheaper_ref", lambda x, y: _sum_to_like(x, at.exp(y) * 2.0), [V, V],
          expect="sum_to_like(x, y)"),
-    Case("sum_to_like_cheaper_ref", lambda x, y, z: _sum_to_like(x, y[z]), [V, V, IDX],
+    Case("sum_to_like_cheaper_ref_second", lambda x, y: _sum_to_like(x, 2.0 * y), [V, V],
+         expect="sum_to_like(x, y)"),
+    Case("sum_to_like_cheaper_ref_gather", lambda x, y, z: _sum_to_like(x, y[z]), [V, V, IDX],
          expect="sum_to_like(x, z)"),
     Case("broadcast_like_cheaper_ref", lambda x, y: _broadcast_like(x, at.sin(y) + at.cos(y)),
          [S, M], expect="broadcast_like(x, y)"),
+    Case("broadcast_like_cheaper_ref_second", lambda x, y: _broadcast_like(x, 2.0 - y),
+         [S, M], expect="broadcast_like(x, y)"),
+    Case("broadcast_like_cheaper_ref_gather", lambda x, y, z: _broadcast_like(x, y[z]),
+         [S, V, IDX], expect="broadcast_like(x, z)"),
     Case("sum_to_like_same",
          lambda x: _sum_to_like(at.exp(x) * at.sin(x), at.cos(x)), [M]),
     Case("mul_broadcast_ref", lambda x, y, z: x * _broadcast_like(ONE, x * y[z]), [V, V, IDX],
-         expect="x * broadcast_like(1.0, z)"),
+         expect="x * broadcast_like(1.0, y[z])"),
+    Case("mul_broadcast_ref_second", lambda x, y: _broadcast_like(ONE, y / x) * x, [V, V],
+         expect="x * broadcast_like(1.0, y)"),
     Case("sum_to_like_of_broadcast",
          lambda x, z: _sum_to_like(x * _broadcast_like(ONE, z), z), [V, IDX],
          expect="sum_to_like(x * 1, y)"),
     Case("sum_to_like_of_broadcast",
          lambda x, y: _sum_to_like(_broadcast_like(constant(2.0), at.exp(y)) * x, y), [M, M]),
-    Case("shape_of_elemwise", lambda x: (at.exp(x) * at.sin(x)).shape, [M]),
+    Case("shape_of_elemwise", lambda x: (at.exp(x) * at.sin(x)).shape, [M],
+         expect="shape(x)"),
+    Case("shape_of_elemwise_second", lambda x, y: at.maximum(x, y).shape, [S, M],
+         expect="shape(y)"),
+    Case("shape_of_elemwise_gather", lambda x, y: x[y].shape, [V, IDX], expect="shape(y)"),
     Case("shape_of_matmul_rows", lambda x, y: (x @ y.T).shape[0], [M, M],
          expect="shape(x)[0]"),
     Case("shape_of_matmul_rows", lambda x, y: (x @ y).shape[0], [M, V]),
@@ -71,6 +83,20 @@ def test_rules_do_not_fire_without_a_proof():
                  x * _broadcast_like(ONE, y * at.exp(x))):
         out = ac.simplify(expr, include=[], rules=shapes.RULES)
         assert ac.pprint(out) == ac.pprint(expr)
+
+
+def test_the_steps_walk_a_reference_back_to_its_root():
+    """Each rule steps back once; together, to a fixpoint, they reach the chain's root."""
+    g, y, w = at.dvector("g"), at.dvector("y"), at.dvector("w")
+    i = at.lvector("i")
+    cases = [
+        (_sum_to_like(g, at.exp(2.0 * w[i]) + at.sin(w[i])), "sum_to_like(g, i)"),
+        (y * _broadcast_like(ONE, at.tanh(y * w[i])), "y * broadcast_like(1.0, i)"),
+        ((1.0 - at.exp(at.dmatrix("A"))).shape, "shape(A)"),
+    ]
+    for expr, expect in cases:
+        out = ac.simplify(expr, include=[], rules=shapes.RULES)
+        assert ac.pprint(out) == expect
 
 
 @pytest.fixture(scope="module", params=["numpy", "cython"])
