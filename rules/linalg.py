@@ -1,7 +1,11 @@
 """Linear-algebra rules (in the ``stabilize`` set): cheaper and more accurate forms.
 
-- ``inv(A) @ b`` and ``dot(inv(A), b)`` -> ``solve(A, b)``: one LU solve instead of an
-  inverse and a product (faster, and backward stable);
+- ``inv(A) @ b`` and ``dot(inv(A), b)`` -> ``solve(A, b)``, ``x @ inv(A)`` ->
+  ``solve(A.T, x)`` (``.T`` of it for a matrix ``x``): one LU solve instead of an inverse
+  and a product (faster, and backward stable);
+- ``solve(L, b)`` of a triangular factor (``cholesky``, ``tril``, ``triu``) ->
+  ``solve_triangular(L, b)``: a substitution instead of an LU factorisation;
+- ``diagonal(diag_embed(v))`` -> ``v``;
 - ``det(L)`` of a triangular factor (``cholesky``, ``tril``, ``triu``) -> the product
   of its diagonal;
 - ``log(det(L))`` of a Cholesky factor -> ``sum(log(diagonal(L)))`` (no overflow: the
@@ -14,7 +18,7 @@ All are pattern -> pattern rules; guards read what computes a matrix (triangular
 Cholesky factor) and its number of dimensions.
 
 Every rewrite keeps the result where the original is defined; singular input stays an
-error (``solve`` raises as ``inv`` does).
+error (``solve`` and ``solve_triangular`` raise as ``inv`` does).
 """
 
 from __future__ import annotations
@@ -27,13 +31,15 @@ from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.blas import Dot, MatMul
 from aesara_cas.tensor.linalg.decomp import Cholesky, Det
 from aesara_cas.tensor.linalg.logdet import LogAbsDet, LogDet
-from aesara_cas.tensor.linalg.matrix import MatrixDiagonal, TriangularPart
-from aesara_cas.tensor.linalg.solve import MatrixInverse, Solve
+from aesara_cas.tensor.linalg.matrix import DiagEmbed, MatrixDiagonal, TriangularPart
+from aesara_cas.tensor.linalg.solve import MatrixInverse, Solve, SolveTriangular
 from aesara_cas.tensor.reduction import Reduce
+from aesara_cas.tensor.shape import DimShuffle
 
-A, b, x, L = var("A"), var("b"), var("x"), var("L")
-axis, keepdims = var("axis"), var("keepdims")
+A, b, x, L, v = var("A"), var("b"), var("x"), var("L"), var("v")
+axis, keepdims, lower, solve_lower = var("axis"), var("keepdims"), var("lower"), var("sl")
 _det, _inv, _solve, _diag = Det(), MatrixInverse(), Solve("gen", False), MatrixDiagonal()
+_T = DimShuffle(2, (1, 0))  # the transpose of a matrix
 
 
 def _is_triangular(v) -> bool:
@@ -60,6 +66,39 @@ solve_from_inv_dot = rule(
     etuple(Dot(), etuple(_inv, A), b), etuple(_solve, A, b),
     where=_matrix_and_vector_or_matrix, name="solve_from_inv_dot",
     doc="dot(inv(A), b) -> solve(A, b) for a matrix A and a vector or matrix b.",
+)
+
+#: ``solve(L, b)`` of a lower (upper) triangular ``L`` as the triangular solve it is: a
+#: substitution, O(n^2) instead of an O(n^3) LU factorisation, for any ``b``; a zero on
+#: the diagonal stays a ``LinAlgError``.  The pattern names the factor's op, and the output
+#: repeats it (the same node: the rewrite merges equal nodes, the e-graph shares them).
+_TRIANGULAR_FACTORS = (
+    ("solve_of_cholesky", "a Cholesky factor (lower or upper, as the factor)",
+     etuple(etuple(Cholesky, lower), A)),
+    ("solve_of_triangular_part", "tril(A) or triu(A)", etuple(etuple(TriangularPart, lower, 0), A)),
+)
+solve_of_triangular_rules = [
+    rule(etuple(etuple(Solve, "gen", solve_lower), factor, b),
+         etuple(etuple(SolveTriangular, lower, 0, False), factor, b), name=name,
+         doc=f"solve(L, b) -> solve_triangular(L, b, lower) for L = {what}, any batch shape "
+             "and b (the same values: L's other triangle is zero).")
+    for name, what, factor in _TRIANGULAR_FACTORS
+]
+row_solve_from_inv = rule(
+    etuple(MatMul(), x, etuple(_inv, A)), etuple(_solve, etuple(_T, A), x),
+    where=lambda bd: bd[A].ndim == 2 and bd[x].ndim == 1, name="row_solve_from_inv",
+    doc="x @ inv(A) -> solve(A.T, x) for a vector x and a matrix A (x A^-1 = A^-T x: one LU "
+        "solve, faster and backward stable).",
+)
+rows_solve_from_inv = rule(
+    etuple(MatMul(), x, etuple(_inv, A)), etuple(_T, etuple(_solve, etuple(_T, A), etuple(_T, x))),
+    where=lambda bd: bd[A].ndim == 2 and bd[x].ndim == 2, name="rows_solve_from_inv",
+    doc="X @ inv(A) -> solve(A.T, X.T).T for matrices X and A (X A^-1 = (A^-T X^T)^T).",
+)
+diagonal_of_diag_embed = rule(
+    etuple(_diag, etuple(DiagEmbed(), v)), v, name="diagonal_of_diag_embed",
+    doc="diagonal(diag_embed(v)) -> v for all v (the derivatives of diagonal and diag_embed "
+        "are each other: second derivatives meet this pair).",
 )
 
 #: ``det(L) -> prod(diagonal(L), axis=-1)``, one rule per number of dimensions of ``L``
@@ -108,5 +147,6 @@ log_prod_cholesky_diagonal = rule(
 )
 
 
-RULES = [solve_from_inv, solve_from_inv_dot, *det_of_triangular_rules, log_det, log_abs_det,
-         log_prod_cholesky_diagonal]
+RULES = [solve_from_inv, solve_from_inv_dot, row_solve_from_inv, rows_solve_from_inv,
+         *solve_of_triangular_rules, diagonal_of_diag_embed, *det_of_triangular_rules, log_det,
+         log_abs_det, log_prod_cholesky_diagonal]

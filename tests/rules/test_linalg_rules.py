@@ -35,6 +35,19 @@ LINALG_CASES = [
          expect="solve(x, y)"),
     Case("solve_from_inv_dot", lambda x, y: at.dot(la.inv(x), y), [("dmatrix", 2.0, 3.0), V],
          rtol=1e-9, expect="solve(x, y)"),
+    Case("row_solve_from_inv", lambda x, y: y @ la.inv(x), [("dmatrix", 2.0, 3.0), V],
+         rtol=1e-9, expect="solve(x.T, y)"),
+    Case("rows_solve_from_inv", lambda x, y: y @ la.inv(x), [("dmatrix", 2.0, 3.0), M],
+         rtol=1e-9, expect="solve(x.T, y.T).T"),
+    Case("solve_of_cholesky", lambda x, y: la.solve(la.cholesky(spd(x)), y), [M, V],
+         rtol=1e-10),
+    Case("solve_of_cholesky", lambda x, y: la.solve(la.cholesky(spd(x), lower=False), y),
+         [M, M], rtol=1e-10),
+    Case("solve_of_triangular_part", lambda x, y: la.solve(la.triu(x), y),
+         [("dmatrix", 1.0, 2.0), M], rtol=1e-8),
+    Case("solve_of_triangular_part", lambda x, y: la.solve(la.tril(x), y),
+         [("dmatrix", 1.0, 2.0), V], rtol=1e-8),
+    Case("diagonal_of_diag_embed", lambda x: la.diagonal(la.diag_embed(x)), [V], expect="x"),
     Case("det_of_triangular", lambda x: la.det(la.cholesky(spd(x))), [M], rtol=1e-10),
     Case("det_of_triangular", lambda x: la.det(la.tril(x)), [M], rtol=1e-10,
          expect="prod(diagonal(tril(x)))"),
@@ -108,6 +121,23 @@ def test_log_det_of_a_cholesky_factor_is_a_sum_of_logs():
     xv = np.random.default_rng(2).normal(size=(5, 5))
     np.testing.assert_allclose(f(xv), 0.5 * np.linalg.slogdet(xv @ xv.T + SHIFT)[1],
                                rtol=1e-12)
+
+
+def test_a_triangular_solve_keeps_one_factorisation():
+    """inv(L) @ b of a Cholesky factor: solve_from_inv, then solve_of_cholesky; the factor
+    is computed once (the rewrite's copy of cholesky(S) is merged with the original)."""
+    S, bv = at.dmatrix("S"), at.dvector("b")
+    f = ac.function([S, bv], la.inv(la.cholesky(S)) @ bv, mode="numpy")
+    ops = [type(n.op).__name__ for n in f.fgraph.toposort()]
+    assert ops.count("Cholesky") == 1 and "SolveTriangular" in ops and "Solve" not in ops, ops
+    a = np.random.default_rng(1).normal(size=(4, 4))
+    s = a @ a.T + 4 * np.eye(4)
+    np.testing.assert_allclose(f(s, np.arange(4.0)),
+                               np.linalg.solve(np.linalg.cholesky(s), np.arange(4.0)),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="solve_triangular: singular"):
+        g = ac.function([S, bv], la.solve(la.tril(S), bv), mode="numpy")
+        g(np.zeros((3, 3)), np.ones(3))
 
 
 def test_deeper_stacks_keep_det():
