@@ -16,6 +16,18 @@ it has more than :data:`SIMPLIFY_AFTER_NODES` nodes: a huge derivative is left f
 compilation to rewrite (``ac.function`` runs the same rule sets, so the compiled
 results are the same) instead of being rewritten twice.
 
+An expression of more than :data:`STABILIZE_REGIONS_ABOVE` nodes is not rewritten
+in full before it is differentiated, only in the regions around the ops a
+stability rule is anchored on (``exp``, ``log``, ``sigmoid``...; see
+:mod:`aesara_cas.gradient_regions`).  The trade-off: the overflow guarantees are
+those of a full rewrite (log-softmax, softmax cross-entropy, logsumexp, softplus
+and log-sigmoid gradients stay finite at logits of 1000), but the derivative is
+built from the expression as written elsewhere (not in canonical order, and
+without the cancellation rewrites away from anchors, which act on the derivative
+when it is simplified or compiled).  On a 10,000-op chain of ``sin``, products
+and sums, which has no anchor, ``grad`` went from ~4.4 s (80% rewriting the
+chain) to ~0.7 s.
+
 Conventions
 -----------
 - Only floating-point variables have derivatives.  Integer and boolean inputs,
@@ -123,6 +135,12 @@ REWRITE_SETS = ("canonicalize", "stabilize")
 SIMPLIFY_AFTER_NODES = 4_000
 
 
+#: Expressions with more nodes than this are stabilized region by region before they
+#: are differentiated (see :mod:`aesara_cas.gradient_regions`): only around the ops a
+#: stability rule is anchored on, not the canonical order of everything else.
+STABILIZE_REGIONS_ABOVE = 2_000
+
+
 def _simplify(outputs: list[Variable]) -> list[Variable]:
     """``outputs`` through the standard rewrites when the rewrite engine is present."""
     try:
@@ -133,6 +151,22 @@ def _simplify(outputs: list[Variable]) -> list[Variable]:
         return outputs
     result = simplify(list(outputs), include=list(REWRITE_SETS))
     return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def _stabilize(outputs: list[Variable]) -> list[Variable]:
+    """``outputs`` stabilized: simplified in full when small, else region by region."""
+    nodes = toposort(outputs)
+    if len(nodes) <= STABILIZE_REGIONS_ABOVE:
+        return _simplify(outputs)
+    try:
+        from aesara_cas.rewriting import rewrite_graph
+    except ImportError:
+        return outputs
+    from aesara_cas.gradient_regions import stabilize_regions
+
+    result = stabilize_regions(
+        outputs, nodes, lambda fg: rewrite_graph(fg, include=list(REWRITE_SETS)))
+    return _simplify(outputs) if result is None else result
 
 
 def _stabilized(outputs: list[Variable], wrt: list[Variable], blockers: list[Variable],
@@ -149,7 +183,7 @@ def _stabilized(outputs: list[Variable], wrt: list[Variable], blockers: list[Var
     holders = {b: b.type.make_variable(name=b.name) for b in blockers}
     if holders:
         outputs = clone_replace(outputs, holders)
-    return _simplify(outputs), {h: b for b, h in holders.items()}
+    return _stabilize(outputs), {h: b for b, h in holders.items()}
 
 
 def _sum(terms: list[Variable] | None) -> Variable | None:
@@ -220,12 +254,17 @@ def backprop(
     return [total(w) for w in wrt]
 
 
-def _finish(results: list[Variable | None], wrt: list[Variable], reach: set[int],
+def _finish(results: list[Variable | None], wrt: list[Variable], reach: Any,
             policy: str, single: bool, what: str) -> list[Variable]:
+    """Zeros for the ``None`` results; ``reach()`` (called only then) tells a
+    disconnected ``wrt`` from one whose gradient is zero."""
     out = []
+    reached = None
     for k, (g, w) in enumerate(zip(results, wrt)):
         if g is None:
-            if id(w) not in reach:
+            if reached is None:
+                reached = reach()
+            if id(w) not in reached:
                 _disconnected(policy, _label(w, k, single), what)
             g = zeros_like(w)
         out.append(g)
@@ -276,7 +315,9 @@ def grad(
         )
     wrt_list, single = _variables(wrt, "wrt")
     blockers, _ = _variables(list(consider_constant or []), "consider_constant")
-    reach = _reaching([cost], blockers)
+    def reach() -> set[int]:
+        return _reaching([cost], blockers)
+
     (stable,), holders = _stabilized([cost], wrt_list, blockers, simplify)
     seed = constant(1, dtype=cost.dtype) if is_float(cost) else None
     results = backprop([stable], [seed], wrt_list, list(holders) or blockers)
@@ -285,10 +326,26 @@ def grad(
     return grads[0] if single else grads
 
 
+def _more_nodes_than(outputs: list[Variable], limit: int) -> bool:
+    """Whether the graph of ``outputs`` has more than ``limit`` nodes (a walk that
+    stops there: a 25,000-node derivative is not sorted just to be counted)."""
+    seen: set[int] = set()
+    stack = [o.owner for o in outputs if o.owner is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > limit:
+            return True
+        stack.extend(i.owner for i in node.inputs if i.owner is not None)
+    return False
+
+
 def _finalize(results: list[Variable], holders: dict, simplify: bool) -> list[Variable]:
     if holders:
         results = clone_replace(results, holders)
-    if not simplify or len(toposort(results)) > SIMPLIFY_AFTER_NODES:
+    if not simplify or _more_nodes_than(results, SIMPLIFY_AFTER_NODES):
         return results
     return _simplify(results)
 
@@ -422,7 +479,9 @@ def jacobian(
         return grad(expression, wrt, consider_constant, disconnected_inputs, simplify)
     wrt_list, single = _variables(wrt, "wrt")
     blockers, _ = _variables(list(consider_constant or []), "consider_constant")
-    reach = _reaching([expression], blockers)
+    def reach() -> set[int]:
+        return _reaching([expression], blockers)
+
     (stable,), holders = _stabilized([expression], wrt_list, blockers, simplify)
     cot = TensorType(expression.dtype, expression.type.shape).make_variable("cotangent")
     seed = cot if is_float(expression) else None
