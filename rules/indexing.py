@@ -18,11 +18,13 @@ from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import is_float
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.advanced import AdvancedSubtensor
+from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.sort import ArgReduce
 from aesara_cas.tensor.subtensor import getitem
 
 x, i, j = var(), var(), var()
 kind, axis, keepdims, sop, idx_a = var(), var(), var(), var(), var()
+rkind, raxes = var("rkind"), var("raxes")
 
 #: Element-wise functions strictly increasing on all of the reals (no NaN for any
 #: non-NaN input), so they keep the position of the largest and smallest element.
@@ -33,6 +35,13 @@ INCREASING = frozenset({
 
 def _increasing(bd) -> bool:
     return bd[sop].name in INCREASING
+
+
+def _shift_along_axis(bd) -> bool:
+    """The subtracted reduction is constant along the arg-reduced axis (all axes for a
+    flattened arg-reduction), and x is a float (integers may wrap around)."""
+    ax, axes = bd[axis], bd[raxes]
+    return is_float(bd[x]) and (axes is None or (ax is not None and ax in axes))
 
 
 def _is_single_array_index(bd) -> bool:
@@ -89,6 +98,18 @@ def _neg_rule(kind_in: str, kind_out: str):
 
 
 argmax_of_neg, argmin_of_neg = _neg_rule("argmax", "argmin"), _neg_rule("argmin", "argmax")
+argreduce_of_shift = rule(
+    etuple(etuple(ArgReduce, kind, axis, keepdims),
+           etuple(E.sub, x, etuple(etuple(Reduce, rkind, raxes, True), x))),
+    etuple(etuple(ArgReduce, kind, axis, keepdims), x), where=_shift_along_axis,
+    normalize=True, name="argreduce_of_shift",
+    doc="argmax(x - r(x, axis=a, keepdims=True), axis=b) -> argmax(x, axis=b) (argmin "
+        "likewise) for float x, any reduction r over axes a that include b: each slice "
+        "along b is shifted by one constant.  argmax(log_softmax(x)) and, with "
+        "argreduce_of_monotone, argmax(softmax(x)) are argmax(x).  As there, the position "
+        "in exact arithmetic (the shift may round distinct elements to one value), for "
+        "finite r.",
+)
 gather_of_gather = rule(
     etuple(etuple(AdvancedSubtensor, idx_a), etuple(etuple(AdvancedSubtensor, (("array", 1),)),
                                                     x, i), j),
@@ -105,4 +126,5 @@ gather_of_range = rule(
         "Python: the constant indices are checked for a run and turned into a slice.",
 )
 
-RULES = [argreduce_of_monotone, argmax_of_neg, argmin_of_neg, gather_of_gather, gather_of_range]
+RULES = [argreduce_of_monotone, argmax_of_neg, argmin_of_neg, argreduce_of_shift, gather_of_gather,
+         gather_of_range]

@@ -21,6 +21,13 @@ CASES = [
     Case("argmax_of_neg", lambda x: at.argmax(-x, axis=-1), [M],
          expect="argmin(x, axis=1)"),
     Case("argmin_of_neg", lambda x: at.argmin(at.neg(x)), [V], expect="argmax(x)"),
+    Case("argreduce_of_shift", lambda x: at.argmax(at.log_softmax(x, axis=-1), axis=-1), [M],
+         expect="argmax(x, axis=1)"),
+    Case("argreduce_of_shift", lambda x: at.argmin(x - at.max(x, axis=0, keepdims=True),
+                                                   axis=0, keepdims=True), [M],
+         expect="argmin(x, axis=0, keepdims=True)"),
+    Case("argreduce_of_shift", lambda x: at.argmax(x + -at.mean(x, keepdims=True)), [M],
+         expect="argmax(x)"),
     Case("gather_of_gather", lambda x: x[[0, 4, 1, 1]][[3, 0, 0]], [V],
          expect="x[[1, 0, 0]]"),
     Case("gather_of_gather", lambda x: x[[2, 0, 1]][np.array([[0, 1], [2, 2]])], [M]),
@@ -47,8 +54,12 @@ def test_every_rule_states_its_identity():
 
 def test_rules_do_not_fire_outside_their_domain():
     x = at.dvector("x")
+    X, i = at.dmatrix("X"), at.lvector("i")
     for expr in (at.argmax(at.log(x)), at.argmax(at.sqrt(x)), at.argmax(at.cos(x)),
-                 at.argmax(at.cast(x, "float32")), at.argmax(-at.lvector("i"))):
+                 at.argmax(at.cast(x, "float32")), at.argmax(-i),
+                 at.argmax(at.log_softmax(X, axis=0), axis=1),
+                 at.argmax(X - at.max(X, axis=1, keepdims=True)),
+                 at.argmax(i - at.max(i, keepdims=True))):
         out = ac.simplify(expr, include=[], rules=indexing.RULES)
         assert ac.pprint(out) == ac.pprint(expr)
     k = at.tensor("float64", shape=(5,), name="k")
@@ -58,6 +69,13 @@ def test_rules_do_not_fire_outside_their_domain():
     with pytest.raises(IndexError):
         ac.function([x], ac.simplify(x[[0, 3]][[1]], rules=indexing.RULES), mode="numpy")(
             np.ones(3))
+
+
+def test_argmax_of_softmax_is_argmax_in_both_engines():
+    x = at.dmatrix("x")
+    expr = at.argmax(at.softmax(x, axis=-1), axis=-1)
+    for saturate in (False, True):
+        assert ac.pprint(ac.simplify(expr, saturate=saturate)) == "argmax(x, axis=1)"
 
 
 def test_standard_sets_use_them():
