@@ -53,6 +53,11 @@ def _is_cholesky(v) -> bool:
     return v.owner is not None and isinstance(v.owner.op, Cholesky)
 
 
+def _diagonal_decides(v) -> bool:
+    """Whether det(v) is left to det_of_triangular (a triangular v it has a rule for)."""
+    return v.ndim in DET_NDIMS and _is_triangular(v)
+
+
 def _matrix_and_vector_or_matrix(bd) -> bool:
     # dot of stacks is not a matrix product
     return bd[A].ndim == 2 and bd[b].ndim <= 2
@@ -125,7 +130,7 @@ det_of_triangular_rules = [_det_rule(n) for n in DET_NDIMS]
 
 log_det = rule(
     etuple(E.log, etuple(_det, x)), etuple(LogDet(), x),
-    where=lambda bd: not _is_triangular(bd[x]), name="log_det",
+    where=lambda bd: not _diagonal_decides(bd[x]), name="log_det",
     doc="log(det(A)) -> logdet(A), computed as log(sign) + logabsdet of slogdet(A): equal "
         "wherever det(A) is finite, and finite where det(A) overflows or underflows.  A "
         "triangular A is left to det_of_triangular (then log_prod_cholesky_diagonal for a "
@@ -133,7 +138,7 @@ log_det = rule(
 )
 log_abs_det = rule(
     etuple(E.log, etuple(E.abs, etuple(_det, x))), etuple(LogAbsDet(), x),
-    where=lambda bd: not _is_triangular(bd[x]), name="log_abs_det",
+    where=lambda bd: not _diagonal_decides(bd[x]), name="log_abs_det",
     doc="log(abs(det(A))) -> logabsdet(A) (slogdet(A)[1]): no overflow or underflow.  A "
         "triangular A is left to det_of_triangular.",
 )

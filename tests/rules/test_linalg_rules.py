@@ -144,6 +144,9 @@ def test_deeper_stacks_keep_det():
     x5 = at.tensor("float64", shape=(None,) * 5, name="x")
     out = ac.simplify(la.det(la.tril(x5)), include=[], rules=linalg_rules.RULES)
     assert ac.pprint(out) == "det(tril(x))"
+    # ... and their log is left to log_det, not to a rule that does not fire.
+    out = ac.simplify(at.log(la.det(la.tril(x5))), include=[], rules=linalg_rules.RULES)
+    assert ac.pprint(out) == "logdet(tril(x))"
 
 
 def test_logdet_ops_match_slogdet_and_differentiate():
