@@ -20,14 +20,14 @@ from unification import var
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.tensor import elemwise as E
-from aesara_cas.tensor.advanced import AdvancedSubtensor
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor
 from aesara_cas.tensor.blas import MatMul
-from aesara_cas.tensor.grad_ops import _broadcast_like, _sum_to_like
+from aesara_cas.tensor.grad_ops import BroadcastLike, SumToLike, _broadcast_like, _sum_to_like
 from aesara_cas.tensor.shape import Shape
-from aesara_cas.tensor.subtensor import Subtensor
+from aesara_cas.tensor.subtensor import IncSubtensor, Subtensor
 
 x, y, g, r, r2, k, a, b, i, A, B = (var() for _ in range(11))
-sop, rest = var("sop"), var("rest")
+f, sop, rest = var("f"), var("sop"), var("rest")
 
 
 def _is_ones_shape(v: Variable) -> bool:
@@ -98,17 +98,34 @@ def _tied(a: Variable, others: tuple, keep_static: bool) -> bool:
         return False
 
 
-def _first_tied(keep_static: bool):
-    return lambda bd: _tied(bd[a], bd[rest], keep_static)
+#: Operations whose output has exactly the shape (and type) of their first input
+#: (``inc_subtensor``/``set_subtensor``: a copy of ``x`` with ``x[index]`` updated) ...
+FIRST_INPUT_SHAPED = (IncSubtensor, AdvancedIncSubtensor)
+#: ... or of their second input (``sum_to_like``/``broadcast_like``: the reference's).
+SECOND_INPUT_SHAPED = (SumToLike, BroadcastLike)
 
 
-def _second_tied(keep_static: bool):
-    return lambda bd: _tied(bd[a], (bd[b],), keep_static)
+def _first_shaped(keep_static: bool):
+    def guard(bd) -> bool:
+        op = bd[f]
+        if isinstance(op, FIRST_INPUT_SHAPED):
+            return not isinstance(bd[a], Constant)
+        return isinstance(op, E.Elemwise) and _tied(bd[a], bd[rest], keep_static)
+    return guard
 
 
-def _gather_tied(keep_static: bool):
+def _second_shaped(keep_static: bool):
+    def guard(bd) -> bool:
+        op = bd[f]
+        if isinstance(op, SECOND_INPUT_SHAPED):
+            return not isinstance(bd[a], Constant)
+        return isinstance(op, E.Elemwise) and _tied(bd[a], (bd[b],), keep_static)
+    return guard
+
+
+def _gather_tied(bd) -> bool:
     # x[i] of a 1-D x has i's shape (static too).
-    return lambda bd: bd[x].ndim == 1 and not isinstance(bd[i], Constant)
+    return bd[x].ndim == 1 and not isinstance(bd[i], Constant)
 
 
 def _entry(bd, want: int) -> bool:
@@ -139,26 +156,28 @@ _REF_HEADS = (
 
 
 def _reference_rules(name: str, what: str, at_ref, static: bool) -> list:
-    """One step back from the reference ``r`` of ``op`` to a variable of the same run-time
-    shape: the first operand of an element-wise ``r``, the second of a binary one, the
-    index of a gather from a 1-D array.  Applied to a fixpoint, they walk a chain back
-    to its root."""
-    keeps = "" if not static else " and the static shape"
+    """One step back from the reference ``r`` to a variable of the same run-time shape:
+    an operand of an element-wise ``r`` whose shape it has, the updated array of an
+    ``inc_subtensor``, the reference of a ``sum_to_like``, the index of a gather from a
+    1-D array.  Applied to a fixpoint, they walk a chain back to its root."""
+    keeps = "" if not static else " and static shape"
     return [
-        rule(at_ref(cons(etuple(E.Elemwise, sop), cons(a, rest))), at_ref(a),
-             where=_first_tied(static), name=name,
-             doc=f"{what.format('f(a, *c)')} -> {what.format('a')} for element-wise f whose "
-                 "other operands c have only length-1 dimensions or a's run-time shape, none "
-                 f"more dimensions than a (so f(a, *c) has a's shape{keeps}): "
-                 "shape(exp(A) * sin(A)) -> shape(A) (the reference walks back one step; "
-                 "the rule applies again).  The forward value f(a, *c) is no longer needed "
-                 "for its shape."),
-        rule(at_ref(etuple(etuple(E.Elemwise, sop), b, a)), at_ref(a),
-             where=_second_tied(static), name=f"{name}_second",
-             doc=f"{what.format('f(c, a)')} -> {what.format('a')}, as {name} for the second "
-                 "operand of a binary element-wise f: shape(2 * exp(A)) -> shape(exp(A))."),
+        rule(at_ref(cons(f, cons(a, rest))), at_ref(a), where=_first_shaped(static), name=name,
+             doc=f"{what.format('f(a, *c)')} -> {what.format('a')} where f(a, *c) has a's "
+                 f"run-time shape{keeps} for every input: f element-wise with other operands "
+                 "c of only length-1 dimensions or a's run-time shape (same_shape), none of "
+                 "more dimensions than a; or f an inc_subtensor/set_subtensor (a copy of a "
+                 "with a region updated).  shape(exp(A) * sin(A)) -> shape(A) (the reference "
+                 "walks back one step; the rule applies again): the forward value f(a, *c) "
+                 "is no longer needed for its shape."),
+        rule(at_ref(etuple(f, b, a)), at_ref(a), where=_second_shaped(static),
+             name=f"{name}_second",
+             doc=f"{what.format('f(c, a)')} -> {what.format('a')} where f(c, a) has a's "
+                 f"run-time shape{keeps}: f binary element-wise as for {name}, or f a "
+                 "sum_to_like/broadcast_like (whose result has its reference's shape).  "
+                 "shape(2 * exp(A)) -> shape(exp(A))."),
         rule(at_ref(etuple(etuple(AdvancedSubtensor, (("array", 1),)), x, i)), at_ref(i),
-             where=_gather_tied(static), name=f"{name}_gather",
+             where=_gather_tied, name=f"{name}_gather",
              doc=f"{what.format('x[i]')} -> {what.format('i')} for a 1-D x and a 1-D integer "
                  "array i (the gather has i's shape): the gradient of an embedding lookup W[i] "
                  "keeps no gather alive to read its shape."),
