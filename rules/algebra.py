@@ -40,7 +40,6 @@ from aesara_cas.rewriting.terms import (
     inputs_if,
     is_float,
     mul_of,
-    negated_constant,
     never_negative,
     never_negative_zero,
     ops_equal,
@@ -339,30 +338,6 @@ def _keep_edge_signs(group: list) -> None:
         group[2] = 1
 
 
-def _merge_exps(bd):
-    out, ins = bd.term, bd[args]
-    if not is_float(out):
-        return None
-    exps = [i for i in ins if inputs_if(i, E.exp) is not None]
-    if len(exps) < 2 or any(i.dtype != out.dtype for i in exps):
-        return None
-    rest = [i for i in ins if inputs_if(i, E.exp) is None]
-    merged = E.exp(add_of([inputs_if(i, E.exp)[0] for i in exps], canonical=True))
-    return mul_of(rest + [merged], canonical=True)
-
-
-def _pull_neg(bd):
-    out, ins = bd.term, bd[args]
-    if not _numeric(out):
-        return None
-    negs = [i for i in ins if inputs_if(i, E.neg) is not None]
-    if not negs:
-        return None
-    factors = [inputs_if(i, E.neg)[0] if inputs_if(i, E.neg) is not None else i for i in ins]
-    prod = mul_of(factors, canonical=True)
-    return E.neg(prod) if len(negs) % 2 else prod
-
-
 def _one_minus_one(bd) -> bool:
     """Exactly one factor is -1, and it is a scalar (the rest of a product is what is
     left; a number product, not a boolean one)."""
@@ -373,48 +348,11 @@ def _one_minus_one(bd) -> bool:
     return len(hits) == 1 and hits[0].ndim == 0 and _numeric(bd.term)
 
 
-def _neg_into_constant(bd):
-    ins = bd[args]
-    if not _numeric(bd.term):
-        return None
-    c = scalar_constant(ins[0])
-    if c is None or isinstance(c, bool) or c == -1:
-        return None
-    return mul_of([negated_constant(ins[0]), *ins[1:]], canonical=True)
-
-
 def _div_to_mul(bd):
     out = bd.term
     if not (is_float(out) and bd[x].dtype == out.dtype == bd[y].dtype):
         return None
     return mul_of([bd[x], E.pow(bd[y], -1)], canonical=True)
-
-
-def _pow_pow(bd):
-    e1, e2 = scalar_constant(bd[a]), scalar_constant(bd[b])
-    if e1 is None or e2 is None or isinstance(e1, bool) or isinstance(e2, bool):
-        return None
-    if not is_float(bd.term) or not np.isfinite(e2) or float(e2) != int(e2):
-        return None
-    e = e1 * e2
-    if never_negative(bd[x]):
-        return E.pow(bd[x], e)
-    # The signs at x = -0.0 and -inf: (x**0.5)**2 is abs(x) there, (x**0.5)**3 stays.
-    verdict = _written_vs_collected([e1] * (int(abs(e2)) % 2), e)
-    if verdict == "keep":
-        return None
-    return E.pow(E.abs(bd[x]) if verdict == "abs" else bd[x], e)
-
-
-def _sum_scalar_factors(bd):
-    prod = bd[x]
-    ins = inputs_if(prod, E.mul)
-    scalars = [f for f in ins if f.ndim == 0]
-    rest = [f for f in ins if f.ndim != 0]
-    if not scalars or not rest or any(f.dtype != prod.dtype for f in rest):
-        return None
-    inner = Reduce("sum", bd[axis], bd[keepdims])(mul_of(rest, canonical=True))
-    return mul_of(scalars + [inner], canonical=True)
 
 
 def _compose_dimshuffles(bd):
@@ -551,26 +489,11 @@ mul_collect = rule(
         "Python: "
         + NORMALISATION + "it groups the factors of a product of any length by their base.",
 )
-mul_exp = rule(
-    cons(E.mul, args), _merge_exps, name="mul_exp",
-    doc="exp(a) * exp(b) -> exp(a + b), for all real a, b (floats).  "
-        "Python: it merges every exp factor of a product of any length.",
-)
-mul_neg = rule(
-    cons(E.mul, args), _pull_neg, name="mul_neg",
-    doc="x * -y -> -(x * y), for all x, y.  "
-        "Python: it counts the negated factors of a product of any length.",
-)
 mul_minus_one = rule(
     etuple(E.mul, -1, rest_), etuple(E.neg, rest_), where=_one_minus_one,
     name="mul_minus_one",
     doc="-1 * x -> -x, for all x; x is the rest of a product of any length "
         "(-1 * a * b -> -(a * b)).",
-)
-neg_mul_constant = rule(
-    etuple(E.neg, cons(E.mul, args)), _neg_into_constant, name="neg_mul_constant",
-    doc="-(c * x) -> (-c) * x for a scalar constant c.  "
-        "Python: the constant is negated in place, among any number of factors.",
 )
 div_to_mul = rule(
     etuple(E.true_div, x, y), _div_to_mul, name="div_to_mul",
@@ -585,12 +508,6 @@ div_self = rule(
 pow_one = rule(etuple(E.pow, x, 1), x, name="pow_one", doc="x ** 1 -> x, for all x.")
 pow_zero = rule(
     etuple(E.pow, x, 0), 1, name="pow_zero", doc="x ** 0 -> 1, for all x (NumPy: 0**0 = 1).",
-)
-pow_pow = rule(
-    etuple(E.pow, etuple(E.pow, x, a), b), _pow_pow, name="pow_pow",
-    doc="(x**a)**b -> x**(a*b) for constant a and integer constant b (floats); "
-        "abs(x)**(a*b) or no rewrite where x**(a*b) would change the signs at -0.0 and -inf.  "
-        "Python: the signs of the exponents decide between x and abs(x).",
 )
 log_exp = rule(
     etuple(E.log, etuple(E.exp, x)), x, where=lambda bd: never_negative_zero(bd[x]),
@@ -617,12 +534,6 @@ sum_neg = rule(
     etuple(etuple(Reduce, "sum", axis, keepdims), etuple(E.neg, x)),
     etuple(E.neg, etuple(etuple(Reduce, "sum", axis, keepdims), x)),
     name="sum_neg", doc="sum(-x, axis) -> -sum(x, axis), for all x and any axis.",
-)
-sum_scalar_mul = rule(
-    etuple(etuple(Reduce, "sum", axis, keepdims), x), _sum_scalar_factors,
-    where=lambda bd: inputs_if(bd[x], E.mul) is not None, name="sum_scalar_mul",
-    doc="sum(c * x, axis) -> c * sum(x, axis) for zero-dimensional c, any axis.  "
-        "Python: it splits the factors of a product of any length by their dimensions.",
 )
 dimshuffle_dimshuffle = rule(
     etuple(etuple(DimShuffle, var(), b), etuple(etuple(DimShuffle, var(), a), x)),
@@ -659,9 +570,9 @@ minimum_same = rule(etuple(E.minimum, x, x), x, name="minimum_same",
 #: The ``canonicalize`` set, in its default order (the result does not depend on it).
 RULES = [
     sub_to_add, neg_neg, add_flatten, mul_flatten, add_constants, mul_constants, add_zero,
-    mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_exp, mul_neg,
-    mul_minus_one, neg_mul_constant, div_to_mul, div_self, pow_one, pow_zero, pow_pow,
-    log_exp, log_exp_signed, exp_log, exp_log_signed, sum_neg, sum_scalar_mul,
+    mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_minus_one,
+    div_to_mul, div_self, pow_one, pow_zero, log_exp, log_exp_signed, exp_log, exp_log_signed,
+    sum_neg,
     dimshuffle_dimshuffle, reshape_reshape, reshape_noop, shape_entry, maximum_same,
     minimum_same, elemwise_of_alloc,
 ]

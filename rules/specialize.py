@@ -9,19 +9,20 @@ identity (or one rounding better), for all inputs.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from aesara_cas.rules.algebra import add_order, mul_order
-from cons import cons
 from etuples import etuple
 from unification import var
 
+from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
-    add_of,
     inputs_if,
     is_float,
-    mul_of,
     never_negative,
+    ops_equal,
     scalar_constant,
 )
 from aesara_cas.tensor import elemwise as E
@@ -29,108 +30,89 @@ from aesara_cas.tensor.blas import Dot, MatMul, gemm
 from aesara_cas.tensor.reduction import sum as full_sum
 from aesara_cas.tensor.variable import constant
 
-x, y, args = var(), var(), var()
+x, y = var("x"), var("y")
+a, b, d, c = var("a"), var("b"), var("d"), var("k_neg")
+A, B, C, alpha, beta = var("A"), var("B"), var("C"), var("alpha"), var("beta")
+#: The rest of a sum or product (one or more terms).
+rest, C_rest = rest_var("rest"), rest_var("C")
 
 
-def _reciprocal_base(f):
-    """``d`` if factor ``f`` is ``1 / d`` (``d ** -c`` gives ``d ** c``), else ``None``."""
-    ins = inputs_if(f, E.pow)
-    if ins is not None:
-        c = scalar_constant(ins[1])
-        if c is None or isinstance(c, bool) or not c < 0:
-            return None
-        # d ** -0.5 is not 1 / d ** 0.5 at d = -0.0 (inf vs -inf) and d = -inf (0 vs nan);
-        # integer powers agree everywhere, including the signs of zeros and infinities.
-        if not (float(c).is_integer() or never_negative(ins[0])):
-            return None
-        return ins[0] if c == -1 else E.pow(ins[0], -c)
-    ins = inputs_if(f, E.true_div)
-    if ins is not None and scalar_constant(ins[0]) == 1 and not isinstance(
-            scalar_constant(ins[0]), bool):
-        return ins[1]
-    return None
+def _float_of_one_dtype(*names):
+    """A guard: the result is a float and the bound values ``names`` have its dtype."""
+
+    def guard(bd) -> bool:
+        out = bd.term
+        return is_float(out) and all(bd[n].dtype == out.dtype for n in names)
+
+    return guard
 
 
-def _mul_to_div(bd):
-    out, ins = bd.term, bd[args]
-    if not is_float(out) or any(i.dtype != out.dtype for i in ins):
-        return None
-    num, den = [], []
-    for f in ins:
-        d = _reciprocal_base(f)
-        if d is None:
-            num.append(f)
-        else:
-            den.append(d)
-    if not den:
-        return None
-    return E.true_div(mul_of(num) if num else constant(np.asarray(1, dtype=out.dtype)),
-                      mul_of(den))
+_of_one_dtype = _float_of_one_dtype(d, rest)
 
 
-def _add_to_sub(bd):
-    out, ins = bd.term, bd[args]
-    if out.dtype == "bool":
-        return None
-    pos = [i for i in ins if inputs_if(i, E.neg) is None]
-    neg = [inputs_if(i, E.neg)[0] for i in ins if inputs_if(i, E.neg) is not None]
-    if not neg or (not pos and len(neg) < 2):
-        return None
-    if not pos:
-        # -a - b - c, not -(a + b + c): the same roundings in the same order, so also
-        # NumPy's +0.0 where the terms cancel (-(1 + -1) would be -0.0).
-        out = E.neg(neg[0])
-        for term in neg[1:]:
-            out = E.sub(out, term)
-        return out
-    return E.sub(add_of(pos), add_of(neg))
+def _negative_power(bd) -> bool:
+    """``k`` is a negative constant other than -1, and ``d ** k`` is ``1 / d ** -k`` at
+    every ``d``: ``k`` is an integer, or ``d`` is never negative (``d ** -0.5`` is inf at
+    ``d = -0.0``, ``1 / d ** 0.5`` is -inf)."""
+    k = scalar_constant(bd[c])
+    if k is None or isinstance(k, bool) or not k < 0 or k == -1:
+        return False
+    return (float(k).is_integer() or never_negative(bd[d])) and _of_one_dtype(bd)
 
 
-def _dot_of(t):
-    """``(A, B)`` if ``t`` is a matrix product of two matrices, else ``None``."""
-    node = t.owner
-    if node is None or not isinstance(node.op, (Dot, MatMul)):
-        return None
-    A, B = node.inputs
-    return (A, B) if A.ndim == 2 and B.ndim == 2 else None
-
-
-def _scaled(t):
-    """``(scale, u)`` with ``t = scale * u``, scale a scalar variable, a number, or 1."""
-    ins = inputs_if(t, E.neg)
-    if ins is not None:
-        return -1, ins[0]
+def _scaled(t) -> bool:
+    """Whether ``t`` is spelled with a scale ``gemm`` reads: ``-u``, or a product with a
+    scalar factor and another factor with dimensions."""
+    if inputs_if(t, E.neg) is not None:
+        return True
     ins = inputs_if(t, E.mul)
-    if ins is not None and len(ins) == 2:
-        for s, u in ((ins[0], ins[1]), (ins[1], ins[0])):
-            if s.ndim == 0 and u.ndim > 0:
-                return s, u
-    return 1, t
+    return ins is not None and any(
+        s.ndim == 0 and any(u.ndim > 0 for u in ins if u is not s) for s in ins)
 
 
-def _gemm(bd):
-    out = bd.term
-    p, q = out.owner.inputs if len(out.owner.inputs) == 2 else (None, None)
-    if p is None or out.ndim != 2 or not is_float(out):
-        return None
-    sign = -1 if out.owner.op == E.sub else 1
-    for t_dot, t_c, c_sign in ((p, q, sign), (q, p, 1)):
-        alpha, d = _scaled(t_dot)
-        AB = _dot_of(d)
-        if AB is None:
-            continue
-        if t_dot is q and sign < 0:
-            continue  # C - dot(A, B): keep it simple, the dot must come first in a sub
-        beta, C = _scaled(t_c)
-        parts = [v for v in (alpha, beta, C, *AB) if not isinstance(v, (int, float))]
-        if any(v.dtype != out.dtype for v in parts) or C.ndim > 2:
-            return None
-        if c_sign < 0:
-            beta = -beta if isinstance(beta, (int, float)) else E.neg(beta)
-        alpha, beta = (constant(np.asarray(s, dtype=out.dtype)) if isinstance(s, (int, float))
-                       else s for s in (alpha, beta))
-        return gemm(C, alpha, AB[0], AB[1], beta)
+def _product_of(t) -> tuple | None:
+    """``(A, B)`` if ``t`` is ``dot(A, B)`` of matrices, possibly negated or scaled."""
+    for u in (t, *(inputs_if(t, E.neg) or ()), *(inputs_if(t, E.mul) or ())):
+        node = u.owner
+        if node is not None and isinstance(node.op, (Dot, MatMul)) and u.ndim == 2:
+            return tuple(node.inputs)
     return None
+
+
+def _holds(t, v) -> bool:
+    """Whether ``t`` is ``v``, ``-v`` or ``s * v``."""
+    return t is v or any(i is v for i in (inputs_if(t, E.neg) or inputs_if(t, E.mul) or ()))
+
+
+def _gemm_guard(alpha, beta, c):
+    """The guard of one spelling of ``gemm``: float matrices ``A``, ``B``, scalar scales
+    (the logic variables ``alpha``/``beta``, or ``None`` for a number) and ``C`` (the
+    variable ``c``; at most two dimensions) of the result's dtype; ``C`` spelled without a
+    scale where the rule reads none, and with dimensions where it reads one (so exactly
+    one spelling matches a term).  Of a sum of two matrix products, the first is
+    ``dot(A, B)``."""
+    scales = tuple(v for v in (alpha, beta) if v is not None)
+    plain_c = c is C
+
+    def guard(bd) -> bool:
+        out, c_ = bd.term, bd[c]
+        if out.ndim != 2 or not is_float(out) or c_.ndim > 2:
+            return False
+        if bd[A].ndim != 2 or bd[B].ndim != 2 or any(bd[v].ndim != 0 for v in scales):
+            return False
+        if any(bd[v].dtype != out.dtype for v in (A, B, c, *scales)):
+            return False
+        if (plain_c and _scaled(c_)) or (beta is not None and c_.ndim == 0):
+            return False
+        node = out.owner
+        if node is not None and ops_equal(node.op, E.add) and len(node.inputs) == 2:
+            first, second = node.inputs
+            if _product_of(first) is not None and _product_of(second) is not None:
+                p = _product_of(first)
+                return p[0] is bd[A] and p[1] is bd[B] and _holds(second, c_)
+        return True
+
+    return guard
 
 
 def _vectors_of_one_dtype(bd) -> bool:
@@ -155,34 +137,103 @@ pow_to_rsqrt = rule(
         "...): at x = -0.0 and -inf NumPy gives inf and 0.0, 1 / sqrt(x) -inf and nan.",
 )
 mul_to_div = rule(
-    cons(E.mul, args), _mul_to_div, name="mul_to_div",
-    doc="a * b ** -1 -> a / b (and b ** -c -> b ** c in the denominator), floats.  "
-        "Python: the reciprocals are collected from a product of any length.",
+    etuple(E.mul, etuple(E.pow, d, -1), rest), etuple(E.true_div, rest, d),
+    where=_of_one_dtype, name="mul_to_div",
+    doc="a * b ** -1 -> a / b, for floats of one dtype; a is the rest of a product of any "
+        "length (one reciprocal at a time; div_div gathers the denominators).",
 )
+mul_to_div_power = rule(
+    etuple(E.mul, etuple(E.pow, d, c), rest),
+    etuple(E.true_div, rest, etuple(E.pow, d, etuple(E.neg, c))),
+    where=_negative_power, name="mul_to_div_power",
+    doc="a * b ** k -> a / b ** -k for a negative constant k other than -1 (floats of one "
+        "dtype), where k is an integer or b is never negative (then both sides agree at "
+        "b = -0.0 and -inf too).",
+)
+mul_reciprocal_to_div = rule(
+    etuple(E.mul, etuple(E.true_div, 1, d), rest), etuple(E.true_div, rest, d),
+    where=_of_one_dtype, name="mul_reciprocal_to_div",
+    doc="a * (1 / b) -> a / b, for floats of one dtype; a is the rest of a product of any "
+        "length.",
+)
+div_div = rule(
+    etuple(E.true_div, etuple(E.true_div, a, b), d), etuple(E.true_div, a, etuple(E.mul, b, d)),
+    where=_float_of_one_dtype(a, b, d), name="div_div",
+    doc="(a / b) / d -> a / (b * d), for floats of one dtype: one division (the "
+        "denominators of a product a * b ** -1 * d ** -1 gathered; b * d may overflow "
+        "where the two divisions would not, as in the written product).",
+)
+# Lowerings that match their own outputs again: greedy only (see Rule.saturate).
+for _r in (mul_to_div, mul_to_div_power, mul_reciprocal_to_div, div_div):
+    _r.saturate = False
+
 add_to_sub = rule(
-    cons(E.add, args), _add_to_sub, name="add_to_sub",
-    doc="a + -b -> a - b; -a + -b -> -a - b, for all a, b.  "
-        "Python: the negated terms are collected from a sum of any length.",
+    etuple(E.add, etuple(E.neg, b), rest), etuple(E.sub, rest, b),
+    where=lambda bd: bd.term.dtype != "bool", name="add_to_sub",
+    doc="a + -b -> a - b, for all a, b; a is the rest of a sum of any length (-a + -b -> "
+        "-a - b: the same rounding, and NumPy's +0.0 where the terms cancel).",
 )
 sum_to_dot = rule(
     etuple(full_sum, etuple(E.mul, x, y)), etuple(Dot(), x, y), where=_vectors_of_one_dtype,
     name="sum_to_dot", doc="sum(x * y) -> dot(x, y) for float vectors x, y of one dtype.",
 )
-gemm_from_add = rule(
-    cons(E.add, args), _gemm, name="gemm_from_add",
-    doc="alpha * dot(A, B) + beta * C -> gemm(C, alpha, A, B, beta), float matrices.  "
-        "Python: scales are read from several spellings and cast to the dtype.",
+#: The scales 1 and -1 as constants of the narrowest integer type: they promote to any
+#: float dtype unchanged.
+ONE, MINUS_ONE = constant(np.int8(1)), constant(np.int8(-1))
+#: The spellings of the term ``alpha * dot(A, B)``: ``(name, as written, alpha as
+#: shown, the term, alpha, alpha's variable or None)``.
+DOT_SPELLINGS = (
+    ("one", "{p}(A, B)", "1", lambda t: t, ONE, None),
+    ("neg", "-{p}(A, B)", "-1", lambda t: etuple(E.neg, t), MINUS_ONE, None),
+    ("scaled", "alpha * {p}(A, B)", "alpha", lambda t: etuple(E.mul, alpha, t), alpha, alpha),
 )
-gemm_from_sub = rule(
-    etuple(E.sub, x, y), _gemm, name="gemm_from_sub",
-    doc="alpha * dot(A, B) - beta * C -> gemm(C, alpha, A, B, -beta), float matrices.  "
-        "Python: as gemm_from_add, with the sign of beta flipped.",
+#: The spellings of the term ``beta * C``: ``(name, as written, beta as shown after
+#: + and after -, the term, C's variable, beta, beta's variable or None)``.  ``C`` of
+#: ``beta * C`` is the rest of the product, so ``beta`` is found among its factors in
+#: any order (``C * beta``, ``P * beta * Q``).
+C_SPELLINGS = (
+    ("one", "C", ("1", "-1"), C, C, ONE, None),
+    ("neg", "-C", ("-1", "1"), etuple(E.neg, C), C, MINUS_ONE, None),
+    ("scaled", "beta * C", ("beta", "-beta"), etuple(E.mul, beta, C_rest), C_rest, beta, beta),
 )
+#: The matrix products gemm fuses.
+PRODUCTS = (("dot", Dot()), ("matmul", MatMul()))
+#: ``(name, op, sign, index into the shown betas)``: ``x - y`` negates beta.
+SUMS = (("add", E.add, "+", 0), ("sub", E.sub, "-", 1))
+
+
+def _negated(scale):
+    if scale is ONE:
+        return MINUS_ONE
+    if scale is MINUS_ONE:
+        return ONE
+    return etuple(E.neg, scale)
+
+
+def _gemm_rule(sum_, product, dot_spelling, c_spelling):
+    s_name, op, sign, k = sum_
+    p_name, prod = product
+    a_name, a_text, alpha_text, spell_dot, alpha_, alpha_var = dot_spelling
+    c_name, c_text, beta_texts, c_term, c_var, beta_, beta_var = c_spelling
+    return rule(
+        etuple(op, spell_dot(etuple(prod, A, B)), c_term),
+        etuple(gemm, c_var, alpha_, A, B, beta_ if k == 0 else _negated(beta_)),
+        where=_gemm_guard(alpha_var, beta_var, c_var),
+        name=f"gemm_from_{s_name}_{a_name}_{c_name}_{p_name}",
+        doc=f"{a_text.format(p=p_name)} {sign} {c_text} -> gemm(C, {alpha_text}, A, B, "
+            f"{beta_texts[k]}) for float matrices A, B and C of one dtype (C may broadcast; "
+            "alpha and beta scalars).",
+    )
+
+
+#: One pure rule per sum or difference, matrix product, and spelling of each scale.
+GEMM_RULES = [_gemm_rule(*spelled) for spelled in itertools.product(
+    SUMS, PRODUCTS, DOT_SPELLINGS, C_SPELLINGS)]
 
 #: The ``specialize`` set.
 RULES = [
-    pow_to_sqr, pow_to_sqrt, pow_to_reciprocal, pow_to_rsqrt, mul_to_div, add_to_sub,
-    sum_to_dot, gemm_from_add, gemm_from_sub,
+    pow_to_sqr, pow_to_sqrt, pow_to_reciprocal, pow_to_rsqrt, mul_to_div, mul_to_div_power,
+    mul_reciprocal_to_div, div_div, add_to_sub, sum_to_dot, *GEMM_RULES,
     # Sums and products are sorted again once their terms are spelled as specialised
     # (sqr(x) sorts where x ** 2 did not): else a second simplify would re-sort them.
     add_order, mul_order,

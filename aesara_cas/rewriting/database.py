@@ -41,7 +41,8 @@ LAST_SETS = ("specialize",)
 BUILTINS = ("merge", "constant_folding")
 #: Rule modules contributing to each standard set; optional ones may be absent.
 RULE_MODULES = {
-    "canonicalize": ["aesara_cas.rules.algebra", "aesara_cas.rules.indexing",
+    "canonicalize": ["aesara_cas.rules.algebra", "aesara_cas.rules.products",
+                     "aesara_cas.rules.powers", "aesara_cas.rules.indexing",
                      "aesara_cas.rules.shapes", "aesara_cas.rules.scan"],
     "stabilize": ["aesara_cas.rules.stability", "?aesara_cas.rules.cancellation",
                   "aesara_cas.rules.linalg", "aesara_cas.rules.special"],

@@ -205,6 +205,12 @@ class Rule:
         variable the ``lhs`` does not bind.
     """
 
+    #: Whether equality saturation uses the rule (``saturate=True``).  A lowering to
+    #: backend forms whose outputs it matches again (``a * b**-1 -> a / b`` beside
+    #: ``(a / b) / d -> a / (b * d)``) sets it ``False``: in an e-graph, where every
+    #: form stays, such rules make new products without end.
+    saturate: bool = True
+
     def __init__(self, lhs: Any, rhs: Any, where: Callable | None = None,
                  name: str | None = None, doc: str | None = None,
                  normalize: bool | None = None, partial: bool = True,
@@ -333,13 +339,15 @@ class Rule:
     def matches(self, v: Variable, normalize: bool = False) -> Iterator[tuple[dict, Any]]:
         """``(bindings, output term)`` for the matches of ``v`` the rule accepts.
 
-        A pure pattern rule (a term output) matched with ``normalize`` offers every
-        match, so a ``where`` that declines one may accept another; otherwise only the
-        first match of each pattern (the written argument order first).  For a match
-        of part of a sum or product, the output term keeps the rest around the result.
+        A pure pattern rule (a term output) matched with ``normalize``, or guarded by a
+        ``where``, offers every match, so a ``where`` that declines one may accept
+        another (``sum(c * rest)`` with ``c`` a scalar: the scalar factor need not come
+        first); otherwise only the first match of each pattern (the written argument
+        order first).  For a match of part of a sum or product, the output term keeps
+        the rest around the result.
         """
         node = getattr(v, "owner", None)
-        every = normalize and not self._rhs_is_function
+        every = (normalize or self.where is not None) and not self._rhs_is_function
         for p in self.patterns(normalize):
             if node is None or (p.head_kind == HEAD_OP and not ops_equal(node.op, p.head)):
                 continue

@@ -67,12 +67,16 @@ def _variables(term) -> list:
 
 
 ELEMENTWISE = [r for r in _rules() if is_pattern_rule(r) and _elementwise(r.lhs)]
+#: Example constants for pattern variables of these names (a guard may ask for a
+#: constant exponent, an integer one, a fractional one, a negative one).
+CONSTANTS = {"k": 4.0, "k_int": 2.0, "k_half": 1.5, "k_neg": -2.0}
 #: How the pattern's variables are instantiated, tried in turn until the rule fires (a
 #: guard may ask for a never-negative value, or for a constant ``k``).
 INSTANCES = [
     lambda name, v: v,
     lambda name, v: at.exp(v),
     lambda name, v: at.constant(4.0) if name == "k" else v,
+    lambda name, v: at.constant(CONSTANTS[name]) if name in CONSTANTS else v,
 ]
 #: The points: negative, in (0, 1) and above 1 (the domains of the rules' left sides).
 RANGES = [(-3.0, -0.05), (0.05, 0.95), (1.05, 4.0)]

@@ -14,6 +14,21 @@ POS = ("dvector", 0.5, 3.0)
 M = ("dmatrix", -3.0, 3.0)
 S = ("dscalar", -3.0, 3.0)
 
+
+
+def _gemm_example(name: str):
+    """An expression in the spelling the gemm rule ``name`` reads (its name says which)."""
+    _, _, op, alpha, beta, prod = name.split("_")
+    spell = {"one": lambda t, s: t, "neg": lambda t, s: -t, "scaled": lambda t, s: s * t}
+    product = at.dot if prod == "dot" else at.matmul
+
+    def build(a, b, c, s, t):
+        d, c_term = spell[alpha](product(a, b), s), spell[beta](c, t)
+        return at.add(c_term, d) if op == "add" else at.sub(d, c_term)
+
+    return build
+
+
 CASES = [
     Case("pow_to_sqr", lambda x: x ** 2, [V], expect="sqr(x)"),
     Case("pow_to_sqrt", lambda x: x ** 0.5, [POS], expect="sqrt(x)"),
@@ -22,24 +37,30 @@ CASES = [
          rtol=1e-15),
     Case("mul_to_div", lambda x, y: at.mul(x, at.pow(y, -1)), [V, POS], expect="x / y",
          rtol=1e-15),
-    Case("mul_to_div", lambda x, y: at.mul(x, at.true_div(1, y)), [V, POS], expect="x / y",
-         rtol=1e-15),
-    Case("mul_to_div", lambda x, y, z: at.mul(x, at.pow(y, -2), at.pow(z, -1)),
-         [V, POS, POS], expect="x / (y ** 2 * z)"),
-    Case("mul_to_div", lambda x: at.pow(x, -1) * at.pow(x + 1, -1), [POS],
-         expect="1 / (x * (x + 1))"),
+    Case("mul_to_div", lambda x, y, z: at.mul(at.pow(y, -1), x, z), [V, POS, V],
+         expect="x * z / y"),
+    Case("mul_reciprocal_to_div", lambda x, y: at.mul(x, at.true_div(1, y)), [V, POS],
+         expect="x / y", rtol=1e-15),
+    Case("mul_to_div_power", lambda x, y, z: at.mul(x, at.pow(y, -2), z), [V, POS, V],
+         expect="x * z / y ** 2"),
+    Case("mul_to_div_power", lambda x: at.exp(x) ** -0.5 * x, [V],
+         expect="x / exp(x) ** 0.5"),
+    Case("div_div", lambda x, y, z: x / y / z, [V, POS, POS], expect="x / (y * z)"),
     Case("add_to_sub", lambda x, y: at.add(x, -y), [V, V], expect="x - y"),
-    Case("add_to_sub", lambda x, y: at.add(-x, -y), [V, V], expect="-x - y"),  # +0.0 at x = -y
+    Case("add_to_sub", lambda x, y: at.add(-x, -y), [V, V], expect="-y - x"),  # +0.0 at x = -y
     Case("add_to_sub", lambda x, y, z: at.add(x, -y, z), [V, V, V], expect="x + z - y"),
     Case("sum_to_dot", lambda x, y: at.sum(x * y), [V, V], expect="dot(x, y)"),
-    Case("gemm_from_add", lambda a, b, c: 2.0 * at.dot(a, b) + 3.0 * c, [M, M, M],
-         expect="gemm(z, 2.0, x, y, 3.0)"),
-    Case("gemm_from_add", lambda a, b, c, s: at.add(c, at.mul(s, a @ b)), [M, M, M, S],
-         expect="gemm(z, u, x, y, 1.0)"),
-    Case("gemm_from_add", lambda a, b, c: at.add(-c, at.dot(a, b)), [M, M, M],
-         expect="gemm(z, 1.0, x, y, -1.0)"),
-    Case("gemm_from_sub", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
-         expect="gemm(z, 1.0, x, y, -1.0)"),
+    Case("gemm_from_add_scaled_scaled_dot", lambda a, b, c: 2.0 * at.dot(a, b) + 3.0 * c,
+         [M, M, M], expect="gemm(z, 2.0, x, y, 3.0)"),
+    Case("gemm_from_add_scaled_one_matmul", lambda a, b, c, s: at.add(c, at.mul(s, a @ b)),
+         [M, M, M, S], expect="gemm(z, u, x, y, 1)"),
+    Case("gemm_from_add_one_neg_dot", lambda a, b, c: at.add(-c, at.dot(a, b)), [M, M, M],
+         expect="gemm(z, 1, x, y, -1)"),
+    Case("gemm_from_sub_one_one_dot", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
+         expect="gemm(z, 1, x, y, -1)"),
+    Case("gemm_from_sub_one_scaled_dot", lambda a, b, c, s: at.dot(a, b) - c * s,
+         [M, M, M, S], expect="gemm(z, 1, x, y, -u)"),
+    *[Case(r.name, _gemm_example(r.name), [M, M, M, S, S]) for r in specialize.GEMM_RULES],
     # Terms spelled as specialised are sorted again (x ** 2 sorted before sin, sqr after).
     Case("add_order", lambda x: at.sqr(x) + at.sin(x), [V], expect="sin(x) + sqr(x)"),
     Case("mul_order", lambda x: at.sqr(x) * at.sin(x), [V], expect="sin(x) * sqr(x)"),

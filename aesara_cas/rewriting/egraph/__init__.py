@@ -84,8 +84,8 @@ def _select_rules(database: Any, include: Sequence[str] | None,
     for name in chosen:
         rules.extend(r for r in db.sets[name]
                      if isinstance(r, Rule) and not r._rhs_is_function
-                     and not _keeps_original(r))
-    rules.extend(user)
+                     and r.saturate and not _keeps_original(r))
+    rules.extend(r for r in user if getattr(r, "saturate", True))
     known = set(db.sets) | {"merge", "constant_folding"}
     for rs in db.sets.values():
         known.update(rule_name(r) for r in rs)
