@@ -394,13 +394,9 @@ def _shape_entry(bd):
     return None
 
 
-def _fold_into_alloc(bd):
-    """f(alloc(c, *dims)) -> alloc(f(c), *dims); f(c) is then folded to a constant."""
-    node = bd[x].owner
-    if node is None or not isinstance(node.op, Alloc) or not isinstance(node.inputs[0], Constant):
-        return None
-    value, *dims = node.inputs
-    return Alloc()(bd.term.owner.op(value), *dims)
+def _constant_filler(bd) -> bool:
+    """The value an ``alloc`` broadcasts is a constant (so ``f`` of it is folded)."""
+    return isinstance(bd[a], Constant)
 
 
 sub_to_add = rule(
@@ -557,10 +553,11 @@ shape_entry = rule(
         "Python: the length is read from what computes y, which varies by op.",
 )
 elemwise_of_alloc = rule(
-    etuple(etuple(E.Elemwise, var()), x), _fold_into_alloc, name="elemwise_of_alloc",
+    etuple(etuple(E.Elemwise, b), cons(Alloc(), a, args)),
+    cons(Alloc(), etuple(etuple(E.Elemwise, b), a), args), where=_constant_filler,
+    name="elemwise_of_alloc",
     doc="f(alloc(c, *dims)) -> alloc(f(c), *dims) for a unary element-wise f and a constant "
-        "c: exp(x - x) becomes ones, not exp of zeros computed at run time.  "
-        "Python: the element-wise op of the match is reapplied to the constant.",
+        "c: exp(x - x) becomes ones, not exp of zeros computed at run time (f(c) is folded).",
 )
 maximum_same = rule(etuple(E.maximum, x, x), x, name="maximum_same",
                     doc="maximum(x, x) -> x, for all x.")
