@@ -1,5 +1,6 @@
 """Big expressions are stabilized region by region before they are differentiated
-(``aesara_cas.gradient_regions``): the numerical guarantees of small ones hold."""
+(``aesara_cas.gradient_regions``): the numerical guarantees of small ones hold.  Big
+derivatives come with their nested products flattened (``flatten_products``)."""
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from aesara_cas.gradient_regions import anchor_keys, rule_anchors, stabilize_reg
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import toposort
 from aesara_cas.rewriting import rewrite_graph, standard_database
+from aesara_cas.tensor.grad_ops import flatten_products
 
 
 def _run(inputs, outputs, values):
@@ -100,3 +102,24 @@ def test_only_the_regions_are_rebuilt():
         raise AssertionError("nothing to rewrite")
 
     assert stabilize_regions([base], toposort([base]), no_rewrite) == [base]
+
+
+def test_big_derivatives_have_flat_products(regions, monkeypatch):
+    monkeypatch.setattr(gradient, "SIMPLIFY_AFTER_NODES", 0)
+    x = at.dscalar("x")
+    z = x
+    for k in range(300):
+        z = at.sin(z) * 0.5 + 0.1 if k % 2 else z * 1.0001
+    g = ac.grad(z, x)
+    raw = ac.grad(z, x, simplify=False)
+    forward = set(toposort([z]))
+    products = [n for n in toposort([g]) if n.op == at.mul and n not in forward]
+    assert len(products) == 1 and len(products[0].inputs) > 300  # one product, not a nest
+    np.testing.assert_array_equal(_run([x], [g], [0.3]), _run([x], [raw], [0.3]))
+    # A product the expression reads too, or a derivative read twice, stays as it is.
+    y = x * 3.0
+    a = (y * x) * 2.0
+    assert flatten_products([a], [a]) == [a]
+    b = y * x
+    out = flatten_products([b * 2.0, b * 5.0], [y])
+    assert all(len(o.owner.inputs) == 2 for o in out)

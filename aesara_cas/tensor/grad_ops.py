@@ -256,3 +256,70 @@ def mul(*args: Variable) -> Variable:
     if result_type(kept) != result_type(args):
         return _mul(*args)
     return kept[0] if len(kept) == 1 else _mul(*kept)
+
+
+def _flat_mul(node: Apply, forward: set[int]) -> bool:
+    """A product made by differentiation whose factors all have its dtype."""
+    from aesara_cas.tensor.elemwise import Elemwise
+
+    op = node.op
+    if id(node) in forward or not isinstance(op, Elemwise) or op.scalar_op.name != "mul":
+        return False
+    dtype = node.outputs[0].dtype
+    return all(i.dtype == dtype for i in node.inputs)
+
+
+def flatten_products(results: list[Variable], forward: list[Variable]) -> list[Variable]:
+    """``results`` with each nest of products differentiation made, a product read only
+    by a product, as one n-ary product (``((g * a) * b) * c`` -> ``g * a * b * c``).
+
+    Reverse mode through a chain of ``n`` ops multiplies the local derivatives one at
+    a time: a nest ``n`` deep that compilation's canonical form flattens again, one
+    level per rewrite.  Flattening it here takes one linear pass.  The factors keep
+    their left-to-right order (a left-nested product evaluates to the same value).
+    Nodes of the ``forward`` graph are never merged into a product: the expression
+    being differentiated reads them too.  Iterative: no recursion over graph depth.
+    """
+    from aesara_cas.graph.traversal import toposort
+    from aesara_cas.tensor.elemwise import mul as _mul
+
+    nodes = toposort(results)
+    fwd = {id(n) for n in toposort(forward)}
+    readers: dict[int, list[Apply]] = {}
+    for node in nodes:
+        for i in node.inputs:
+            readers.setdefault(id(i), []).append(node)
+    outputs = {id(r) for r in results}
+    flat = {id(n) for n in nodes if _flat_mul(n, fwd)}
+    nested: set[int] = set()  # products merged into the one reading them
+    for node in nodes:
+        if id(node) in flat:
+            out = node.outputs[0]
+            users = readers.get(id(out), ())
+            if len(users) == 1 and id(users[0]) in flat and id(out) not in outputs:
+                nested.add(id(node))
+    if not nested:
+        return list(results)
+    memo: dict[int, Variable] = {}
+    for node in nodes:
+        if id(node) in nested:
+            continue
+        if id(node) in flat:
+            factors: list[Variable] = []
+            stack = list(reversed(node.inputs))
+            while stack:
+                v = stack.pop()
+                if v.owner is not None and id(v.owner) in nested:
+                    stack.extend(reversed(v.owner.inputs))
+                else:
+                    factors.append(memo.get(id(v), v))
+            new = _mul(*factors)
+            old = node.outputs[0]
+            if new.type == old.type:
+                memo[id(old)] = new
+                continue
+        args = [memo.get(id(i), i) for i in node.inputs]
+        if any(a is not b for a, b in zip(args, node.inputs)):
+            for old, new in zip(node.outputs, node.op.make_node(*args).outputs):
+                memo[id(old)] = new
+    return [memo.get(id(r), r) for r in results]
