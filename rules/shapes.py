@@ -6,6 +6,11 @@ the shape-only reference of a gradient's ``sum_to_like``/``broadcast_like`` is
 moved to a cheaper variable with the same run-time shape, so a gradient does not
 keep a forward computation (a gather ``W[idx]``, a product) alive to read its shape.
 
+All are pattern rules.  The reference moves one step at a time (one operand of an
+element-wise op, the updated array of an ``inc_subtensor``, the index of a gather); the
+guards ask the shape analysis ``same_shape`` whether the step keeps the shape, and the
+rules, applied to a fixpoint, walk a chain back to its root.
+
 Broadcasting follows NumPy: a dimension of unknown length may be 1 at run time.
 Each rule rewrites only when the shapes are equal for every run-time length
 (``same_shape`` below), never from static lengths alone.
@@ -30,6 +35,13 @@ x, y, g, r, r2, k, a, b, i, A, B = (var() for _ in range(11))
 f, sop, rest = var("f"), var("sop"), var("rest")
 
 
+#: Operations whose output has exactly the shape (and type) of their first input
+#: (``inc_subtensor``/``set_subtensor``: a copy of ``x`` with ``x[index]`` updated) ...
+FIRST_INPUT_SHAPED = (IncSubtensor, AdvancedIncSubtensor)
+#: ... or of their second input (``sum_to_like``/``broadcast_like``: the reference's).
+SECOND_INPUT_SHAPED = (SumToLike, BroadcastLike)
+
+
 def _is_ones_shape(v: Variable) -> bool:
     return all(s == 1 for s in v.type.shape)
 
@@ -45,6 +57,10 @@ def _step(v: Variable, root_of) -> Variable | None:
         return root_of(full[0]) if len(roots) == 1 else None
     if isinstance(node.op, AdvancedSubtensor) and node.op.idx_list == (("array", 1),) \
             and node.inputs[0].ndim == 1 and node.inputs[1].ndim == v.ndim:
+        return node.inputs[1]
+    if isinstance(node.op, FIRST_INPUT_SHAPED):
+        return node.inputs[0]
+    if isinstance(node.op, SECOND_INPUT_SHAPED):
         return node.inputs[1]
     return None
 
@@ -68,8 +84,9 @@ def shape_root(v: Variable) -> Variable:
 
     Walks back, iteratively, through element-wise ops whose operands of more than
     length-1 dimensions all have the output's ndim and one same root (a unary op, an
-    operation with a scalar, ``exp(A) * sin(A)``), and through gathers ``x[idx]`` of a
-    1-D ``x`` (shaped as ``idx``).  Constants end the walk: a variable is the cheaper
+    operation with a scalar, ``exp(A) * sin(A)``), through gathers ``x[idx]`` of a
+    1-D ``x`` (shaped as ``idx``), and through the ops of ``FIRST_INPUT_SHAPED`` and
+    ``SECOND_INPUT_SHAPED``.  Constants end the walk: a variable is the cheaper
     reference.
     """
     return _walk(v, _chain_root)
@@ -96,13 +113,6 @@ def _tied(a: Variable, others: tuple, keep_static: bool) -> bool:
             a.type.shape
     except ValueError:
         return False
-
-
-#: Operations whose output has exactly the shape (and type) of their first input
-#: (``inc_subtensor``/``set_subtensor``: a copy of ``x`` with ``x[index]`` updated) ...
-FIRST_INPUT_SHAPED = (IncSubtensor, AdvancedIncSubtensor)
-#: ... or of their second input (``sum_to_like``/``broadcast_like``: the reference's).
-SECOND_INPUT_SHAPED = (SumToLike, BroadcastLike)
 
 
 def _first_shaped(keep_static: bool):
