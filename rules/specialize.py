@@ -30,6 +30,8 @@ from aesara_cas.tensor.blas import Dot, MatMul, gemm
 from aesara_cas.tensor.reduction import sum as full_sum
 from aesara_cas.tensor.variable import constant
 
+_dot = Dot()
+
 x, y = var("x"), var("y")
 a, b, d, c = var("a"), var("b"), var("d"), var("k_neg")
 A, B, C, alpha, beta = var("A"), var("B"), var("C"), var("alpha"), var("beta")
@@ -173,8 +175,14 @@ add_to_sub = rule(
     doc="a + -b -> a - b, for all a, b; a is the rest of a sum of any length (-a + -b -> "
         "-a - b: the same rounding, and NumPy's +0.0 where the terms cancel).",
 )
+matmul_to_dot = rule(
+    etuple(MatMul(), A, B), etuple(_dot, A, B),
+    where=lambda bd: bd[A].ndim == 2 and bd[B].ndim == 2, name="matmul_to_dot",
+    doc="A @ B -> dot(A, B) for matrices A, B (np.matmul and np.dot are one product there; "
+        "the gemm rules read dot).",
+)
 sum_to_dot = rule(
-    etuple(full_sum, etuple(E.mul, x, y)), etuple(Dot(), x, y), where=_vectors_of_one_dtype,
+    etuple(full_sum, etuple(E.mul, x, y)), etuple(_dot, x, y), where=_vectors_of_one_dtype,
     name="sum_to_dot", doc="sum(x * y) -> dot(x, y) for float vectors x, y of one dtype.",
 )
 #: The scales 1 and -1 as constants of the narrowest integer type: they promote to any
@@ -183,9 +191,9 @@ ONE, MINUS_ONE = constant(np.int8(1)), constant(np.int8(-1))
 #: The spellings of the term ``alpha * dot(A, B)``: ``(name, as written, alpha as
 #: shown, the term, alpha, alpha's variable or None)``.
 DOT_SPELLINGS = (
-    ("one", "{p}(A, B)", "1", lambda t: t, ONE, None),
-    ("neg", "-{p}(A, B)", "-1", lambda t: etuple(E.neg, t), MINUS_ONE, None),
-    ("scaled", "alpha * {p}(A, B)", "alpha", lambda t: etuple(E.mul, alpha, t), alpha, alpha),
+    ("one", "dot(A, B)", "1", lambda t: t, ONE, None),
+    ("neg", "-dot(A, B)", "-1", lambda t: etuple(E.neg, t), MINUS_ONE, None),
+    ("scaled", "alpha * dot(A, B)", "alpha", lambda t: etuple(E.mul, alpha, t), alpha, alpha),
 )
 #: The spellings of the term ``beta * C``: ``(name, as written, beta as shown after
 #: + and after -, the term, C's variable, beta, beta's variable or None)``.  ``C`` of
@@ -196,8 +204,6 @@ C_SPELLINGS = (
     ("neg", "-C", ("-1", "1"), etuple(E.neg, C), C, MINUS_ONE, None),
     ("scaled", "beta * C", ("beta", "-beta"), etuple(E.mul, beta, C_rest), C_rest, beta, beta),
 )
-#: The matrix products gemm fuses.
-PRODUCTS = (("dot", Dot()), ("matmul", MatMul()))
 #: ``(name, op, sign, index into the shown betas)``: ``x - y`` negates beta.
 SUMS = (("add", E.add, "+", 0), ("sub", E.sub, "-", 1))
 
@@ -210,30 +216,30 @@ def _negated(scale):
     return etuple(E.neg, scale)
 
 
-def _gemm_rule(sum_, product, dot_spelling, c_spelling):
+def _gemm_rule(sum_, dot_spelling, c_spelling):
     s_name, op, sign, k = sum_
-    p_name, prod = product
     a_name, a_text, alpha_text, spell_dot, alpha_, alpha_var = dot_spelling
     c_name, c_text, beta_texts, c_term, c_var, beta_, beta_var = c_spelling
     return rule(
-        etuple(op, spell_dot(etuple(prod, A, B)), c_term),
+        etuple(op, spell_dot(etuple(_dot, A, B)), c_term),
         etuple(gemm, c_var, alpha_, A, B, beta_ if k == 0 else _negated(beta_)),
         where=_gemm_guard(alpha_var, beta_var, c_var),
-        name=f"gemm_from_{s_name}_{a_name}_{c_name}_{p_name}",
-        doc=f"{a_text.format(p=p_name)} {sign} {c_text} -> gemm(C, {alpha_text}, A, B, "
+        name=f"gemm_from_{s_name}_{a_name}_{c_name}",
+        doc=f"{a_text} {sign} {c_text} -> gemm(C, {alpha_text}, A, B, "
             f"{beta_texts[k]}) for float matrices A, B and C of one dtype (C may broadcast; "
             "alpha and beta scalars).",
     )
 
 
-#: One pure rule per sum or difference, matrix product, and spelling of each scale.
+#: One pure rule per sum or difference and spelling of each scale (a matrix product
+#: spelled ``A @ B`` is ``dot(A, B)`` here: matmul_to_dot).
 GEMM_RULES = [_gemm_rule(*spelled) for spelled in itertools.product(
-    SUMS, PRODUCTS, DOT_SPELLINGS, C_SPELLINGS)]
+    SUMS, DOT_SPELLINGS, C_SPELLINGS)]
 
 #: The ``specialize`` set.
 RULES = [
     pow_to_sqr, pow_to_sqrt, pow_to_reciprocal, pow_to_rsqrt, mul_to_div, mul_to_div_power,
-    mul_reciprocal_to_div, div_div, add_to_sub, sum_to_dot, *GEMM_RULES,
+    mul_reciprocal_to_div, div_div, add_to_sub, matmul_to_dot, sum_to_dot, *GEMM_RULES,
     # Sums and products are sorted again once their terms are spelled as specialised
     # (sqr(x) sorts where x ** 2 did not): else a second simplify would re-sort them.
     add_order, mul_order,

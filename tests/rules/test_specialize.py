@@ -18,12 +18,11 @@ S = ("dscalar", -3.0, 3.0)
 
 def _gemm_example(name: str):
     """An expression in the spelling the gemm rule ``name`` reads (its name says which)."""
-    _, _, op, alpha, beta, prod = name.split("_")
+    _, _, op, alpha, beta = name.split("_")
     spell = {"one": lambda t, s: t, "neg": lambda t, s: -t, "scaled": lambda t, s: s * t}
-    product = at.dot if prod == "dot" else at.matmul
 
     def build(a, b, c, s, t):
-        d, c_term = spell[alpha](product(a, b), s), spell[beta](c, t)
+        d, c_term = spell[alpha](at.dot(a, b), s), spell[beta](c, t)
         return at.add(c_term, d) if op == "add" else at.sub(d, c_term)
 
     return build
@@ -50,15 +49,16 @@ CASES = [
     Case("add_to_sub", lambda x, y: at.add(-x, -y), [V, V], expect="-y - x"),  # +0.0 at x = -y
     Case("add_to_sub", lambda x, y, z: at.add(x, -y, z), [V, V, V], expect="x + z - y"),
     Case("sum_to_dot", lambda x, y: at.sum(x * y), [V, V], expect="dot(x, y)"),
-    Case("gemm_from_add_scaled_scaled_dot", lambda a, b, c: 2.0 * at.dot(a, b) + 3.0 * c,
+    Case("matmul_to_dot", lambda a, b: a @ b, [M, M], expect="dot(x, y)"),
+    Case("gemm_from_add_scaled_scaled", lambda a, b, c: 2.0 * at.dot(a, b) + 3.0 * c,
          [M, M, M], expect="gemm(z, 2.0, x, y, 3.0)"),
-    Case("gemm_from_add_scaled_one_matmul", lambda a, b, c, s: at.add(c, at.mul(s, a @ b)),
+    Case("gemm_from_add_scaled_one", lambda a, b, c, s: at.add(c, at.mul(at.dot(a, b), s)),
          [M, M, M, S], expect="gemm(z, u, x, y, 1)"),
-    Case("gemm_from_add_one_neg_dot", lambda a, b, c: at.add(-c, at.dot(a, b)), [M, M, M],
+    Case("gemm_from_add_one_neg", lambda a, b, c: at.add(-c, at.dot(a, b)), [M, M, M],
          expect="gemm(z, 1, x, y, -1)"),
-    Case("gemm_from_sub_one_one_dot", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
+    Case("gemm_from_sub_one_one", lambda a, b, c: at.dot(a, b) - c, [M, M, M],
          expect="gemm(z, 1, x, y, -1)"),
-    Case("gemm_from_sub_one_scaled_dot", lambda a, b, c, s: at.dot(a, b) - c * s,
+    Case("gemm_from_sub_one_scaled", lambda a, b, c, s: at.dot(a, b) - c * s,
          [M, M, M, S], expect="gemm(z, 1, x, y, -u)"),
     *[Case(r.name, _gemm_example(r.name), [M, M, M, S, S]) for r in specialize.GEMM_RULES],
     # Terms spelled as specialised are sorted again (x ** 2 sorted before sin, sqr after).
@@ -88,6 +88,26 @@ def test_gemm_reaches_the_compiled_graph(mode):
     rng = np.random.default_rng(0)
     a, b, c = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
     np.testing.assert_allclose(f(a, b, c), 2 * a @ b + 3 * c)
+
+
+def test_gemm_spellings_through_the_standard_sets():
+    """Every spelling of the scales, and A @ B, ends as one gemm; of two products the
+    first is dot(A, B) whatever the order of the rules."""
+    A, B, C = at.dmatrix("A"), at.dmatrix("B"), at.dmatrix("C")
+    s = at.dscalar("s")
+    cases = {
+        s * (A @ B) + C: "gemm(C, s, A, B, 1)",
+        at.dot(A, B) - s * C: "gemm(C, 1, A, B, -s)",
+        -at.dot(A, B) - C: "gemm(C, -1, A, B, -1)",
+        at.dot(A, B) + at.dot(B, C): "gemm(dot(B, C), 1, A, B, 1)",
+    }
+    for expr, want in cases.items():
+        assert ac.pprint(ac.simplify(expr)) == want, ac.pprint(expr)
+    rules = list(specialize.RULES)
+    expr = at.dot(A, B) + 2.0 * at.dot(B, C)
+    outs = {ac.pprint(ac.simplify(expr, include=[], rules=order))
+            for order in (rules, rules[::-1])}
+    assert outs == {"gemm(dot(B, C), 1, A, B, 2.0)"}
 
 
 def test_gemm_is_not_built_for_vectors_or_mixed_dtypes():
