@@ -61,7 +61,7 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
     returns how many are in place."""
     classes = _scatter_classes()
     n = 0
-    for node in fgraph.toposort():
+    for node in fgraph.apply_nodes:  # each node decides alone: no need to sort a big graph
         if isinstance(node.op, classes):
             safe = _safe_base(fgraph, node)
             if node.op.inplace != safe:

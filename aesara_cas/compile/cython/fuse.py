@@ -38,13 +38,23 @@ WIDE = 16
 _CANDIDATES = 8
 
 
+#: ``is_scalar_class`` by type (lowering asks it several times per node).
+_SCALAR_CLASS: dict = {}
+
+
 def is_scalar_class(var: Variable) -> bool:
     t = var.type
-    return (
-        isinstance(t, TensorType)
-        and scalar_c.supported(t.dtype)
-        and all(s == 1 for s in t.shape)
-    )
+    found = _SCALAR_CLASS.get(t)
+    if found is None:
+        found = (
+            isinstance(t, TensorType)
+            and scalar_c.supported(t.dtype)
+            and all(s == 1 for s in t.shape)
+        )
+        if len(_SCALAR_CLASS) > 4096:
+            _SCALAR_CLASS.clear()
+        _SCALAR_CLASS[t] = found
+    return found
 
 
 @dataclass
@@ -84,10 +94,10 @@ def split_wide(fgraph: FunctionGraph) -> list[Apply]:
     nodes of the same op, so no kernel takes thousands of operands.  The chain folds
     the inputs in the same left-to-right order as the wide node, so results are
     bit-identical; nodes mixing dtypes are left alone (their pairwise promotion
-    may not match a regrouping).  Returns the nodes in topological order (sorted
-    again only when a node was split: sorting a big graph is not free)."""
+    may not match a regrouping).  Returns the nodes in topological order (one sort:
+    a split node's chain takes its place in the order)."""
     nodes = fgraph.toposort()
-    changed = False
+    order: list[Apply] = []
     for node in nodes:
         op = node.op
         if (
@@ -96,18 +106,26 @@ def split_wide(fgraph: FunctionGraph) -> list[Apply]:
             or len(node.inputs) <= WIDE
             or len(node.outputs) != 1
         ):
+            order.append(node)
             continue
         out = node.outputs[0]
         if any(v.dtype != out.dtype for v in node.inputs):
+            order.append(node)
             continue
         acc = op(*node.inputs[:WIDE])
+        chain = [acc.owner]
         rest = node.inputs[WIDE:]
         for i in range(0, len(rest), WIDE - 1):
             acc = op(acc, *rest[i:i + WIDE - 1])
+            chain.append(acc.owner)
         if acc.type == out.type:
             fgraph.replace(out, acc, reason="cython: split wide n-ary node")
-            changed = True
-    return fgraph.toposort() if changed else nodes
+            # The chain reads what the node read and is read by what read it: in its
+            # place the order stays topological (no second sort of a big graph).
+            order.extend(chain)
+        else:
+            order.append(node)
+    return order
 
 
 def _no_recompute(var: Variable, loop_shape: tuple) -> bool:

@@ -61,11 +61,26 @@ class Plan:
     last_use: dict[Variable, int]
 
 
+#: ``_elemwise_ok`` by (op, input dtypes, output dtype): a big graph repeats a few
+#: signatures thousands of times, and deciding one writes C for it.
+_EW_OK: dict[tuple, bool] = {}
+
+
 def _elemwise_ok(node: Apply) -> bool:
     op = node.op
     if not isinstance(op, Elemwise) or len(node.outputs) != 1:
         return False
     dtypes = [v.dtype for v in node.inputs] + [node.outputs[0].dtype]
+    key = (op, *dtypes)
+    ok = _EW_OK.get(key)
+    if ok is None:
+        if len(_EW_OK) > 4096:
+            _EW_OK.clear()
+        ok = _EW_OK[key] = _elemwise_decide(node, op, dtypes)
+    return ok
+
+
+def _elemwise_decide(node: Apply, op: Elemwise, dtypes: list[str]) -> bool:
     if not all(scalar_c.supported(d) for d in dtypes):
         return False
     op_dtypes = scalar_c.operand_dtypes(op.scalar_op, dtypes[:-1], dtypes[-1])
