@@ -355,12 +355,14 @@ def _div_to_mul(bd):
     return mul_of([bd[x], E.pow(bd[y], -1)], canonical=True)
 
 
-def _compose_dimshuffles(bd):
-    inner_order, outer_order = bd[a], bd[b]
-    composed = tuple("x" if d == "x" else inner_order[d] for d in outer_order)
-    if composed == tuple(range(bd[x].ndim)):
-        return bd[x]
-    return DimShuffle(bd[x].ndim, composed)(bd[x])
+def compose_orders(inner: tuple, outer: tuple) -> tuple:
+    """The axis order of ``x.dimshuffle(*inner).dimshuffle(*outer)`` as one dimshuffle of
+    ``x`` (a function of the two orders only, evaluated when the output term is built)."""
+    return tuple("x" if d == "x" else inner[d] for d in outer)
+
+
+def _composes_to_identity(bd) -> bool:
+    return compose_orders(bd[a], bd[b]) == tuple(range(bd[y]))
 
 
 def _reshape_noop(bd) -> bool:
@@ -531,12 +533,21 @@ sum_neg = rule(
     etuple(E.neg, etuple(etuple(Reduce, "sum", axis, keepdims), x)),
     name="sum_neg", doc="sum(-x, axis) -> -sum(x, axis), for all x and any axis.",
 )
-dimshuffle_dimshuffle = rule(
-    etuple(etuple(DimShuffle, var(), b), etuple(etuple(DimShuffle, var(), a), x)),
-    _compose_dimshuffles, name="dimshuffle_dimshuffle",
-    doc="x.T.T -> x; two dimshuffles (transposes, added/dropped axes) composed into one.  "
-        "Python: the two axis orders are composed into a new one.",
+_two_dimshuffles = etuple(etuple(DimShuffle, var(), b), etuple(etuple(DimShuffle, y, a), x))
+dimshuffle_inverse = rule(
+    _two_dimshuffles, x, where=_composes_to_identity, name="dimshuffle_inverse",
+    doc="x.dimshuffle(a).dimshuffle(b) -> x where the two orders compose to the identity "
+        "(x.T.T -> x; an axis added and dropped again), for all x.",
 )
+dimshuffle_dimshuffle = rule(
+    _two_dimshuffles, etuple(etuple(DimShuffle, y, etuple(compose_orders, a, b)), x),
+    where=lambda bd: not _composes_to_identity(bd), name="dimshuffle_dimshuffle",
+    doc="x.dimshuffle(a).dimshuffle(b) -> x.dimshuffle(compose_orders(a, b)), for all x: two "
+        "dimshuffles (transposes, added/dropped axes) are one.",
+)
+# The composed order is a function term evaluated when the greedy engine builds the output;
+# the e-graph does not evaluate terms inside an op's parameters.
+dimshuffle_dimshuffle.saturate = False
 reshape_reshape = rule(
     etuple(etuple(Reshape, a), etuple(etuple(Reshape, var()), x, var()), y),
     etuple(etuple(Reshape, a), x, y), name="reshape_reshape",
@@ -569,7 +580,6 @@ RULES = [
     sub_to_add, neg_neg, add_flatten, mul_flatten, add_constants, mul_constants, add_zero,
     mul_one, mul_zero, add_order, mul_order, add_collect, mul_collect, mul_minus_one,
     div_to_mul, div_self, pow_one, pow_zero, log_exp, log_exp_signed, exp_log, exp_log_signed,
-    sum_neg,
-    dimshuffle_dimshuffle, reshape_reshape, reshape_noop, shape_entry, maximum_same,
-    minimum_same, elemwise_of_alloc,
+    sum_neg, dimshuffle_inverse, dimshuffle_dimshuffle, reshape_reshape, reshape_noop,
+    shape_entry, maximum_same, minimum_same, elemwise_of_alloc,
 ]
