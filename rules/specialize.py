@@ -16,6 +16,7 @@ from aesara_cas.rules.algebra import add_order, mul_order
 from etuples import etuple
 from unification import var
 
+from aesara_cas.rewriting.context import MADE_BY
 from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
@@ -50,6 +51,15 @@ def _float_of_one_dtype(*names):
 
 
 _of_one_dtype = _float_of_one_dtype(d, rest)
+
+
+def _gathers_divisions(bd) -> bool:
+    """Floats of one dtype, and neither division built as an exact construction: the
+    cancellation rules divide twice on purpose (``(c / s) / t``: ``s * t`` may overflow)."""
+    out = bd.term
+    inner = out.owner.inputs[0] if out.owner is not None else None
+    return _float_of_one_dtype(a, b, d)(bd) and not any(
+        v is not None and v.tag.get(MADE_BY) == "exact" for v in (out, inner))
 
 
 def _negative_power(bd) -> bool:
@@ -160,10 +170,11 @@ mul_reciprocal_to_div = rule(
 )
 div_div = rule(
     etuple(E.true_div, etuple(E.true_div, a, b), d), etuple(E.true_div, a, etuple(E.mul, b, d)),
-    where=_float_of_one_dtype(a, b, d), name="div_div",
+    where=_gathers_divisions, name="div_div",
     doc="(a / b) / d -> a / (b * d), for floats of one dtype: one division (the "
         "denominators of a product a * b ** -1 * d ** -1 gathered; b * d may overflow "
-        "where the two divisions would not, as in the written product).",
+        "where the two divisions would not, as in the written product).  The exact "
+        "constructions of the cancellation rules keep their two divisions.",
 )
 # Lowerings that match their own outputs again: greedy only (see Rule.saturate).
 for _r in (mul_to_div, mul_to_div_power, mul_reciprocal_to_div, div_div):

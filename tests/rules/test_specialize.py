@@ -110,6 +110,16 @@ def test_gemm_spellings_through_the_standard_sets():
     assert outs == {"gemm(dot(B, C), 1, A, B, 2.0)"}
 
 
+def test_exact_constructions_keep_their_two_divisions():
+    """1/x - 1/(x + 1) is built as (1 / x) / (1 + x): gathered into 1 / (x * (1 + x)) the
+    denominator would overflow at x = 1e160 and the result be 0, not 1e-320."""
+    x = at.dscalar("x")
+    out = ac.simplify(1 / x - 1 / (x + 1))
+    assert ac.pprint(out) == "1 / x / (1 + x)"
+    got = ac.function([x], out, mode="numpy")(1e160)
+    assert got > 0 and np.isclose(got, 1e-320, rtol=1e-3)
+
+
 def test_gemm_is_not_built_for_vectors_or_mixed_dtypes():
     v, A = at.dvector("v"), at.dmatrix("A")
     assert "gemm" not in ac.pprint(ac.simplify(at.dot(A, v) + v))
