@@ -235,6 +235,8 @@ def is_constant_value(var: Variable, value: float) -> bool:
     if not isinstance(var, Constant):
         return False
     data = np.asarray(var.data)
+    if data.size == 1:  # the common case, without a NumPy reduction
+        return bool(data.reshape(-1)[0] == value)
     return data.size > 0 and bool(np.all(data == value))
 
 
@@ -258,17 +260,6 @@ def mul(*args: Variable) -> Variable:
     return kept[0] if len(kept) == 1 else _mul(*kept)
 
 
-def _flat_mul(node: Apply, forward: set[int]) -> bool:
-    """A product made by differentiation whose factors all have its dtype."""
-    from aesara_cas.tensor.elemwise import Elemwise
-
-    op = node.op
-    if id(node) in forward or not isinstance(op, Elemwise) or op.scalar_op.name != "mul":
-        return False
-    dtype = node.outputs[0].dtype
-    return all(i.dtype == dtype for i in node.inputs)
-
-
 def flatten_products(results: list[Variable], forward: list[Variable]) -> list[Variable]:
     """``results`` with each nest of products differentiation made, a product read only
     by a product, as one n-ary product (``((g * a) * b) * c`` -> ``g * a * b * c``).
@@ -281,23 +272,40 @@ def flatten_products(results: list[Variable], forward: list[Variable]) -> list[V
     being differentiated reads them too.  Iterative: no recursion over graph depth.
     """
     from aesara_cas.graph.traversal import toposort
+    from aesara_cas.tensor.elemwise import Elemwise
     from aesara_cas.tensor.elemwise import mul as _mul
 
-    nodes = toposort(results)
-    fwd = {id(n) for n in toposort(forward)}
-    readers: dict[int, list[Apply]] = {}
+    # The forward graph's values (in no particular order): where the walk stops.
+    fwd: set[Variable] = set()
+    seen: set[int] = set()
+    stack = [v.owner for v in forward if v.owner is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            fwd.update(node.outputs)
+            stack.extend(i.owner for i in node.inputs
+                         if i.owner is not None and id(i.owner) not in seen)
+    nodes = toposort(results, fwd)  # the nodes differentiation made
+    n_readers: dict[int, int] = {}
     for node in nodes:
         for i in node.inputs:
-            readers.setdefault(id(i), []).append(node)
+            n_readers[id(i)] = n_readers.get(id(i), 0) + 1
+    flat: set[int] = set()  # products whose factors all have their dtype
+    for node in nodes:
+        op = node.op
+        if isinstance(op, Elemwise) and op.scalar_op.name == "mul":
+            dtype = node.outputs[0].dtype
+            if all(i.dtype == dtype for i in node.inputs):
+                flat.add(id(node))
     outputs = {id(r) for r in results}
-    flat = {id(n) for n in nodes if _flat_mul(n, fwd)}
     nested: set[int] = set()  # products merged into the one reading them
     for node in nodes:
-        if id(node) in flat:
-            out = node.outputs[0]
-            users = readers.get(id(out), ())
-            if len(users) == 1 and id(users[0]) in flat and id(out) not in outputs:
-                nested.add(id(node))
+        for i in node.inputs:
+            owner = i.owner
+            if (owner is not None and id(owner) in flat and id(node) in flat
+                    and n_readers[id(i)] == 1 and id(i) not in outputs):
+                nested.add(id(owner))
     if not nested:
         return list(results)
     memo: dict[int, Variable] = {}
