@@ -55,9 +55,11 @@ def _negatable_constant(bd) -> bool:
 def _scalar_out_of_sum(bd) -> bool:
     """``s`` is zero-dimensional, the other factors are not, and they have the
     product's dtype (so the inner product computes in the same dtype)."""
-    prod = bd.term.owner.inputs[0] if bd.term.owner is not None else None
+    node = bd.term.owner
+    if node is None or not isinstance(node.op, Reduce):  # another form (saturation)
+        return False
     r = bd[rest]
-    return prod is not None and bd[s].ndim == 0 and r.ndim != 0 and r.dtype == prod.dtype
+    return bd[s].ndim == 0 and r.ndim != 0 and r.dtype == node.inputs[0].dtype
 
 
 def _sum(t):
