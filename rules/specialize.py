@@ -5,6 +5,11 @@ They turn the canonical forms into the cheapest ops a backend has: ``x ** 2`` is
 ``a - b``, ``sum(x * y)`` over vectors is ``dot(x, y)`` and ``alpha * dot(A, B) +
 beta * C`` is one :class:`~aesara_cas.tensor.blas.Gemm` node.  Each is an exact
 identity (or one rounding better), for all inputs.
+
+All are pattern pairs.  A product or sum of any length is matched through its rest
+(:func:`~aesara_cas.rewriting.matcher.rest_var`), one reciprocal or negated term at a
+time; ``div_div`` gathers the denominators.  ``gemm`` is one rule per spelling of its
+scales, generated from the tables :data:`DOT_SPELLINGS` and :data:`C_SPELLINGS`.
 """
 
 from __future__ import annotations
@@ -184,7 +189,7 @@ add_to_sub = rule(
     etuple(E.add, etuple(E.neg, b), rest), etuple(E.sub, rest, b),
     where=lambda bd: bd.term.dtype != "bool", name="add_to_sub",
     doc="a + -b -> a - b, for all a, b; a is the rest of a sum of any length (-a + -b -> "
-        "-a - b: the same rounding, and NumPy's +0.0 where the terms cancel).",
+        "-b - a: the same rounding, and NumPy's +0.0 where the terms cancel).",
 )
 matmul_to_dot = rule(
     etuple(MatMul(), A, B), etuple(_dot, A, B),
