@@ -203,8 +203,11 @@ def _representatives(nodes: list[Apply]) -> dict[int, Variable]:
     rep: dict[int, Variable] = {}
     table: dict[tuple, Apply] = {}
     for node in nodes:
-        key = (node.op, tuple(id(rep.get(id(i), i)) for i in node.inputs))
-        first = table.setdefault(key, node)
+        args = tuple(id(rep.get(id(i), i)) for i in node.inputs)
+        try:
+            first = table.setdefault((node.op, args), node)
+        except TypeError:  # an op with unhashable parameters: compared by identity
+            first = table.setdefault((id(node.op), args), node)
         if first is not node:
             for a, b in zip(node.outputs, first.outputs):
                 rep[id(a)] = b
