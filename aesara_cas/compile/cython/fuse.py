@@ -137,6 +137,7 @@ def _no_recompute(var: Variable, loop_shape: tuple) -> bool:
 def _trees(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply, Group]:
     tree_of: dict[Apply, Group] = {}
     outputs = set(fgraph.outputs)
+    all_clients = fgraph.clients
     for node in reversed(nodes):
         kind = kinds[node]
         if kind == "reduce":
@@ -147,16 +148,24 @@ def _trees(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply
             continue
         out = node.outputs[0]
         target = None
-        clients = [c for c, _ in fgraph.clients.get(out, [])]
-        if out not in outputs and clients and all(c != "output" for c in clients):
-            groups = {id(tree_of.get(c)): tree_of.get(c) for c in clients}
-            g = next(iter(groups.values())) if len(groups) == 1 else None
+        clients = all_clients.get(out)
+        if clients and out not in outputs:
+            # The one tree every reader belongs to (None: readers outside trees, a
+            # graph output, or several trees).
+            g: Group | None = None
+            for k, (c, _) in enumerate(clients):
+                t = None if c == "output" else tree_of.get(c)
+                if t is None or (k and t is not g):
+                    g = None
+                    break
+                g = t
             if (
                 g is not None
                 and g.nd == out.ndim
                 and len(g.members) < MAX_FUSED
                 and _reads(g) + len(node.inputs) <= MAX_READS
-                and is_scalar_class(out) == (g.kind == "ew" and is_scalar_class(g.output))
+                # (an element-wise tree's ``scalar`` is its root's class)
+                and is_scalar_class(out) == (g.kind == "ew" and g.scalar)
                 and _no_recompute(out, g.loop_shape)
             ):
                 target = g
