@@ -143,6 +143,8 @@ class RuleDatabase:
         all_names = set(known_sets) | {USER_SET} | set(BUILTINS)
         for rules in self.sets.values():
             all_names.update(rule_name(r) for r in rules)
+            # The steps of a rewriter of several (the engine's normal form) are names too.
+            all_names.update(n for r in rules for n in getattr(r, "step_names", ()))
         all_names.update(rw.name for _, rws in phases for rw in rws)
         unknown = sorted(n for n in exclude if n not in all_names)
         if unknown:
@@ -150,7 +152,8 @@ class RuleDatabase:
                 f"exclude: unknown rule or set name(s) {unknown}; sets are {known_sets}, "
                 f"built-in passes {list(BUILTINS)}"
             )
-        return [(n, [rw for rw in rws if rw.name not in exclude]) for n, rws in phases]
+        return [(n, [rw.without(exclude) if exclude.intersection(rw.step_names) else rw
+                     for rw in rws if rw.name not in exclude]) for n, rws in phases]
 
 
 def _names(value: Any, what: str) -> list[str]:

@@ -304,12 +304,14 @@ class Driver:
                         and new.owner.inputs == node.inputs:
                     continue  # rebuilt the same node: not a change
                 steps += 1
-                history.append(rw.name)
+                # A rewriter of several steps (the normal form) names the one that fired.
+                name = rw.last_step if rw.named_steps else rw.name
+                history.append(name)
                 old_sig = _signature(node)
-                undone_by.setdefault(old_sig, set()).add(rw.name)
+                undone_by.setdefault(old_sig, set()).add(name)
                 if new.owner is not None:
                     sig = _signature(new.owner)
-                    made_by.setdefault(sig, set()).add(rw.name)
+                    made_by.setdefault(sig, set()).add(name)
                     if sig in undone_by:
                         created[sig] = created.get(sig, 0) + 1
                         if created[sig] > CYCLE_REPEATS:
@@ -326,14 +328,13 @@ class Driver:
                         f"rewriting did not reach a fixpoint in phase {phase!r} after "
                         f"{max_steps} rewrites; the rules firing last were: {common}"
                     )
-                self._commit(phase, rw, node, old, new)
+                self._commit(phase, rw, name, node, old, new)
                 break
         return steps
 
-    def _commit(self, phase: str, rw: NodeRewriter, node: Apply, old: Variable,
+    def _commit(self, phase: str, rw: NodeRewriter, name: str, node: Apply, old: Variable,
                 new: Variable) -> None:
         fg = self.fgraph
-        name = rw.name
         set_name, mark = self._set_of.get(id(rw), (phase, None))
         before = describe(old) if self.trace is not False else ""
         old_inputs = list(node.inputs)

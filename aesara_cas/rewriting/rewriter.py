@@ -180,9 +180,19 @@ class NodeRewriter:
     #: Whether what it makes is an exact floating-point construction that
     #: ``canonicalize`` must not respell or regroup (see ``context.PROTECTED``).
     keep_form: bool = False
+    #: Whether ``last_step`` names what the last rewrite did (a rewriter of several
+    #: named steps, such as the engine's normal form); else ``name`` does.
+    named_steps: bool = False
+    last_step: str | None = None
+    #: The names of its steps, which ``exclude=`` accepts (see ``without``).
+    step_names: tuple = ()
 
     def rewrite(self, node: Apply) -> Variable | None:
         raise NotImplementedError
+
+    def without(self, names: Any) -> NodeRewriter:
+        """This rewriter without the steps ``names`` (it has none: itself)."""
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
