@@ -250,7 +250,9 @@ def function(
 
         outs = simplify_accurate(outs, **(accuracy if isinstance(accuracy, Mapping) else {}))
     upd = _check_updates(updates)
-    upd += _default_updates(inputs, outs + [e for _, e in upd], upd)
+    walked: list[list[Variable]] = []
+    found = _default_updates(inputs, outs + [e for _, e in upd], upd, walked)
+    upd += found
     all_outs = outs + [e for _, e in upd]
     if givens:
         if not isinstance(givens, Mapping):
@@ -266,9 +268,10 @@ def function(
                 new = cast(new, old.dtype)
             replace[old] = new
         all_outs = clone_replace(all_outs, replace)
-    shared_inputs = [
-        v for v in graph_inputs(all_outs) if isinstance(v, SharedVariable)
-    ]
+    # The walk for default updates saw every variable of the graph, unless the graph
+    # changed since (givens, updates found): one walk of a big graph less.
+    seen = walked[0] if not givens and not found else graph_inputs(all_outs)
+    shared_inputs = [v for v in seen if isinstance(v, SharedVariable) and v.owner is None]
     shared_inputs.sort(key=lambda v: v.id)
     # Cloning, rewriting and lowering a big graph allocate several objects per node:
     # the cyclic collector's repeated full scans would cost seconds (see gc_pause).
@@ -320,17 +323,22 @@ def assemble(inputs: list[Variable], outs: list[Variable], single: bool, upd: li
 
 
 def _default_updates(inputs: list[Variable], exprs: list[Variable],
-                     given: list[tuple[SharedVariable, Variable]]) -> list:
+                     given: list[tuple[SharedVariable, Variable]],
+                     walked: list | None = None) -> list:
     """Updates the caller did not give, for shared variables the graph reads that have
     one by default (a random generator advances to the state its draw leaves): ops may
     declare them (``op.default_updates(node)``, e.g. a loop's final generator state),
-    else the variable's ``default_update`` if the function can compute it."""
+    else the variable's ``default_update`` if the function can compute it.  The
+    variables of the first walk (those of ``exprs``) are appended to ``walked``."""
     taken = {id(t) for t, _ in given}
     known = {id(v) for v in inputs}
     extra: list = []
     while True:
         declared, defaults, asked = [], [], set()
-        for var in ancestors(exprs + [e for _, e in extra]):
+        every = ancestors(exprs + [e for _, e in extra])
+        if walked is not None and not walked:
+            walked.append(every)
+        for var in every:
             owner = var.owner
             if owner is None:
                 if getattr(var, "default_update", None) is not None:
