@@ -8,13 +8,14 @@ putting sums and products in canonical order, where no stability rule could ever
 match.  For big expressions this module rewrites only the *regions* where one
 can:
 
-1. **Anchors.**  Every rule of the ``stabilize`` set that prevents overflow or
-   undefined values (the rules not marked ``keep_form``: softplus, log-sigmoid,
-   logsumexp, softmax, log-det...) contains some op besides the arithmetic of
-   canonical forms (``add``, ``mul``, ``neg``, ``pow``...): ``exp``, ``log``,
-   ``sigmoid``, ``det``...  Those ops are read from the rules' patterns
-   (:func:`anchor_keys`); a rule whose pattern holds none has its anchors listed in
-   :data:`GUARD_ANCHORS` (a test checks every such rule is covered).
+1. **Anchors.**  Every pattern of a rule of the ``stabilize`` set that prevents
+   overflow or undefined values (the rules not marked ``keep_form``: softplus,
+   log-sigmoid, logsumexp, softmax, log-det...) contains some op besides the
+   arithmetic of canonical forms (``add``, ``mul``, ``neg``, ``pow``...): ``exp``,
+   ``log``, ``sigmoid``, ``det``...  Those ops are read from the rules' patterns, and
+   one op per pattern is an anchor (:func:`anchor_keys`); a rule whose pattern holds
+   none has its anchors listed in :data:`GUARD_ANCHORS` (a test checks that every
+   pattern is anchored).
 2. **Regions.**  The nodes within :data:`RADIUS` steps (inputs or users) of an
    anchor node, a step into a sum (product) read only by a sum (product) counting
    zero (the canonical form flattens them), and the constant sub-graphs they read.  Every
@@ -97,7 +98,7 @@ _COMMON = ("exp", "log", "Dot", "MatMul", "cos")
 @functools.lru_cache(maxsize=4)
 def _anchors_of(database: Any) -> frozenset | None:
     phases = database.select(["stabilize"], None, [])
-    options = []
+    options: list[frozenset] = []
     for _, rewriters in phases:
         for rw in rewriters:
             if rw.keep_form:
@@ -105,8 +106,8 @@ def _anchors_of(database: Any) -> frozenset | None:
             found = rule_anchors(rw)
             if found is None:
                 return None
-            options.append(found)
-    # Every op of a rule's pattern is in each of its matches, so one anchor per rule
+            options.extend(found)
+    # Every op of a pattern is in each of its matches, so one anchor per pattern
     # finds them all: a small hitting set, rarer ops first, keeps regions small.
     anchors: set = set()
     for found in sorted(options, key=len):
@@ -115,25 +116,25 @@ def _anchors_of(database: Any) -> frozenset | None:
     return frozenset(anchors)
 
 
-def rule_anchors(rw: Any) -> frozenset | None:
-    """The op keys of one stability rewriter's patterns that may anchor it (each of
-    its matches holds all of them); None when it could match anywhere."""
+def rule_anchors(rw: Any) -> tuple[frozenset, ...] | None:
+    """For each pattern of one stability rewriter, the op keys that may anchor it (each
+    of its matches holds all of them); None when it could match anywhere."""
     if rw.name in GUARD_ANCHORS:
-        return frozenset(GUARD_ANCHORS[rw.name])
+        return (frozenset(GUARD_ANCHORS[rw.name]),)
     patterns = getattr(rw, "patterns", None)
     if not patterns:
         return None
-    found: set | None = None
+    found = []
     for p in patterns:
         keys = _pattern_keys(p)
         if keys is None:
             return None
         keys -= RING
         keys = (keys - _STRUCTURAL) or keys
-        # A match of any one of the patterns must be found: only ops common to all
-        # of them anchor the rule.
-        found = keys if found is None else found & keys
-    return frozenset(found) if found else None
+        if not keys:
+            return None
+        found.append(frozenset(keys))
+    return tuple(found)
 
 
 def anchor_keys() -> frozenset | None:

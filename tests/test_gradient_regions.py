@@ -41,7 +41,7 @@ def test_every_stability_rule_has_an_anchor():
         for rw in rws:
             if not rw.keep_form:
                 found = rule_anchors(rw)
-                assert found is not None and found & anchors, rw.name
+                assert found is not None and all(f & anchors for f in found), rw.name
 
 
 def test_overflowing_forms_differentiate_finitely(regions):
