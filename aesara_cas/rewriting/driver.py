@@ -33,6 +33,7 @@ from aesara_cas.rewriting.context import (
 )
 from aesara_cas.rewriting.context import touched as stamp_touched
 from aesara_cas.rewriting.matcher import WILDCARD
+from aesara_cas.rewriting.prefilter import Prefilter
 from aesara_cas.rewriting.rewriter import NodeRewriter
 
 log = logging.getLogger("aesara_cas.rewriting")
@@ -243,13 +244,13 @@ class Driver:
         for pos, rw in enumerate(rewriters):
             for key in rw.keys:
                 (wild if key is WILDCARD else index.setdefault(key, [])).append((pos, rw))
-        by_op: dict[Any, list[NodeRewriter]] = {}
-        by_id: dict[int, tuple[Any, list[NodeRewriter]]] = {}
+        by_op: dict[Any, Prefilter] = {}
+        by_id: dict[int, tuple[Any, Prefilter]] = {}
         # id(rewriter) -> its set, for rewriters a protection can exclude.
         set_by_id = {id(rw): s for rw, s in zip(rewriters, set_names)
                      if rw.name not in BUILTIN_NAMES}
 
-        def candidates(op: Any) -> list[NodeRewriter]:
+        def candidates(op: Any) -> Prefilter:
             # Ops are usually shared instances (at.exp): look them up by identity
             # first, since hashing an op hashes its parameters.
             hit = by_id.get(id(op))
@@ -258,7 +259,7 @@ class Driver:
             result = by_op.get(op)
             if result is None:
                 found = index.get(op, []) + index.get(type(op), []) + wild
-                result = [rw for _, rw in sorted(found, key=lambda t: t[0])]
+                result = Prefilter([rw for _, rw in sorted(found, key=lambda t: t[0])], op)
                 by_op[op] = result
             by_id[id(op)] = (op, result)
             return result
@@ -284,7 +285,8 @@ class Driver:
             kept = tag.get(KEPT_BY) if tag else None
             made = tag.get(MADE_BY) if tag else None
             shielded = PROTECTED.get(made) if made is not None else None
-            for rw in candidates(node.op):
+            # Only the rewriters whose patterns the node's inputs allow.
+            for rw in candidates(node.op).select(node.inputs):
                 if kept is not None and rw.name in kept:
                     continue
                 if shielded is not None and set_by_id.get(id(rw)) in shielded:

@@ -41,6 +41,7 @@ from aesara_cas.rewriting.matcher import (
     match,
     match_node,
 )
+from aesara_cas.rewriting.prefilter import needs_of
 from aesara_cas.rewriting.rule import Rule
 from aesara_cas.rewriting.terms import ops_equal
 from aesara_cas.tensor.elemwise import cast
@@ -194,6 +195,11 @@ class NodeRewriter:
         """This rewriter without the steps ``names`` (it has none: itself)."""
         return self
 
+    def needs(self, op: Any) -> tuple | None:
+        """What the inputs of a node of ``op`` must have for a rewrite to be possible
+        (see :mod:`aesara_cas.rewriting.prefilter`); ``None``: no condition known."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
 
@@ -224,6 +230,9 @@ class RuleRewriter(NodeRewriter):
                 and all(not p.search and p.head_kind == HEAD_OP for p in self.patterns)
                 and len(set(self.keys)) == len(self.patterns)):
             self._by_head = dict(zip(self.keys, self.patterns))
+
+    def needs(self, op: Any) -> tuple | None:
+        return None if self.rule.pattern is None else needs_of(self.patterns, op)
 
     def rewrite(self, node: Apply) -> Variable | None:
         if len(node.outputs) != 1:
@@ -431,6 +440,9 @@ class RelationRewriter(NodeRewriter):
         else:
             self.prechecks = compiled
             self.keys = tuple(dict.fromkeys(index_key(c) for c in compiled))
+
+    def needs(self, op: Any) -> tuple | None:
+        return None if self.prechecks is None else needs_of(self.prechecks, op)
 
     def rewrite(self, node: Apply) -> Variable | None:
         if len(node.outputs) != 1:
