@@ -69,6 +69,25 @@ def input_kinds(inputs: Sequence[Any]) -> frozenset:
     return frozenset(out)
 
 
+#: The key of the node the driver is looking at: ``[inputs, their snapshot, key]``.
+_CURRENT: list = [None, (), None]
+
+
+def kinds_key(inputs: Sequence[Any]) -> tuple[int, frozenset]:
+    """``(number of inputs, input_kinds(inputs))``, reusing the driver's for the node it
+    is looking at (the rewriters it offers the node ask again)."""
+    cur = _CURRENT
+    if cur[0] is inputs and len(cur[1]) == len(inputs):
+        for a, b in zip(cur[1], inputs):
+            if a is not b:
+                break
+        else:
+            return cur[2]
+    key = (len(inputs), input_kinds(inputs))
+    cur[0], cur[1], cur[2] = inputs, tuple(inputs), key
+    return key
+
+
 def pattern_needs(p: PNode) -> Need | None:
     """What a node's inputs must have for compiled pattern ``p`` (matching the node's
     op) to match it: ``(kinds, least inputs, most inputs)``; ``None``: nothing known."""
@@ -126,6 +145,26 @@ def allows(needs: tuple[Need, ...] | None, n_inputs: int, kinds: frozenset) -> b
     return False
 
 
+def allowed_patterns(patterns: Sequence[PNode], inputs: Sequence[Any],
+                     cache: dict) -> Sequence[PNode]:
+    """The patterns of ``patterns`` (all of one op) whose needs a node with ``inputs``
+    meets, in their order (``cache``: the caller's, per key)."""
+    key = kinds_key(inputs)
+    hit = cache.get(key)
+    if hit is None:
+        n, kinds = key
+        hit = [p for p in patterns if allows(_needs_one(p), n, kinds)]
+        if len(cache) > 1024:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def _needs_one(p: PNode) -> tuple[Need, ...] | None:
+    need = pattern_needs(p)
+    return None if need is None else (need,)
+
+
 class Prefilter:
     """The rewriters to offer a node, per (candidate list, number and kinds of inputs).
 
@@ -143,7 +182,7 @@ class Prefilter:
     def select(self, inputs: Sequence[Any]) -> list:
         if not self.active:
             return self.rewriters
-        key = (len(inputs), input_kinds(inputs))
+        key = kinds_key(inputs)
         hit = self._lists.get(key)
         if hit is None:
             n, kinds = key

@@ -41,7 +41,7 @@ from aesara_cas.rewriting.matcher import (
     match,
     match_node,
 )
-from aesara_cas.rewriting.prefilter import needs_of
+from aesara_cas.rewriting.prefilter import allowed_patterns, needs_of
 from aesara_cas.rewriting.rule import Rule
 from aesara_cas.rewriting.terms import ops_equal
 from aesara_cas.tensor.elemwise import cast
@@ -230,6 +230,8 @@ class RuleRewriter(NodeRewriter):
                 and all(not p.search and p.head_kind == HEAD_OP for p in self.patterns)
                 and len(set(self.keys)) == len(self.patterns)):
             self._by_head = dict(zip(self.keys, self.patterns))
+        #: The patterns a node's inputs allow, per number and kinds of inputs.
+        self._allowed: dict = {}
 
     def needs(self, op: Any) -> tuple | None:
         return None if self.rule.pattern is None else needs_of(self.patterns, op)
@@ -250,13 +252,15 @@ class RuleRewriter(NodeRewriter):
             s = None if p is None else match_node(p, node, generation())
             return None if s is None else self._build(s, old)
         # The backtracking (commutative) search is the costly part of most failing
-        # attempts; the ops near the node usually rule every pattern out first.
-        for p in self.patterns:
+        # attempts; the kinds of the node's inputs, then the ops near the node, usually
+        # rule every pattern out first.
+        patterns = allowed_patterns(self.patterns, node.inputs, self._allowed)
+        for p in patterns:
             if possible(p, old, POSSIBLE_DEPTH):
                 break
         else:
             return None
-        for s, term in r.matches(old, self.normalize):
+        for s, term in r.matches(old, self.normalize, patterns):
             new = self._build(s, old, term)
             if new is not None:
                 return new

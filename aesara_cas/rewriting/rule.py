@@ -336,7 +336,8 @@ class Rule:
         self._patterns[normalize] = out
         return out
 
-    def matches(self, v: Variable, normalize: bool = False) -> Iterator[tuple[dict, Any]]:
+    def matches(self, v: Variable, normalize: bool = False,
+                patterns: Any = None) -> Iterator[tuple[dict, Any]]:
         """``(bindings, output term)`` for the matches of ``v`` the rule accepts.
 
         A pure pattern rule (a term output) matched with ``normalize``, or guarded by a
@@ -344,11 +345,12 @@ class Rule:
         another (``sum(c * rest)`` with ``c`` a scalar: the scalar factor need not come
         first); otherwise only the first match of each pattern (the written argument
         order first).  For a match of part of a sum or product, the output term keeps
-        the rest around the result.
+        the rest around the result.  ``patterns``: only these of the rule's patterns
+        (the others are known not to match).
         """
         node = getattr(v, "owner", None)
         every = (normalize or self.where is not None) and not self._rhs_is_function
-        for p in self.patterns(normalize):
+        for p in self.patterns(normalize) if patterns is None else patterns:
             if node is None or (p.head_kind == HEAD_OP and not ops_equal(node.op, p.head)):
                 continue
             if not _may_match(p, node):
