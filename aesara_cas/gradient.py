@@ -349,12 +349,13 @@ def _finalize(results: list[Variable], holders: dict, simplify: bool,
               forward: list[Variable]) -> list[Variable]:
     """The derivative as returned: simplified when small; when too big to simplify
     here, its nested products are flattened (one pass, see ``flatten_products``), so
-    compiling it costs a rewrite per product instead of one per level."""
+    compiling it costs a rewrite per product instead of one per level.  ``forward``:
+    every graph the caller gave (expression, seeds), which flattening leaves alone."""
     if not simplify:
         return clone_replace(results, holders) if holders else results
     big = _more_nodes_than(results, SIMPLIFY_AFTER_NODES)
     if big:
-        results = flatten_products(results, forward)
+        results = flatten_products(results, forward, release=True)
     if holders:
         results = clone_replace(results, holders)
     return results if big else _simplify(results)
@@ -381,7 +382,7 @@ def vjp(
     stable, _ = _stabilized(outs, wrt_list, [], simplify)
     results = backprop(stable, cots, wrt_list)
     grads = [zeros_like(w) if g is None else g for g, w in zip(results, wrt_list)]
-    grads = _finalize(grads, {}, simplify, stable)
+    grads = _finalize(grads, {}, simplify, stable + [c for c in cots if c is not None])
     return grads[0] if single else grads
 
 
@@ -457,7 +458,7 @@ def jvp(
     stable, _ = _stabilized(outs, wrt_list, [], simplify)
     results = push_forward(stable, wrt_list, tans)
     results = [zeros_like(o) if t is None else t for t, o in zip(results, outs)]
-    results = _finalize(results, {}, simplify, stable)
+    results = _finalize(results, {}, simplify, stable + [t for t in tans if t is not None])
     return results[0] if single_out else results
 
 

@@ -116,6 +116,13 @@ def test_big_derivatives_have_flat_products(regions, monkeypatch):
     products = [n for n in toposort([g]) if n.op == at.mul and n not in forward]
     assert len(products) == 1 and len(products[0].inputs) > 300  # one product, not a nest
     np.testing.assert_array_equal(_run([x], [g], [0.3]), _run([x], [raw], [0.3]))
+    # The caller's graphs are left whole: a cotangent that is a product is no nest.
+    u = at.dscalar("u")
+    cot = (u * 3.0) * 2.0
+    (vj,) = gradient.vjp([z], [x], [cot])
+    assert cot.owner.outputs == [cot] and cot.owner.inputs[0].owner.outputs
+    np.testing.assert_allclose(_run([x, u], [vj], [0.3, 1.0])[0],
+                               6.0 * _run([x], [raw], [0.3])[0], rtol=1e-12)
     # A product the expression reads too, or a derivative read twice, stays as it is.
     y = x * 3.0
     a = (y * x) * 2.0

@@ -260,7 +260,8 @@ def mul(*args: Variable) -> Variable:
     return kept[0] if len(kept) == 1 else _mul(*kept)
 
 
-def flatten_products(results: list[Variable], forward: list[Variable]) -> list[Variable]:
+def flatten_products(results: list[Variable], forward: list[Variable],
+                     release: bool = False) -> list[Variable]:
     """``results`` with each nest of products differentiation made, a product read only
     by a product, as one n-ary product (``((g * a) * b) * c`` -> ``g * a * b * c``).
 
@@ -270,6 +271,11 @@ def flatten_products(results: list[Variable], forward: list[Variable]) -> list[V
     their left-to-right order (a left-nested product evaluates to the same value).
     Nodes of the ``forward`` graph are never merged into a product: the expression
     being differentiated reads them too.  Iterative: no recursion over graph depth.
+
+    ``release=True`` (for callers that drop ``results``) dismantles the products it
+    replaced: nodes and variables refer to each other, so a nest of 10,000 products
+    would otherwise wait for the cyclic garbage collector (~0.15 s); without the
+    cycle, reference counting frees it at once.
     """
     from aesara_cas.graph.traversal import toposort
     from aesara_cas.tensor.elemwise import Elemwise
@@ -309,6 +315,7 @@ def flatten_products(results: list[Variable], forward: list[Variable]) -> list[V
     if not nested:
         return list(results)
     memo: dict[int, Variable] = {}
+    replaced: list[Apply] = []
     for node in nodes:
         if id(node) in nested:
             continue
@@ -325,9 +332,18 @@ def flatten_products(results: list[Variable], forward: list[Variable]) -> list[V
             old = node.outputs[0]
             if new.type == old.type:
                 memo[id(old)] = new
+                replaced.append(node)
                 continue
+            release = False  # this product still reads its nest
         args = [memo.get(id(i), i) for i in node.inputs]
         if any(a is not b for a, b in zip(args, node.inputs)):
             for old, new in zip(node.outputs, node.op.make_node(*args).outputs):
                 memo[id(old)] = new
-    return [memo.get(id(r), r) for r in results]
+    out = [memo.get(id(r), r) for r in results]
+    if release:
+        for node in nodes:
+            if id(node) in nested:
+                node.outputs = []
+        for node in replaced:
+            node.outputs = []
+    return out
