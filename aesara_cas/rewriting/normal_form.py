@@ -119,15 +119,13 @@ def _drop_ones(out, ins):
 def _drop_zeros(out, ins):
     """x + 0 -> x, keeping NumPy's sign of zero: -0.0 + 0.0 is +0.0, so a +0.0 term is
     dropped only if the other terms can never all be -0.0 (a -0.0 term always goes)."""
-    if not any(isinstance(i, Constant) for i in ins):
-        return None
-    signs = [constant_zero_sign(i) for i in ins]
+    signs = [_zero_sign(i) for i in ins]
     rest = [i for i, z in zip(ins, signs) if z is None]
-    zeros = [i for i, z in zip(ins, signs) if z is not None]
-    if not zeros or not rest:
+    if len(rest) == len(ins) or not rest:
         return None
+    zeros = [i for i, z in zip(ins, signs) if z is not None]
     if is_float(out) and not any(never_negative_zero(i) for i in rest):
-        positive = [z for z in zeros if constant_zero_sign(z) != -1]
+        positive = [z for z in zeros if _zero_sign(z) != -1]
         if not positive:
             return _build(E.add, rest)
         if len(zeros) == 1:
@@ -141,13 +139,46 @@ def _mul_zero(out, ins):
     factors are never negative (NumPy's -1.0 * 0.0 is -0.0)."""
     if not _may_be_constant(ins) or not any(is_value(i, 0) for i in ins):
         return None
-    signs = [constant_zero_sign(i) for i in ins]
+    signs = [_zero_sign(i) for i in ins]
     if not is_float(out):
         return 0
     if 0 in signs or not all(z is not None or never_negative(i) for i, z in zip(ins, signs)):
         return None
     negative = sum(1 for z in signs if z == -1) % 2
     return constant(np.asarray(-0.0 if negative else 0.0, dtype=out.dtype))
+
+
+def _token(v: Variable) -> str:
+    """The first element of ``order_key(v)`` (cached on the variable as it caches it)."""
+    tag = v.tag
+    tok = tag.get("_order_token")
+    if tok is None:
+        tok = order_key(v)[0]
+    return tok
+
+
+def _in_order(ins: Sequence[Variable]) -> bool:
+    """Whether ``ins`` are sorted by :func:`order_key` (as ``canonical_order`` sorts)."""
+    prev = _token(ins[0])
+    for k in range(1, len(ins)):
+        tok = _token(ins[k])
+        if tok < prev:
+            return False
+        if tok == prev and order_key(ins[k]) < order_key(ins[k - 1]):
+            return False
+        prev = tok
+    return True
+
+
+def _zero_sign(v: Variable) -> int | None:
+    """``constant_zero_sign(v)``, cached on a constant (its value never changes)."""
+    if not isinstance(v, Constant):
+        return None
+    tag = v.tag
+    if "_zero_sign" in tag:
+        return tag["_zero_sign"]
+    sign = tag["_zero_sign"] = constant_zero_sign(v)
+    return sign
 
 
 def _order(op: Any) -> StepFn:
@@ -162,12 +193,10 @@ def _order(op: Any) -> StepFn:
                 break
         if not same and len(ins) > 2:
             return None
-        # Already sorted (the common case): no sort, no new node.
-        keys = [order_key(i) for i in ins]
-        for k in range(len(keys) - 1):
-            if keys[k + 1] < keys[k]:
-                break
-        else:
+        # Already sorted (the common case): no sort, no new node.  An order key starts
+        # with a token of the argument itself (its op, or a constant's value), which
+        # usually decides; the whole key (a walk of the sub-graph) only on a tie.
+        if _in_order(ins):
             return None
         ordered = canonical_order(ins)
         if same:

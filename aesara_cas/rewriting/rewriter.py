@@ -254,7 +254,9 @@ class RuleRewriter(NodeRewriter):
         # The backtracking (commutative) search is the costly part of most failing
         # attempts; the kinds of the node's inputs, then the ops near the node, usually
         # rule every pattern out first.
-        patterns = allowed_patterns(self.patterns, node.inputs, self._allowed)
+        patterns = self.patterns
+        if len(patterns) > 1:  # (one pattern: the driver's pre-filter checked it)
+            patterns = allowed_patterns(patterns, node.inputs, self._allowed)
         for p in patterns:
             if possible(p, old, POSSIBLE_DEPTH):
                 break
