@@ -119,9 +119,13 @@ def _anchors_of(database: Any) -> frozenset | None:
 def rule_anchors(rw: Any) -> tuple[frozenset, ...] | None:
     """For each pattern of one stability rewriter, the op keys that may anchor it (each
     of its matches holds all of them); None when it could match anywhere."""
-    if rw.name in GUARD_ANCHORS:
+    found = _patterns_anchors(getattr(rw, "patterns", None))
+    if found is None and rw.name in GUARD_ANCHORS:
         return (frozenset(GUARD_ANCHORS[rw.name]),)
-    patterns = getattr(rw, "patterns", None)
+    return found
+
+
+def _patterns_anchors(patterns: Any) -> tuple[frozenset, ...] | None:
     if not patterns:
         return None
     found = []
