@@ -5,12 +5,18 @@ where the identity holds, and where the new form is more accurate.  Where no
 single form is accurate over the whole range, the result is a ``switch`` by
 sign or magnitude between the stable form and the original expression.
 
-Conventions (see :mod:`aesara_cas.rules.cancellation_util` for the views):
+Every rule is a pattern -> pattern relation (``rule(lhs, rhs, where=guard)``,
+built with the blocks of :mod:`aesara_cas.rules.cancellation_util`).  Conventions:
 
-* The rules look through spellings: ``a - b`` is ``sub(a, b)``, ``a + -b``,
-  ``a + -1*b`` or ``a + (-k)``; ``a / b`` is also ``a * b**-1``; ``sqrt(u)`` is
-  also ``u ** 0.5``; ``a + c`` is any n-ary ``add`` containing ``a``.  So they
-  match both canonical graphs and graphs built by hand.
+* The patterns are written as math with wilds, so the engine matches every
+  spelling: ``a - b`` is ``sub(a, b)``, ``a + -b`` or ``a + -1*b``; ``a / b`` is
+  also ``a * b**-1``; ``sqrt(u)`` is also ``u ** 0.5``; ``b*b`` is ``b ** 2``.  A
+  constant is subtracted as ``a + (-k)``: those rules name ``+ m`` with ``m < 0``.
+  ``t + c`` with ``c`` a rest wild is a sum of any length containing ``t``.
+* A difference is not symmetric: each identity comes as two rules, one per order
+  (``differences``).  Where a computed right side used to choose among forms, there
+  is one rule per form, with guards (``where=``) that exclude each other, so the
+  result does not depend on which rule is tried first.
 * Results are unchanged wherever the original expression is defined (not
   NaN); outside its domain a rewrite may return a number where the original
   gave NaN.  Each rule's tests check this against mpmath at points inside and
@@ -23,159 +29,159 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any
 
 from aesara_cas.rules import cancellation_functions
 from aesara_cas.rules.cancellation_util import (
-    Registry,
     const_value,
-    find_node,
-    guarded,
+    differences,
     has_client,
-    input_of,
-    is_float,
-    negate,
-    negation,
     odd_series,
-    reciprocal_of,
-    root_of_square_sum,
+    ratio_or_zero,
+    real,
+    rest_wild,
     series,
-    shift,
-    sqrt_arg,
     tan_coefficient,
 )
 
 from aesara_cas import tensor as at
-from aesara_cas.graph.basic import Variable
 from aesara_cas.rewriting.rule import Rule, rule
 from aesara_cas.rewriting.wild import wild
 
-registry = Registry()
+a_, b_, t_, w_ = (wild(n) for n in ("a", "b", "t", "w"))
+#: Wilds a guard requires to be constants (named as the rule tests instantiate them:
+#: k = 4, k_int = 2, k_neg = -2, so that sqrt(k + c) - k_int and sqrt(k + c) + k_neg fire).
+k_, n_, m_ = wild("k"), wild("k_int"), wild("k_neg")
+#: The rest of a sum of any length: ``c`` the shift of ``t + c``, ``e`` of ``b*b + e``.
+c_, e_ = rest_wild("c"), rest_wild("e")
 
 
-def _shifted(s: Variable, t: Variable) -> tuple[Variable, Variable, Variable, int] | None:
-    """``(base, shifted, c, sign)``: ``s = t + c`` gives sign +1, ``t = s + c`` sign -1."""
-    c = shift(s, t)
-    if c is not None:
-        return t, s, c, 1
-    c = shift(t, s)
-    if c is not None:
-        return s, t, c, -1
-    return None
+def _shift_nonzero(bd) -> bool:
+    """The shift ``k`` is a non-zero constant: the rationalised form needs no guard.
+    (Constants of a sum are folded into one, so a constant shift is the only other term.)"""
+    c = const_value(bd[k_])
+    return c is not None and c != 0 and real(bd)
 
 
-def _signed(v: Variable, sign: int) -> Variable:
-    return v if sign > 0 else at.neg(v)
+def _shift_any(bd) -> bool:
+    """The shift may be 0: the quotient is guarded (0 where both roots are 0)."""
+    c = const_value(bd[c_])
+    return (c is None or c == 0) and real(bd)
 
 
-def _safe_ratio(num: Variable, den: Variable) -> Variable:
-    """``num / den``, but 0 where ``den == 0`` if ``num`` may be 0 too (0/0 would be NaN
-    where the original difference was exactly 0)."""
-    out = num / den
-    c = const_value(num)
-    if c is not None and c != 0:
-        return out
-    return at.switch(at.eq(den, 0), 0.0, out)
+def _exact_square(kk: float | None, k: float | None) -> bool:
+    """``kk == k*k`` exactly, ``k > 0`` (so ``sqrt(kk) == k``)."""
+    return (kk is not None and k is not None and k > 0
+            and Fraction(k) ** 2 == Fraction(kk))
+
+
+def _root_of_square(bd) -> bool:  # sqrt(k + c) - n, n*n = k, spelled as "+ m", m = -n < 0
+    m = const_value(bd[m_])
+    return m is not None and _exact_square(const_value(bd[k_]), -m) and real(bd)
+
+
+def _square_minus_root(bd) -> bool:  # n - sqrt(k + c), n*n = k
+    return _exact_square(const_value(bd[k_]), const_value(bd[n_])) and real(bd)
+
+
+def _inputs(bd) -> bool:
+    """Both radicands are graph inputs (no shift to find between them)."""
+    a, b = bd[a_], bd[b_]
+    return a.owner is None and b.owner is None and a is not b and real(bd)
 
 
 # ---------------------------------------------------------------- differences of roots
 
-
-def root_difference(a: Variable, b: Variable) -> Variable | None:
-    """A stable ``sqrt(s) - sqrt(t)`` or ``sqrt(k*k + c) - k`` (``None`` if not one)."""
-    s, t = sqrt_arg(a), sqrt_arg(b)
-    if s is not None and t is not None:
-        found = _shifted(s, t)
-        if found is not None:
-            _, _, c, sign = found
-            num = c if sign > 0 else negate(c)
-        elif s.owner is None and t.owner is None:
-            num = s - t  # exact for nearby inputs (Sterbenz), unlike the roots' difference
-        else:
-            return None
-        return _safe_ratio(num, a + b)
-    for r, k, sign in ((a, b, 1), (b, a, -1)):
-        u, kv = sqrt_arg(r), const_value(k)
-        if u is None or kv is None or not kv > 0 or Fraction(kv) ** 2 != Fraction(kv * kv):
-            continue
-        c = shift(u, at.constant(kv * kv))
-        if c is not None:
-            return _signed(c / (r + k), sign)
-    return None
-
-
-registry.on_difference("root_difference", """Rationalise a difference of square roots.
+_ROOT_DOC = """Rationalise a difference of square roots.
 
     sqrt(t + c) - sqrt(t) = c / (sqrt(t + c) + sqrt(t))      (t >= 0, t + c >= 0)
     sqrt(k*k + c) - k     = c / (sqrt(k*k + c) + k)           (k > 0 a constant)
     sqrt(x) - sqrt(y)     = (x - y) / (sqrt(x) + sqrt(y))     (x, y graph inputs)
+    (and the negated forms sqrt(t) - sqrt(t + c), k - sqrt(k*k + c), ...)
 
-The left sides lose all accuracy when c is small against t; the right sides are
-accurate to a few ulps everywhere.  Where both roots are 0 the result is 0.
-Python: the shift c is the rest of a sum of any length containing t, and a zero
-denominator is guarded only when c may be 0.
-""")(root_difference)
-
-
-def reciprocal_difference(a: Variable, b: Variable) -> Variable | None:
-    """``1/s - 1/t`` as ``((t - s) / s) / t`` when ``t - s`` has a stable form."""
-    s, t = reciprocal_of(a), reciprocal_of(b)
-    if s is None or t is None:
-        return None
-    found = _shifted(t, s)
-    if found is not None:
-        _, _, c, sign = found
-        diff = c if sign > 0 else negate(c)
-    else:
-        diff = root_difference(t, s)
-        if diff is None:
-            return None
-    return (diff / s) / t
+c is the rest of a sum of any length containing t.  The left sides lose all
+accuracy when c is small against t; the right sides are accurate to a few ulps
+everywhere.  Where both roots are 0 the result is 0 (the quotient is guarded by a
+switch unless c is a non-zero constant).
+"""
 
 
-registry.on_difference("reciprocal_difference", """Subtract reciprocals over a common denominator.
+def _root_rules() -> list[Rule]:
+    shifted, base = at.sqrt(c_ + t_), at.sqrt(t_)
+    by_k = at.sqrt(k_ + t_)
+    kw = {"name": "root_difference", "doc": _ROOT_DOC}
+    return [
+        *differences(by_k, base, k_ / (by_k + base), -k_ / (base + by_k),
+                     where=_shift_nonzero, **kw),
+        *differences(shifted, base, ratio_or_zero(c_, shifted + base),
+                     ratio_or_zero(-c_, base + shifted), where=_shift_any, **kw),
+        # n*n + c under the root (k = n*n): n is a constant, so n - sqrt(...) is spelled
+        # n + -sqrt(...) and sqrt(...) - n as sqrt(...) + m with m = -n.
+        rule(at.sqrt(c_ + k_) + m_, c_ / (at.sqrt(c_ + k_) - m_), where=_root_of_square,
+             partial=False, **kw),
+        rule(n_ - at.sqrt(c_ + k_), -(c_ / (at.sqrt(c_ + k_) + n_)), where=_square_minus_root,
+             partial=False, **kw),
+        # x - y is exact for nearby inputs (Sterbenz), unlike the roots' difference.
+        rule(at.sqrt(a_) - at.sqrt(b_),
+             ratio_or_zero(a_ - b_, at.sqrt(a_) + at.sqrt(b_)), where=_inputs,
+             partial=False, **kw),
+    ]
 
-    1/s - 1/(s + c)           = (c / s) / (s + c)
-    1/sqrt(u) - 1/sqrt(u + c) = (sqrt(u + c) - sqrt(u)) / sqrt(u) / sqrt(u + c),
-                                with the root difference rationalised.
+
+_RECIPROCAL_DOC = """Subtract reciprocals over a common denominator.
+
+    1/t - 1/(t + c)           = (c / t) / (t + c)
+    1/sqrt(t) - 1/sqrt(t + c) = (sqrt(t + c) - sqrt(t)) / sqrt(t) / sqrt(t + c),
+                                with the root difference rationalised
+    1/sqrt(x) - 1/sqrt(y)     = (y - x) / (sqrt(y) + sqrt(x)) / sqrt(x) / sqrt(y)
+                                (x, y graph inputs)
+    (and the negated forms)
 
 Exact identities wherever both sides are finite; the left side cancels when c
-is small against s.  Dividing twice (not by s * (s + c)) avoids overflow.
-Python: it finds the shift as root_difference does and reuses its result.
-""")(reciprocal_difference)
+is small against t.  Dividing twice (not by t * (t + c)) avoids overflow.
+"""
+
+
+def _reciprocal_rules() -> list[Rule]:
+    kw = {"name": "reciprocal_difference", "doc": _RECIPROCAL_DOC}
+    s, r = c_ + t_, at.sqrt(c_ + t_)
+    root = at.sqrt(t_)
+    ra, rb = at.sqrt(a_), at.sqrt(b_)
+    return [
+        *differences(1 / t_, 1 / s, (c_ / t_) / s, (-c_ / s) / t_, **kw),
+        *differences(1 / root, 1 / r, (ratio_or_zero(c_, r + root) / root) / r,
+                     (ratio_or_zero(-c_, root + r) / r) / root, **kw),
+        rule(1 / ra - 1 / rb, (ratio_or_zero(b_ - a_, rb + ra) / ra) / rb, where=_inputs,
+             partial=False, **kw),
+    ]
 
 
 # ---------------------------------------------------------------- shifted functions
 
 
-def _shift_identity(op: Any, base: Variable, shifted: Variable, c: Variable, orig) -> Any:
-    # cos(t + h) and sin(t + h) are expanded rather than computed from the rounded
-    # t + h: rounding t + h costs |t| ulps of absolute error, the expansion ~1.
-    half = c * 0.5
-    if op == at.sin:
-        return 2.0 * at.sin(half) * (at.cos(base) * at.cos(half) - at.sin(base) * at.sin(half))
-    if op == at.cos:
-        return -2.0 * at.sin(half) * (at.sin(base) * at.cos(half) + at.cos(base) * at.sin(half))
-    if op == at.tan:
-        cos_shifted = at.cos(base) * at.cos(c) - at.sin(base) * at.sin(c)
-        return at.sin(c) / (cos_shifted * at.cos(base))
-    if op == at.exp:
-        return at.exp(base) * at.expm1(c)
-    if op == at.log:
-        # c / t overflows only for t tiny against c, where log(c) - log(t) is large and
-        # does not cancel (the omitted log1p(t / c) is below 1e-300).
-        q = c / base
-        return at.switch(at.abs(q) < 1e300, at.log1p(q), at.log(c) - at.log(base))
-    if op == at.arctan:
-        # c / (1 + t s), as (c / t) / (1 / t + s) for |t| > 1 so t s cannot overflow.
-        d = 1.0 + base * shifted
-        big = at.abs(base) > 1.0
-        q = at.switch(big, (c / base) / (1.0 / base + shifted), c / d)
-        return at.switch(d > 0, at.arctan(q), orig())
-    return None
+def _shift_identities() -> list:
+    """``(f, f(t + c) - f(t) as a pattern over t and c)``: the expansions of the doc."""
+    half, s = c_ * 0.5, c_ + t_
+    cos_s = at.cos(t_) * at.cos(c_) - at.sin(t_) * at.sin(c_)
+    # arctan: c / (1 + t s), as (c / t) / (1 / t + s) for |t| > 1 so t s cannot overflow;
+    # where 1 + t s <= 0 the identity does not hold and the difference is kept.
+    d = 1.0 + t_ * s
+    q = at.switch(at.abs(t_) > 1.0, (c_ / t_) / (1.0 / t_ + s), c_ / d)
+    # c / t overflows only for t tiny against c, where log(c) - log(t) is large and does
+    # not cancel (the omitted log1p(t / c) is below 1e-300).
+    lq = c_ / t_
+    return [
+        (at.sin, 2.0 * at.sin(half)
+         * (at.cos(t_) * at.cos(half) - at.sin(t_) * at.sin(half))),
+        (at.cos, -2.0 * at.sin(half)
+         * (at.sin(t_) * at.cos(half) + at.cos(t_) * at.sin(half))),
+        (at.tan, at.sin(c_) / (cos_s * at.cos(t_))),
+        (at.exp, at.exp(t_) * at.expm1(c_)),
+        (at.log, at.switch(at.abs(lq) < 1e300, at.log1p(lq), at.log(c_) - at.log(t_))),
+        (at.arctan, at.switch(d > 0, at.arctan(q), at.arctan(s) - at.arctan(t_))),
+    ]
 
 
-@registry.on_difference("shifted_difference", """f(t + c) - f(t) without cancellation, for small c.
+_SHIFT_DOC = """f(t + c) - f(t) without cancellation, for small c.
 
     sin(t + c) - sin(t)       = 2 cos(t + c/2) sin(c/2)
     cos(t + c) - cos(t)       = -2 sin(t + c/2) sin(c/2)
@@ -187,31 +193,24 @@ def _shift_identity(op: Any, base: Variable, shifted: Variable, c: Variable, ori
                                 log(c) - log(t) where c / t would overflow)
     log1p(t) - log(t)         = log1p(1 / t)                   (t > 0)
     arctan(t + c) - arctan(t) = arctan(c / (1 + t (t + c)))    where 1 + t (t + c) > 0
+    (and the negated forms f(t) - f(t + c))
 
-All exact identities on the stated domains (the arctan one is applied only
-where it holds; elsewhere the difference does not cancel and is kept).  The
-left sides lose about log2(|f(t)| / |f(t + c) - f(t)|) bits.
-Python: the shift c is the rest of a sum of any length containing t (either side).
-""")
-def shifted_difference(a: Variable, b: Variable) -> Variable | None:
-    t = input_of(a, at.log1p)
-    if t is not None and input_of(b, at.log) is t:  # log(1 + t) - log(t)
-        return _shift_identity(at.log, t, None, at.constant(1.0), None)
-    t = input_of(b, at.log1p)
-    if t is not None and input_of(a, at.log) is t:
-        return at.neg(_shift_identity(at.log, t, None, at.constant(1.0), None))
-    for op in (at.sin, at.cos, at.tan, at.exp, at.log, at.arctan):
-        ia, ib = input_of(a, op), input_of(b, op)
-        if ia is None or ib is None:
-            continue
-        found = _shifted(ia, ib)
-        if found is None:
-            return None
-        base, shifted, c, sign = found
-        first, second = (a, b) if sign > 0 else (b, a)
-        out = _shift_identity(op, base, shifted, c, lambda f=first, g=second: at.sub(f, g))
-        return None if out is None else _signed(out, sign)
-    return None
+c is the rest of a sum of any length containing t.  All exact identities on the
+stated domains (the arctan one is applied only where it holds; elsewhere the
+difference does not cancel and is kept).  The left sides lose about
+log2(|f(t)| / |f(t + c) - f(t)|) bits.
+"""
+
+
+def _shift_rules() -> list[Rule]:
+    kw = {"name": "shifted_difference", "doc": _SHIFT_DOC}
+    out = []
+    for f, identity in _shift_identities():
+        out += differences(f(c_ + t_), f(t_), identity, -identity, **kw)
+    q = 1.0 / t_
+    log1p_form = at.switch(at.abs(q) < 1e300, at.log1p(q), at.log(1.0) - at.log(t_))
+    out += differences(at.log1p(t_), at.log(t_), log1p_form, -log1p_form, **kw)
+    return out
 
 
 # ---------------------------------------------------------------- series near zero
@@ -225,87 +224,96 @@ TAN_SERIES = series(tan_coefficient, _TAN_T)
 
 # ---------------------------------------------------------------- sqrt(b*b + e) -/+ b
 
-
-def _root_minus(r: Variable, b: Variable, sign: int) -> Variable | None:
-    """``r - b`` (sign +1) or ``r + b`` (sign -1) for ``r = sqrt(b*b + e)``."""
-    found = root_of_square_sum(r, b)
-    if found is None:
-        return None
-    e, w = found
-    wv = None if w is None else const_value(w)
-    if wv is not None:  # hypot(b, k): the same graph as for sqrt(b*b + k*k)
-        e, w = at.constant(wv * wv), None
-    # Where the stable form is used, r + b (sign +1, b > 0) and r - b (sign -1, b < 0)
-    # both equal r + |b|: spelled so, no rule sees a root plus/minus its base again.
-    # Halved (exactly), so the denominator does not overflow for |b| near the largest
-    # float while the quotient is representable.
-    half_rb = 0.5 * r + 0.5 * at.abs(b)
-    stable = (0.5 * e) / half_rb if w is None else (0.5 * w) * (w / half_rb)
-    cond = b > 0 if sign > 0 else b < 0
-    return at.switch(cond, stable, r + at.abs(b))
+#: The root, rebuilt in the canonical order of its terms (so it is the same node).
+_ROOT = at.sqrt(e_ + b_ ** 2)
 
 
-def _unit_offset(r: Variable, b: Variable) -> bool:
-    """Whether ``r`` is ``sqrt(b*b +- 1)`` (or ``hypot(b, +-1)``)."""
-    found = root_of_square_sum(r, b)
-    if found is None:
-        return False
-    e, w = found
-    value = const_value(e) if w is None else const_value(w)
-    return value is not None and abs(value) == 1
+def _stable(r, num, w=None):
+    """``num / (r + |b|)`` (``w * (w / (r + |b|))`` for a hypot), halved: the
+    denominator does not overflow for |b| near the largest float while the quotient
+    is representable."""
+    half_rb = 0.5 * r + 0.5 * at.abs(b_)
+    return (0.5 * num) / half_rb if w is None else (0.5 * w) * (w / half_rb)
 
 
-@registry.on_difference("root_minus_base", """sqrt(b*b + e) - b and b - sqrt(b*b + e), rationalised.
+def _root_minus_forms(sign: int) -> list:
+    """``(root, stable)`` for ``r - b`` (sign +1, used where b > 0) or ``r + b`` (sign -1,
+    used where b < 0): both equal ``r + |b|`` where the stable form is not used, and
+    are spelled so, so that no rule sees a root plus or minus its base again."""
+    cond = (b_ > 0) if sign > 0 else (b_ < 0)
+    out = [(_ROOT, at.switch(cond, _stable(_ROOT, e_), _ROOT + at.abs(b_)), real)]
+    for hyp in (at.hypot(b_, w_), at.hypot(w_, b_)):
+        out.append((hyp, at.switch(cond, _stable(hyp, None, w_), hyp + at.abs(b_)),
+                    _variable_w))
+    # hypot(b, k), k a constant: the same graph as for sqrt(b*b + k*k) (which hypot_form
+    # makes hypot(b, k) of), so the result does not depend on which rule fires first.
+    for hyp in (at.hypot(b_, k_), at.hypot(k_, b_)):
+        out.append((hyp, at.switch(cond, _stable(hyp, k_ * k_), hyp + at.abs(b_)),
+                    _constant_k))
+    return out
+
+
+def _constant_k(bd) -> bool:
+    return const_value(bd[k_]) is not None and real(bd)
+
+
+def _variable_w(bd) -> bool:
+    return const_value(bd[w_]) is None and bd[w_] is not bd[b_] and real(bd)
+
+
+_MINUS_DOC = """sqrt(b*b + e) - b and b - sqrt(b*b + e), rationalised.
 
     sqrt(b*b + e) - b = e / (sqrt(b*b + e) + b)      used where b > 0
     hypot(b, w) - b   = w * (w / (hypot(b, w) + b))  used where b > 0
 
 Exact identities; the left side cancels when b > 0 and |e| << b*b, the right
 side does not.  For b <= 0 the difference is a sum of non-negative terms and is
-kept (as sqrt(b*b + e) + |b|).  This covers sqrt(x*x + 1) - x and the '+'
-root of the quadratic formula, (-b + sqrt(b*b - 4ac)) / 2a.
-Python: e is the rest of a sum of any length containing b*b, or a hypot's other
-argument.
-""")
-def root_minus_base(a: Variable, b: Variable) -> Variable | None:
-    out = _root_minus(a, b, 1)
-    if out is None:
-        out = _root_minus(b, a, 1)
-        return None if out is None else at.neg(out)
+kept (as sqrt(b*b + e) + |b|).  e is the rest of a sum of any length containing
+b*b.  This covers sqrt(x*x + 1) - x and the '+' root of the quadratic formula,
+(-b + sqrt(b*b - 4ac)) / 2a.
+"""
+
+
+def _minus_rules() -> list[Rule]:
+    out = []
+    for root, stable, guard in _root_minus_forms(1):
+        out += differences(root, b_, stable, -stable, where=guard, name="root_minus_base",
+                           doc=_MINUS_DOC)
     return out
 
 
-def _root_plus(head, p, q) -> Variable | None:
-    """``b + sqrt(b*b + e)``, and ``-b - sqrt(b*b + e)`` as its negation."""
-    if head == at.add:
-        v = find_node(head, (p, q))
-        for r, b in ((p, q), (q, p)):
-            if v is not None and has_client(v, at.log) and _unit_offset(r, b):
-                return None  # log(b + sqrt(b*b +- 1)) is arcsinh/arccosh: leave it to that rule
-            out = _root_minus(r, b, -1)
-            if out is not None:
-                return out
-        np_, nq = negation(p), negation(q)
-        pairs = ((np_, nq), (nq, np_)) if np_ is not None and nq is not None else ()
-    else:  # sub(-b, r)
-        nb = negation(p)
-        pairs = ((q, nb),) if nb is not None else ()
-    for r, b in pairs:
-        out = _root_minus(r, b, -1)
-        if out is not None:
-            return at.neg(out)
-    return None
-
-
-registry.register("root_plus_base", (at.add, at.sub), 2, _root_plus, """b + sqrt(b*b + e).
+_PLUS_DOC = """b + sqrt(b*b + e).
 
     b + sqrt(b*b + e) = e / (sqrt(b*b + e) - b)      used where b < 0
 
 Exact identity; the left side cancels when b < 0 and |e| << b*b.  Also matches
--b - sqrt(b*b + e) = -(b + sqrt(...)), the '-' root of the quadratic formula.
-Python: as root_minus_base, and it leaves log(b + sqrt(b*b +- 1)) to the arcsinh rule
-(a look at the node's uses).
-""")
+-b - sqrt(b*b + e) = -(b + sqrt(...)), the '-' root of the quadratic formula, and
+hypot(b, w) for the root.  log(b + sqrt(b*b +- 1)) is left to the arcsinh and
+arccosh rule (inverse_hyperbolic_log), whose result is better still.
+"""
+
+
+def _not_inverse_hyperbolic(guard):
+    """``guard``, and not the argument of a log with e (or w) = +-1: arcsinh/arccosh."""
+    def where(bd) -> bool:
+        if not guard(bd):
+            return False
+        if not has_client(bd.term, at.log):
+            return True
+        unit = next((bd.get(v.lvar) for v in (e_, k_, w_) if v.lvar in bd), None)
+        value = const_value(unit)
+        return value is None or abs(value) != 1
+    return where
+
+
+def _plus_rules() -> list[Rule]:
+    out = []
+    for root, stable, guard in _root_minus_forms(-1):
+        out.append(rule(b_ + root, stable, where=_not_inverse_hyperbolic(guard),
+                        name="root_plus_base", doc=_PLUS_DOC, partial=False))
+        out.append(rule(-b_ - root, -stable, where=guard, name="root_plus_base",
+                        doc=_PLUS_DOC, partial=False))
+    return out
 
 
 # ---------------------------------------------------------------- identities as patterns
@@ -328,24 +336,17 @@ overflow or underflow in the squares, so it is right for |a| > 1e154 or < 1e-154
 """
 
 
-def _real(bd) -> bool:
-    """A float result that is not the fallback branch of a switch (see ``guarded``)."""
-    return is_float(bd.term) and not guarded(bd.term)
-
-
 def _two_bases(bd) -> bool:
-    return bd[a_] is not bd[b_] and _real(bd)
+    return bd[a_] is not bd[b_] and real(bd)
 
 
 def _exact_root(bd) -> bool:
     """``k`` is a positive constant whose square root is exact (4, 0.25, 9, ...)."""
     kv = const_value(bd[k_])
-    if kv is None or not kv > 0 or not _real(bd):
+    if kv is None or not kv > 0 or not real(bd):
         return False
     return Fraction(kv ** 0.5) ** 2 == Fraction(kv)
 
-
-a_, b_, k_ = wild("a"), wild("b"), wild("k")
 
 _ODD_DOC = """x - f(x) near 0 by its Taylor series.
 
@@ -369,7 +370,7 @@ def _odd_rules() -> list[Rule]:
         series_ = odd_series(a_, coeffs)  # x**3 (c0 + c1 x**2 + ...) = x - sin x, sinh x - x, ...
         x_minus_f, f_minus_x = (series_, -series_) if f is at.sin else (-series_, series_)
         for lhs, approx in ((a_ - f(a_), x_minus_f), (f(a_) - a_, f_minus_x)):
-            out.append(rule(lhs, at.switch(at.abs(a_) < threshold, approx, lhs), where=_real,
+            out.append(rule(lhs, at.switch(at.abs(a_) < threshold, approx, lhs), where=real,
                             name="odd_function_minus_x", doc=_ODD_DOC, partial=False))
     return out
 
@@ -384,8 +385,17 @@ PATTERN_RULES: list[Rule] = [
     *_odd_rules(),
 ]
 
-#: The rules of this module and of :mod:`aesara_cas.rules.cancellation_functions`:
-#: the identities written as patterns first, then those computed in Python (a search
-#: over the terms of a sum, a series, or a switch back to the original).
-RULES: list[Rule] = (PATTERN_RULES + cancellation_functions.PATTERN_RULES + registry.rules
-                     + cancellation_functions.registry.rules)
+#: The rules that pick a stable form by a switch, or by the shape of the sum they match
+#: (the rationalised differences, the shifted functions, exp of a compensated sum).
+GREEDY_RULES: list[Rule] = (_root_rules() + _reciprocal_rules() + _shift_rules()
+                            + _minus_rules() + _plus_rules()
+                            + cancellation_functions.COMPENSATED_RULES)
+# Greedy only: in an e-graph a switch form shares its class with the plain form, and
+# the accuracy search (which measures the forms) has its own conjugate and shift
+# identities (rules/accuracy.py); their guards also read the greedy graph (guarded,
+# the uses of a node), which an e-graph does not have.
+for _r in GREEDY_RULES:
+    _r.saturate = False
+
+#: The rules of this module and of :mod:`aesara_cas.rules.cancellation_functions`.
+RULES: list[Rule] = PATTERN_RULES + cancellation_functions.PATTERN_RULES + GREEDY_RULES

@@ -7,14 +7,11 @@ Part of the ``stabilize`` set through :data:`aesara_cas.rules.cancellation.RULES
 from __future__ import annotations
 
 from aesara_cas.rules.cancellation_util import (
-    Registry,
     const_value,
-    find_node,
-    guarded,
     has_client,
-    is_float,
-    negation,
     only_used_by,
+    real,
+    rest_wild,
 )
 
 from aesara_cas import tensor as at
@@ -23,15 +20,6 @@ from aesara_cas.rewriting.rule import Rule, rule
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
-
-registry = Registry()
-
-
-# ---------------------------------------------------------------- 1 - cos, cosh - 1
-
-
-# ---------------------------------------------------------------- exponential forms
-
 
 #: ln 2 split in two floats: LN2_HI + LN2_LO = ln 2 to ~2^-106.
 LN2_HI = 0.6931471805599453
@@ -43,48 +31,83 @@ LN2_LO = 2.3190468138462996e-17
 
 def _reduction(v: Variable) -> bool:
     """Whether ``v`` is a reduction's result (maybe negated or re-broadcast)."""
-    u = negation(v)
-    node = (u if u is not None else v).owner
+    node = v.owner
+    if node is not None and node.op == at.neg:
+        node = node.inputs[0].owner
+    elif node is not None and node.op == at.mul and len(node.inputs) == 2:
+        signs = [const_value(i) for i in node.inputs]
+        if -1 in signs:
+            node = node.inputs[1 - signs.index(-1)].owner
     if node is not None and isinstance(node.op, DimShuffle):
         node = node.inputs[0].owner
     return node is not None and isinstance(node.op, Reduce)
 
 
-@registry.on_op("exp_of_sum_compensated", at.exp, 1, """exp(a + b + ...), the sum compensated.
+#: The terms of the compensated sums: two or three named, or three and the rest.
+_TERMS = [wild(f"s{i}") for i in range(3)] + [rest_wild("s")]
 
-    exp(a + b) = exp(s) * exp(e) ~ exp(s) * (1 + e),   s = fl(a + b), e = (a + b) - s
 
-e is computed exactly by TwoSum (Knuth); |e| <= 2^-53 |s|, so the dropped e^2/2
-is negligible wherever exp(s) is finite.  The plain form has a relative error of
-about |s| 2^-53 (up to 8 bits for |s| ~ 700): this matters for exp(x) * exp(y),
-which canonicalisation collects into exp(x + y).  Not applied to sums with a
-reduction term (the exp(x - max(x)) of softmax, whose shift only sets the range),
-and only where the exp is used by products and quotients (or is an output), so
-it never hides log(1 + exp(...)), exp(t + c) - exp(t) and the like from the rules
-for them.  Where s is not finite or |s| >= 746 (exp(s) is 0 or inf) e is not used.
-Python: the TwoSum is built term by term over a sum of any length, and whether it
-applies depends on how the exp is used in the graph.
-""")
-def exp_of_sum_compensated(u: Variable) -> Variable | None:
-    node = u.owner
-    if node is None or node.op != at.add or not is_float(u):
-        return None
-    terms = node.inputs
-    if sum(const_value(t) is None for t in terms) < 2 or any(_reduction(t) for t in terms):
-        return None
-    if has_client(u, at.sub):
-        return None  # the TwoSum built here uses (a + b) - a: already compensated
-    if not only_used_by(find_node(at.exp, (u,)), (at.mul, at.true_div)):
-        return None
+def _compensated_where(terms: list):
+    """Guard: at least two terms are not constants, none is a reduction (the
+    exp(x - max(x)) of softmax, whose shift only sets the range), the sum is not also
+    subtracted from (then the TwoSum is already there), and the exp is used only by
+    products and quotients (or is an output), so the rules for log(1 + exp(...)),
+    exp(t + c) - exp(t) and the like still see it."""
+    def where(bd) -> bool:
+        if not real(bd):
+            return False
+        vs = [bd[t] for t in terms]
+        if sum(const_value(v) is None for v in vs) < 2 or any(map(_reduction, vs)):
+            return False
+        return (not has_client(bd.term.owner.inputs[0], at.sub)
+                and only_used_by(bd.term, (at.mul, at.true_div)))
+    return where
+
+
+def _two_sum(terms: list) -> tuple:
+    """``(s, e)``: the sum left to right, and its rounding error by TwoSum (Knuth)."""
     s, err = terms[0], None
     for t in terms[1:]:
-        total = u if t is terms[-1] and len(terms) == 2 else s + t
+        total = s + t
         bb = total - s
         e = (s - (total - bb)) + (t - bb)
         err = e if err is None else err + e
         s = total
-    corr = at.switch(at.abs(s) < 746.0, err, 0.0)
-    return at.exp(s) * (1.0 + corr)
+    return s, err
+
+
+_EXP_SUM_DOC = """exp(a + b + ...), the sum compensated.
+
+    exp(a + b) = exp(s) * exp(e) ~ exp(s) * (1 + e),   s = fl(a + b), e = (a + b) - s
+
+e is computed exactly by TwoSum (Knuth), term by term; |e| <= 2^-53 |s|, so the
+dropped e^2/2 is negligible wherever exp(s) is finite.  The plain form has a
+relative error of about |s| 2^-53 (up to 8 bits for |s| ~ 700): this matters for
+exp(x) * exp(y), which canonicalisation collects into exp(x + y).  Sums of two to
+four terms are compensated term by term; in a longer sum the terms after the third
+are added first, as one term (a pattern names a fixed number of terms and the
+rest of the sum).  Not applied
+to sums with a reduction term (the exp(x - max(x)) of softmax, whose shift only
+sets the range), and only where the exp is used by products and quotients (or is
+an output), so it never hides log(1 + exp(...)), exp(t + c) - exp(t) and the like
+from the rules for them.  Where s is not finite or |s| >= 746 (exp(s) is 0 or inf)
+e is not used.
+"""
+
+
+def _compensated_rules() -> list[Rule]:
+    out = []
+    shapes = [_TERMS[:2], _TERMS[:3], _TERMS]
+    for terms in shapes:
+        lhs = terms[0]
+        for t in terms[1:]:
+            lhs = lhs + t
+        s, err = _two_sum(terms)
+        rhs = at.exp(s) * (1.0 + at.switch(at.abs(s) < 746.0, err, 0.0))
+        # A two-term sum is the node itself (s is rebuilt as the same a + b).
+        out.append(rule(at.exp(lhs), rhs, where=_compensated_where(terms),
+                        name="exp_of_sum_compensated", doc=_EXP_SUM_DOC, partial=False))
+    return out
 
 
 # ---------------------------------------------------------------- identities as patterns
@@ -94,23 +117,18 @@ def exp_of_sum_compensated(u: Variable) -> Variable | None:
 # and ``*`` in any order), as a whole node (not inside a longer sum: cheaper to match).
 
 
-def _real(bd) -> bool:
-    """A float result that is not the fallback branch of a switch (see ``guarded``)."""
-    return is_float(bd.term) and not guarded(bd.term)
-
-
 def _real_not_under_log(bd) -> bool:
     # Inside log or log1p, 1 - exp(x) is left to the rules that make log1mexp of it.
     v = bd.term
-    return _real(bd) and not (has_client(v, at.log) or has_client(v, at.log1p))
+    return real(bd) and not (has_client(v, at.log) or has_client(v, at.log1p))
 
 
 def _same_constant(bd) -> bool:
     k = const_value(bd[k_])
-    return k is not None and k != 0 and _real(bd)
+    return k is not None and k != 0 and real(bd)
 
 
-def _pattern(lhs, rhs, name, doc, where=_real) -> Rule:
+def _pattern(lhs, rhs, name, doc, where=real) -> Rule:
     # Two-term identities: every spelling, but the whole node only (cheaper to match).
     return rule(lhs, rhs, where=where, name=name, doc=doc, partial=False)
 
@@ -256,7 +274,10 @@ PATTERN_RULES: list[Rule] = [
              "log_of_exp_pair", _PAIR_DOC),
 ]
 
-#: The rules of this module: the identities as patterns, then those computed in Python.
-#: A rule whose output is a switch back to its input keeps that fallback branch as built
-#: (``_real``: no rule fires on a fallback again) and does not run under saturation.
-RULES: list[Rule] = PATTERN_RULES + registry.rules
+#: exp(a + b + ...) with the TwoSum compensation.
+COMPENSATED_RULES: list[Rule] = _compensated_rules()
+
+#: The rules of this module.  A rule whose output is a switch back to its input keeps
+#: that fallback branch as built (``real``: no rule fires on a fallback again) and does
+#: not run under saturation.
+RULES: list[Rule] = PATTERN_RULES + COMPENSATED_RULES

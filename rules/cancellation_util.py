@@ -1,9 +1,13 @@
-"""Graph views and series used by :mod:`aesara_cas.rules.cancellation`.
+"""Building blocks of the rules of :mod:`aesara_cas.rules.cancellation`.
 
-The views recognise a computation whatever spelling canonicalisation gave it:
-``a - b`` as ``sub(a, b)``, ``add(a, neg(b))`` or ``add(a, -k)``; ``a + c`` as
-any n-ary ``add`` containing ``a``; ``b*b`` as ``sqr(b)``, ``mul(b, b)`` or
-``b ** 2``.
+The rules are patterns written as math with wilds; the engine matches each in every
+spelling it treats as equal (``a - b`` as ``sub(a, b)``, ``a + -b`` or ``a + -1*b``;
+``a / b`` as ``a * b**-1``; ``sqrt(u)`` as ``u ** 0.5``; ``b*b`` as ``b ** 2``).
+This module gives what the patterns share: a wild for the rest of a sum of any length
+(:func:`rest_wild`), the two orders of a difference as a pair of rules
+(:func:`differences`), a quotient guarded against a zero denominator
+(:func:`ratio_or_zero`), the guards (``where=``) over the matched values and the
+graph, and the Taylor series of the ``x - sin(x)`` rules.
 """
 
 from __future__ import annotations
@@ -15,19 +19,15 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from etuples import etuple
 
 from aesara_cas import tensor as at
-from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.graph.basic import Variable
 from aesara_cas.rewriting.context import current_graph
-from aesara_cas.rewriting.rule import Rule, fresh, rule
-from aesara_cas.rewriting.terms import (
-    add_of,
-    inputs_if,
-    negated_constant,
-    ops_equal,
-    scalar_constant,
-)
+from aesara_cas.rewriting.matcher import rest_var
+from aesara_cas.rewriting.rule import Rule, rule
+from aesara_cas.rewriting.terms import scalar_constant
+from aesara_cas.rewriting.wild import Wild
+from aesara_cas.tensor.type import TensorType
 
 
 def const_value(v: Any) -> float | None:
@@ -36,172 +36,6 @@ def const_value(v: Any) -> float | None:
     if c is None or isinstance(c, (bool, np.bool_)):
         return None
     return float(c)
-
-
-def is_const(v: Any, value: float) -> bool:
-    return const_value(v) == value
-
-
-def negate(v: Variable) -> Variable:
-    """``-v``, folded when ``v`` is a constant."""
-    if isinstance(v, Constant) and const_value(v) is not None:
-        return negated_constant(v)
-    return at.neg(v)
-
-
-def difference(v: Variable) -> tuple[Variable, Variable] | None:
-    """``(a, b)`` if ``v`` computes ``a - b``.
-
-    Recognises ``sub(a, b)``, a two-term ``add`` with a ``neg`` term, and a
-    two-term ``add`` with a negative constant term (``add(-1, y)`` is ``y - 1``).
-    """
-    ins = inputs_if(v, at.sub)
-    if ins is not None:
-        return ins[0], ins[1]
-    ins = inputs_if(v, at.add)
-    if ins is None or len(ins) != 2:
-        return None
-    for i in (0, 1):
-        negated = negation(ins[1 - i])
-        if negated is not None:
-            return ins[i], negated
-    for i in (0, 1):
-        c = const_value(ins[1 - i])
-        if c is not None and c < 0:
-            return ins[i], negate(ins[1 - i])
-    return None
-
-
-def shift(s: Variable, a: Variable) -> Variable | None:
-    """``c`` such that ``s`` computes ``a + c``, or ``None``.
-
-    ``s`` may be an n-ary ``add`` with ``a`` among its terms, ``sub(a, d)``
-    (``c = -d``); ``a`` may be a constant, matched by value.
-    """
-    value = const_value(a)
-
-    def same(t: Variable) -> bool:
-        return t is a or (value is not None and const_value(t) == value)
-
-    ins = inputs_if(s, at.add)
-    if ins is not None:
-        for i, term in enumerate(ins):
-            if same(term):
-                return add_of(ins[:i] + ins[i + 1:])
-    ins = inputs_if(s, at.sub)
-    if ins is not None and same(ins[0]):
-        return negate(ins[1])
-    return None
-
-
-def square_base(t: Variable) -> Variable | None:
-    """``b`` if ``t`` computes ``b * b`` (``sqr(b)``, ``mul(b, b)`` or ``b ** 2``)."""
-    ins = inputs_if(t, at.sqr)
-    if ins is not None:
-        return ins[0]
-    ins = inputs_if(t, at.mul)
-    if ins is not None and len(ins) == 2 and ins[0] is ins[1]:
-        return ins[0]
-    ins = inputs_if(t, at.pow)
-    if ins is not None and const_value(ins[1]) == 2:
-        return ins[0]
-    return None
-
-
-def sqrt_arg(t: Variable) -> Variable | None:
-    """``u`` if ``t`` computes ``sqrt(u)`` (``sqrt(u)`` or ``u ** 0.5``)."""
-    ins = inputs_if(t, at.sqrt)
-    if ins is not None:
-        return ins[0]
-    ins = inputs_if(t, at.pow)
-    if ins is not None and const_value(ins[1]) == 0.5:
-        return ins[0]
-    return None
-
-
-def reciprocal_of(t: Variable) -> Variable | None:
-    """``u`` if ``t`` computes ``1 / u`` (``true_div(1, u)`` or ``u ** -1``)."""
-    ins = inputs_if(t, at.true_div)
-    if ins is not None and const_value(ins[0]) == 1:
-        return ins[1]
-    ins = inputs_if(t, at.pow)
-    if ins is not None and const_value(ins[1]) == -1:
-        return ins[0]
-    return None
-
-
-def quotient(t: Variable) -> tuple[Variable, Variable] | None:
-    """``(p, q)`` if ``t`` computes ``p / q`` (``true_div(p, q)`` or ``mul(p, q ** -1)``)."""
-    ins = inputs_if(t, at.true_div)
-    if ins is not None:
-        return ins[0], ins[1]
-    ins = inputs_if(t, at.mul)
-    if ins is not None and len(ins) == 2:
-        for i in (0, 1):
-            q = reciprocal_of(ins[1 - i])
-            if q is not None:
-                return ins[i], q
-    return None
-
-
-def negation(t: Variable) -> Variable | None:
-    """``u`` if ``t`` computes ``-u`` (``neg(u)`` or ``mul(-1, u)``)."""
-    ins = inputs_if(t, at.neg)
-    if ins is not None:
-        return ins[0]
-    ins = inputs_if(t, at.mul)
-    if ins is not None and len(ins) == 2:
-        for i in (0, 1):
-            if const_value(ins[i]) == -1:
-                return ins[1 - i]
-    return None
-
-
-def split_square(s: Variable, base: Variable | None = None) -> tuple[Variable, Variable] | None:
-    """``(b, e)`` if ``s`` computes ``b*b + e`` (a term of an ``add``, or ``b*b - d``);
-    with ``base`` given, only ``b is base`` counts."""
-    ins = inputs_if(s, at.add)
-    if ins is not None:
-        for i, term in enumerate(ins):
-            b = square_base(term)
-            if b is not None and (base is None or b is base):
-                return b, add_of(ins[:i] + ins[i + 1:])
-    pair = difference(s)
-    if pair is not None:
-        b = square_base(pair[0])
-        if b is not None and (base is None or b is base):
-            return b, negate(pair[1])
-    return None
-
-
-def root_of_square_sum(r: Variable, b: Variable) -> tuple[Variable, Variable | None] | None:
-    """``(e, w)`` if ``r`` computes ``sqrt(b*b + e)``: ``w`` is ``None`` for a ``sqrt``;
-    for ``hypot(b, w)``, ``e = w*w`` and ``w`` is given so ``e`` can be avoided."""
-    u = sqrt_arg(r)
-    if u is not None:
-        split = split_square(u, b)
-        return None if split is None else (split[1], None)
-    ins = inputs_if(r, at.hypot)
-    if ins is not None:
-        for i in (0, 1):
-            if ins[i] is b:
-                return at.sqr(ins[1 - i]), ins[1 - i]
-    return None
-
-
-def find_node(op: Any, inputs: tuple) -> Variable | None:
-    """The output of the node ``op(*inputs)`` in the graph being rewritten, if any."""
-    fg = current_graph()
-    if fg is None or not inputs:
-        return None
-    # Scan the uses of the least used input; compare inputs (identity) before ops
-    # (op equality compares props, which is slower).
-    clients = min((fg.clients.get(i, ()) for i in inputs), key=len)
-    for client, _ in clients:
-        if client != "output" and len(client.inputs) == len(inputs) and all(
-                u is w for u, w in zip(client.inputs, inputs)) and client.op == op:
-            return client.outputs[0]
-    return None
 
 
 def guarded(v: Variable | None) -> bool:
@@ -284,91 +118,40 @@ def tan_coefficient(k: int) -> Fraction:
     return Fraction(tangent_numbers(max(m, 64))[m - 1], math.factorial(2 * m - 1))
 
 
-# ---------------------------------------------------------------- registering rules
+# ---------------------------------------------------------------- pattern building blocks
 
 
-class Registry:
-    """Collects a module's rules: ``build`` functions become :func:`rule` objects.
+def rest_wild(name: str) -> Wild:
+    """A wild that, as a term of a sum in a pattern, stands for the rest of that sum:
+    one term or several (``sqrt(t + c)`` matches ``sqrt(a + t + b)`` with ``c = a + b``).
 
-    A ``build`` gets the matched node's inputs (or, for ``on_difference``, the
-    ``a`` and ``b`` of ``a - b``) and returns the replacement or ``None``.  No rule
-    fires on a node that is the fallback branch of a ``switch`` (:func:`guarded`).
+    See :func:`aesara_cas.rewriting.matcher.rest_var`; the sum must have at least one
+    term besides those the pattern names.
     """
-
-    def __init__(self) -> None:
-        self.rules: list[Rule] = []
-
-    def register(self, name: str, heads: tuple, nin: int, build: Callable, doc: str) -> None:
-        """``build(head, *inputs)`` as one rule matching a node of any op in ``heads``
-        (``nin`` inputs): the ops are spellings of one operation (``sub`` and ``add``
-        for a difference), so the rule is one object with one input pattern per op."""
-        args = fresh(nin, prefix=name)
-
-        def rhs(bindings) -> Any:
-            ins = tuple(bindings[a] for a in args)
-            owner = getattr(bindings.term, "owner", None)
-            for head in heads:
-                if owner is not None and ops_equal(owner.op, head):
-                    break
-            else:
-                return None
-            if guarded(find_node(head, ins)):
-                return None
-            return build(head, *ins)
-
-        patterns = [etuple(head, *args) for head in heads]
-        self.rules.append(rule(patterns[0], rhs, name=name, doc=doc, also=patterns[1:]))
-
-    def on_difference(self, name: str, doc: str, with_node: bool = False) -> Callable:
-        """Decorator: ``build(a, b)`` on every float node computing ``a - b``
-        (``build(a, b, v)`` with ``with_node``: ``v`` the node's output in the graph being
-        rewritten, or ``None`` outside the engine)."""
-
-        def deco(build: Callable) -> Callable:
-            def from_node(head, p, q):
-                v = find_node(head, (p, q))
-                if head == at.sub:
-                    pair = (p, q)
-                else:
-                    pair = difference(v if v is not None else at.add(p, q))
-                if pair is None or not is_float(*pair):
-                    return None
-                return build(*pair, v) if with_node else build(*pair)
-
-            self.register(name, (at.sub, at.add), 2, from_node, doc)
-            return build
-
-        return deco
-
-    def on_quotient(self, name: str, doc: str) -> Callable:
-        """Decorator: ``build(p, q)`` on every node computing ``p / q``."""
-
-        def deco(build: Callable) -> Callable:
-            def from_node(head, u, w):
-                if head == at.true_div:
-                    return build(u, w)
-                v = find_node(head, (u, w))
-                pair = quotient(v if v is not None else at.mul(u, w))
-                return None if pair is None else build(*pair)
-
-            self.register(name, (at.true_div, at.mul), 2, from_node, doc)
-            return build
-
-        return deco
-
-    def on_op(self, name: str, head: Any, nin: int, doc: str) -> Callable:
-        """Decorator: ``build(*inputs)`` on every node of ``head``."""
-
-        def deco(build: Callable) -> Callable:
-            self.register(name, (head,), nin, lambda _h, *ins: build(*ins), doc)
-            return build
-
-        return deco
+    return Wild(TensorType("float64", ()), name=name, lvar=rest_var(name))
 
 
-def input_of(v: Variable, op: Any) -> Variable | None:
-    """The (first) input of ``v``'s node if that node applies ``op``."""
-    node = v.owner
-    if node is None or node.op != op:
-        return None
-    return node.inputs[0]
+def ratio_or_zero(num: Variable, den: Variable) -> Variable:
+    """``num / den`` as a pattern, but 0 where ``den == 0``: the rationalised differences
+    divide by a sum of roots that is 0 only where the difference was an exact 0 (0/0
+    would be NaN there)."""
+    return at.switch(at.eq(den, 0), 0.0, num / den)
+
+
+def real(bd: Any) -> bool:
+    """Guard: the match is a float and not the fallback branch of a switch (see
+    :func:`guarded`)."""
+    return is_float(bd.term) and not guarded(bd.term)
+
+
+def differences(first: Any, second: Any, forward: Any, backward: Any, *, name: str,
+                doc: str, where: Callable = real, **kw: Any) -> list[Rule]:
+    """The rules ``first - second -> forward`` and ``second - first -> backward``.
+
+    A difference is not symmetric, so each identity ``f - g = h`` is two patterns; both
+    match every spelling of the subtraction (``f - g``, ``f + -g``, ``-g + f``, ...),
+    and only a whole node (``partial=False``: a two-term identity, cheaper to match).
+    """
+    return [rule(first - second, forward, where=where, name=name, doc=doc, partial=False, **kw),
+            rule(second - first, backward, where=where, name=name, doc=doc, partial=False,
+                 **kw)]

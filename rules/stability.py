@@ -10,20 +10,19 @@ rules ran first.
 
 from __future__ import annotations
 
-from cons import cons
 from etuples import etuple
 from unification import var
 
 from aesara_cas import tensor as at
 from aesara_cas.rewriting.matcher import rest_var
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import inputs_if, mul_of, ops_equal, uniform_constant
+from aesara_cas.rewriting.terms import ops_equal, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
 
-x, args = var(), var()
+x = var()
 #: The rest of a sum, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
 rest_ = rest_var("x")
 axis, keepdims = var(), var()
@@ -53,42 +52,6 @@ def _one_one(bd) -> bool:
     if arg.owner is None or not ops_equal(arg.owner.op, E.add):
         return False
     return _split_off(arg.owner.inputs, 1) is not None
-
-
-def _sum_of_exp(d):
-    """``(x, [reduce op, dimshuffle op or None])`` if ``d`` is ``sum(exp(x))``, maybe
-    re-broadcast by a dimshuffle; else ``None``."""
-    ds = None
-    if d.owner is not None and isinstance(d.owner.op, DimShuffle):
-        ds, d = d.owner.op, d.owner.inputs[0]
-    if d.owner is None or not isinstance(d.owner.op, Reduce) or d.owner.op.kind != "sum":
-        return None
-    inner = inputs_if(d.owner.inputs[0], E.exp)
-    if inner is None:
-        return None
-    return inner[0], d.owner.op, ds
-
-
-def _softmax(bd):
-    """exp(x) * sum(exp(x)) ** -1  ->  exp(x - logsumexp(x)) (same axes)."""
-    ins = list(bd[args])
-    for k, f in enumerate(ins):
-        p = inputs_if(f, E.pow)
-        if p is None or not _is_value(p[1], -1):
-            continue
-        found = _sum_of_exp(p[0])
-        if found is None:
-            continue
-        src, red, ds = found
-        for j, g in enumerate(ins):
-            if j != k and inputs_if(g, E.exp) is not None and inputs_if(g, E.exp)[0] is src:
-                lse = Reduce("logsumexp", red.axis, red.keepdims)(src)
-                if ds is not None:
-                    lse = ds(lse)
-                stable = E.exp(E.add(src, E.neg(lse)))
-                rest = [h for i, h in enumerate(ins) if i not in (j, k)]
-                return mul_of([*rest, stable])
-    return None
 
 
 log_to_log1p = rule(
@@ -146,24 +109,34 @@ logsumexp = rule(
     etuple(etuple(Reduce, "logsumexp", axis, keepdims), x),
     name="logsumexp", doc="log(sum(exp(x), axis)) -> logsumexp(x, axis), any axis.",
 )
-softmax = rule(
-    cons(E.mul, args), _softmax, name="softmax",
-    doc="exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)): no overflow.  Python: "
-        "the two factors are searched among a product's factors, the sum possibly "
-        "re-broadcast by a dimshuffle.",
-)
 _SOFTMAX_DIV_DOC = ("exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)), for real x, "
                     "any axes (plain spelling; the sum may be re-broadcast by a dimshuffle): "
                     "no overflow.")
 _sum = etuple(Reduce, "sum", axis, keepdims)
 _lse = etuple(etuple(Reduce, "logsumexp", axis, keepdims), x)
 _ds = etuple(DimShuffle, ndim, order)
+_exp_x = etuple(E.exp, x)
+_SOFTMAX_DOC = ("exp(x) * sum(exp(x), axis) ** -1 -> exp(x + -logsumexp(x, axis)), for real x, "
+                "any axes, the two factors anywhere in a product of any length (the rest "
+                "of the product is kept): no overflow.")
+softmax = rule(
+    etuple(E.mul, _exp_x, etuple(E.pow, etuple(_sum, _exp_x), -1)),
+    etuple(E.exp, etuple(E.add, x, etuple(E.neg, _lse))), name="softmax", doc=_SOFTMAX_DOC,
+    normalize=True,
+)
+softmax_broadcast = rule(
+    etuple(E.mul, _exp_x, etuple(E.pow, etuple(_ds, etuple(_sum, _exp_x)), -1)),
+    etuple(E.exp, etuple(E.add, x, etuple(E.neg, etuple(_ds, _lse)))),
+    name="softmax_broadcast", normalize=True,
+    doc=_SOFTMAX_DOC[:-len(": no overflow.")] + ", the sum re-broadcast by a dimshuffle: no "
+        "overflow.",
+)
 softmax_div = rule(
-    etuple(E.true_div, etuple(E.exp, x), etuple(_sum, etuple(E.exp, x))),
+    etuple(E.true_div, _exp_x, etuple(_sum, _exp_x)),
     etuple(E.exp, etuple(E.sub, x, _lse)), name="softmax_div", doc=_SOFTMAX_DIV_DOC,
 )
 softmax_div_broadcast = rule(
-    etuple(E.true_div, etuple(E.exp, x), etuple(_ds, etuple(_sum, etuple(E.exp, x)))),
+    etuple(E.true_div, _exp_x, etuple(_ds, etuple(_sum, _exp_x))),
     etuple(E.exp, etuple(E.sub, x, etuple(_ds, _lse))), name="softmax_div_broadcast",
     doc=_SOFTMAX_DIV_DOC,
 )
@@ -184,5 +157,6 @@ SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "log_one_minus_exp")
 RULES = [
     log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, log1p_neg_exp,
     sigmoid_from_neg_exp, sigmoid_from_exp, log_sigmoid, log1p_neg_sigmoid, log_one_minus_exp,
-    logsumexp, softmax, softmax_div, softmax_div_broadcast, one_minus_cos, one_minus_sigmoid,
+    logsumexp, softmax, softmax_broadcast, softmax_div, softmax_div_broadcast, one_minus_cos,
+    one_minus_sigmoid,
 ]

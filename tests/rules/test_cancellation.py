@@ -116,6 +116,17 @@ CASES = [
     # Accurate as written; canonicalisation collects it into exp(x + y).
     ("exp_of_sum_compensated", lambda x, y: at.exp(x) * at.exp(y),
      grid([-700.0, -1.3, 0.3, 650.5], [-50.25, 0.1, 701.1]), 2, 0),
+    # Sums of three terms, and of five (the rest of the sum after three terms).
+    ("exp_of_sum_compensated", lambda x, y, z: at.exp(x + y + z),
+     grid([-700.0, 0.3, 650.5], [-50.25, 40.1], [0.1, -3.7]), 2, 5),
+    ("exp_of_sum_compensated", lambda v, w, x, y, z: at.exp(v + w + x + y + z),
+     grid([-400.0, 0.3, 350.5], [-50.25, 40.1], [0.1, -3.7], [1.3e-3], [2.5]), 3, 5),
+    # The other spellings of the computed rules: graph inputs, log1p, a hypot.
+    ("reciprocal_difference", lambda x, y: 1 / at.sqrt(x) - 1 / at.sqrt(y),
+     grid([1.0, 1e10, 1e300], [1.0, np.nextafter(1.0, 2), 1e10 * (1 + 2**-50), 1e300]), 3, 5),
+    ("shifted_difference", lambda x: at.log1p(x) - at.log(x), [POS[1:]], 2, 30),
+    ("root_plus_base", lambda x, y: x + at.hypot(x, y),
+     grid([-1e10, -1.0, 3.0, 1e300], [1e-5, 1.0, -1e-200]), 2, 20),
 ]
 
 

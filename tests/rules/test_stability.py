@@ -60,9 +60,14 @@ CASES = [
     Case("softmax", lambda x: at.mul(at.exp(x),
                                      at.pow(at.sum(at.exp(x), axis=1, keepdims=True), -1)),
          [M]),
-    Case("softmax", lambda x: at.mul(at.exp(x),
-                                     at.pow(at.sum(at.exp(x), axis=1).dimshuffle(0, "x"), -1)),
-         [M], extremes=[([np.array([[1000.0, 1000.0]])], [[0.5, 0.5]])]),
+    Case("softmax_broadcast", lambda x: at.mul(
+        at.exp(x), at.pow(at.sum(at.exp(x), axis=1).dimshuffle(0, "x"), -1)),
+         [M], expect="exp(x + -logsumexp(x, axis=1).dimshuffle(0, 'x'))",
+         extremes=[([np.array([[1000.0, 1000.0]])], [[0.5, 0.5]])]),
+    # The two factors inside a longer product: the rest of the product is kept.
+    Case("softmax", lambda x, y: at.mul(y, at.pow(at.sum(at.exp(x)), -1), at.exp(x)), [V, V],
+         expect="exp(x + -logsumexp(x)) * y",
+         extremes=[([np.array([1000.0, 1000.0]), np.array([2.0, 3.0])], [1.0, 1.5])]),
     Case("softmax_div", lambda x: at.exp(x) / at.sum(at.exp(x)), [V],
          expect="exp(x - logsumexp(x))"),
     Case("softmax_div_broadcast",
