@@ -56,9 +56,10 @@ _STRUCTURAL = frozenset({"DimShuffle", "Reduce", "abs", "diagonal"})
 #: Anchors of the stability rules whose pattern is a bare sum or product and whose
 #: guard (Python) looks for the ops: ``softmax`` finds ``exp(x) * sum(exp(x))**-1``.
 GUARD_ANCHORS: dict[str, tuple[str, ...]] = {"softmax": ("exp",)}
-#: Steps from an anchor that a region spans: twice the depth of the deepest stability
-#: pattern (4 levels) covers every match containing the anchor, plus one step for
-#: the canonical form around it (a constant folded, a difference respelled).
+#: Steps from an anchor that a region spans: two nodes of a match of a pattern of
+#: depth d are at most 2 (d - 1) steps apart (the deepest stability patterns have 5
+#: levels; a test checks), plus one step for the canonical form around the match (a
+#: constant folded, a difference respelled).
 RADIUS = 9
 #: A cut-out region bigger than this share of the expression is not worth cutting
 #: out: the whole expression is rewritten instead.

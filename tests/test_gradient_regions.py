@@ -9,10 +9,11 @@ import aesara_cas as ac
 from aesara_cas import gradient
 from aesara_cas import tensor as at
 from aesara_cas.compile.vm import NumPyProgram
-from aesara_cas.gradient_regions import anchor_keys, rule_anchors, stabilize_regions
+from aesara_cas.gradient_regions import RADIUS, anchor_keys, rule_anchors, stabilize_regions
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import toposort
 from aesara_cas.rewriting import rewrite_graph, standard_database
+from aesara_cas.rewriting.matcher import APPLY
 from aesara_cas.tensor.grad_ops import flatten_products
 
 
@@ -34,6 +35,16 @@ def _tower(x, n=12):
     return x
 
 
+def _depth(pattern):
+    deepest, stack = 0, [(pattern, 1)]
+    while stack:
+        p, d = stack.pop()
+        if p.kind == APPLY:
+            deepest = max(deepest, d)
+            stack.extend((a, d + 1) for a in p.args)
+    return deepest
+
+
 def test_every_stability_rule_has_an_anchor():
     anchors = anchor_keys()
     assert anchors is not None and {"exp", "log", "sigmoid"} <= anchors
@@ -42,6 +53,8 @@ def test_every_stability_rule_has_an_anchor():
             if not rw.keep_form:
                 found = rule_anchors(rw)
                 assert found is not None and all(f & anchors for f in found), rw.name
+                # A region spans every match holding its anchor.
+                assert all(2 * (_depth(p) - 1) < RADIUS for p in rw.patterns), rw.name
 
 
 def test_overflowing_forms_differentiate_finitely(regions):
