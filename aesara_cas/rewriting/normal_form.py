@@ -43,6 +43,7 @@ from aesara_cas.rewriting.terms import (
     never_negative_zero,
     ops_equal,
     order_key,
+    order_token,
     reorderable,
 )
 from aesara_cas.tensor import elemwise as E
@@ -148,20 +149,11 @@ def _mul_zero(out, ins):
     return constant(np.asarray(-0.0 if negative else 0.0, dtype=out.dtype))
 
 
-def _token(v: Variable) -> str:
-    """The first element of ``order_key(v)`` (cached on the variable as it caches it)."""
-    tag = v.tag
-    tok = tag.get("_order_token")
-    if tok is None:
-        tok = order_key(v)[0]
-    return tok
-
-
 def _in_order(ins: Sequence[Variable]) -> bool:
     """Whether ``ins`` are sorted by :func:`order_key` (as ``canonical_order`` sorts)."""
-    prev = _token(ins[0])
+    prev = order_token(ins[0])
     for k in range(1, len(ins)):
-        tok = _token(ins[k])
+        tok = order_token(ins[k])
         if tok < prev:
             return False
         if tok == prev and order_key(ins[k]) < order_key(ins[k - 1]):
@@ -198,7 +190,12 @@ def _order(op: Any) -> StepFn:
         # usually decides; the whole key (a walk of the sub-graph) only on a tie.
         if _in_order(ins):
             return None
-        ordered = canonical_order(ins)
+        # Distinct first tokens decide the order alone; whole keys only for ties.
+        tokens = [order_token(i) for i in ins]
+        if len(set(tokens)) == len(tokens):
+            ordered = sorted(ins, key=order_token)
+        else:
+            ordered = canonical_order(ins)
         if same:
             # A permutation of same-dtype arguments has the node's own type (the
             # broadcast shape does not depend on the order): no type inference.

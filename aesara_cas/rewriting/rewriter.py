@@ -28,11 +28,13 @@ from unification.variable import isvar, var
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.build import TermError, build
+from aesara_cas.logic.mirror import constant_equals
 from aesara_cas.rewriting.context import generation
 from aesara_cas.rewriting.matcher import (
     APPLY,
     HEAD_OP,
     HEAD_PARAMS,
+    NUMBER,
     REMAINDER,
     WILDCARD,
     PNode,
@@ -318,10 +320,12 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
     n, m = len(args), len(ins)
     depth -= 1
     if p.ac:
-        if m < n or (m > n and not p.partial):
+        if m < n or (m > n and not p.partial) or (m == n and p.tail is not None):
             return False
         for a in args:
             if a.kind != APPLY:
+                if a.kind == NUMBER and not any(constant_equals(i, a.value) for i in ins):
+                    return False  # no input is that number (a cached read of constants)
                 continue
             head = a.head if a.head_kind == HEAD_OP else None
             for i in ins:
@@ -339,7 +343,10 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
         return False
     for k in range(n):
         a = args[k]
-        if a.kind == APPLY and not possible(a, ins[k], depth):
+        if a.kind == APPLY:
+            if not possible(a, ins[k], depth):
+                return False
+        elif a.kind == NUMBER and not constant_equals(ins[k], a.value):
             return False
     return True
 

@@ -246,6 +246,15 @@ def _make_token(v: Variable) -> str:
     return f"2{node.op}/{len(node.inputs)}/{v.index}"
 
 
+def order_token(v: Variable) -> str:
+    """The first element of :func:`order_key`: a token of ``v`` itself (its op and number
+    of inputs, a constant's value, an input's name), which usually decides the order."""
+    tok = v.tag.get("_order_token")
+    if tok is None:
+        tok = v.tag["_order_token"] = _make_token(v)
+    return tok
+
+
 # id(var) -> [generation, var, key, nodes whose inputs the key was read from]: reused
 # while none of those nodes changed (most rewrites leave most keys as they were).
 _KEYS: dict[int, list] = {}
