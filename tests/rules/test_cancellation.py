@@ -212,6 +212,21 @@ def test_rules_do_not_fire_where_they_do_not_help():
         assert not {e.rule for e in events} & {r.name for r in cancellation.RULES}, events
 
 
+def test_patterns_match_every_spelling_and_order_without_canonicalize():
+    """The stabilize set alone (no canonical order) finds each rule in a hand-built graph."""
+    x, y = at.dvector("x"), at.dvector("y")
+    cases = [("root_difference", at.sqrt(x + 1) - at.sqrt(x)),
+             ("root_difference", at.add(at.neg(at.sqrt(x)), at.sqrt(1 + x))),
+             ("root_difference", at.add(at.sqrt(y + x), at.mul(-1.0, at.sqrt(x)))),
+             ("shifted_difference", at.add(at.neg(at.exp(x)), at.exp(y + x))),
+             ("root_minus_base", at.add(at.neg(x), at.sqrt(at.add(1.0, at.sqr(x))))),
+             ("exp_of_sum_compensated", at.exp(at.add(x, y, 2.0 * x, 3.0 * y)) * 2.0)]
+    for name, expr in cases:
+        events = []
+        simplify(expr, include=["stabilize"], trace=events)
+        assert name in {e.rule for e in events}, (ac.pprint(expr), [str(e) for e in events])
+
+
 def test_switch_fallbacks_are_not_rewritten_again():
     """Each switch keeps one copy of the original form (no cycle, no nesting)."""
     x = at.dvector("x")
