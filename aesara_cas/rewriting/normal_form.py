@@ -338,10 +338,13 @@ class NormalForm(NodeRewriter):
             term = step(old, ins)
             if term is None:
                 continue
-            # As a rule's output: fitted to the node's type, rebuilt from upcast
-            # inputs if it came out in a narrower float type.
-            new = materialize(term, old,
-                              lambda leaf, step=step: step(old, [leaf(i) for i in ins]))
+            if isinstance(term, Variable) and term.type is old.type:
+                new = term  # already of the node's type (a sort keeps it): nothing to fit
+            else:
+                # As a rule's output: fitted to the node's type, rebuilt from upcast
+                # inputs if it came out in a narrower float type.
+                new = materialize(term, old,
+                                  lambda leaf, step=step: step(old, [leaf(i) for i in ins]))
             if new is None or new is old:
                 continue
             owner = new.owner

@@ -322,10 +322,11 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
     if p.ac:
         if m < n or (m > n and not p.partial) or (m == n and p.tail is not None):
             return False
+        numbers = None
         for a in args:
             if a.kind != APPLY:
-                if a.kind == NUMBER and not any(constant_equals(i, a.value) for i in ins):
-                    return False  # no input is that number (a cached read of constants)
+                if a.kind == NUMBER:
+                    numbers = [a] if numbers is None else [*numbers, a]
                 continue
             head = a.head if a.head_kind == HEAD_OP else None
             for i in ins:
@@ -338,6 +339,14 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
                     break
             else:
                 return False
+        if numbers is not None:
+            # Some input must be each number (a cached read of the constants' values).
+            for a in numbers:
+                for i in ins:
+                    if isinstance(i, Constant) and constant_equals(i, a.value):
+                        break
+                else:
+                    return False
         return True
     if m < n or (p.rest is None and m != n):
         return False
