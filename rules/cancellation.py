@@ -225,7 +225,8 @@ TAN_SERIES = series(tan_coefficient, _TAN_T)
 
 # ---------------------------------------------------------------- sqrt(b*b + e) -/+ b
 
-#: The root, rebuilt in the canonical order of its terms (so it is the same node).
+#: The root, rebuilt with its terms in the order canonical graphs give them (so there it
+#: is usually the node that was matched, which merging then shares).
 _ROOT = at.sqrt(e_ + b_ ** 2)
 
 
