@@ -21,6 +21,7 @@ from aesara_cas.rewriting.terms import (
     is_float,
     mul_of,
     never_negative,
+    ops_equal,
     plus_zero,
     scalar_constant,
     split_coefficient,
@@ -97,16 +98,17 @@ def collect_terms(out: Variable, ins: Sequence[Variable]) -> Any:
 
 
 def _base_exponent(f: Variable) -> tuple[Variable, Any]:
-    ins = inputs_if(f, E.pow)
-    if ins is not None:
+    node = f.owner
+    if node is None:  # an input or a constant (the common case: no op to compare)
+        return f, 1
+    op, ins = node.op, node.inputs
+    if ops_equal(op, E.pow):
         e = scalar_constant(ins[1])
         if e is not None and not isinstance(e, bool):
             return ins[0], e
-    ins = inputs_if(f, E.sqr)
-    if ins is not None:
+    elif ops_equal(op, E.sqr):
         return ins[0], 2
-    ins = inputs_if(f, E.sqrt)
-    if ins is not None:
+    elif ops_equal(op, E.sqrt):
         return ins[0], 0.5
     return f, 1
 

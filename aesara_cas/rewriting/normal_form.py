@@ -70,6 +70,13 @@ def _build(op: Any, items: list) -> Any:
 
 def _flatten(op: Any) -> StepFn:
     def flatten(out, ins):
+        # Nothing to splice (the common case): no input is an ``op`` node.
+        for arg in ins:
+            owner = arg.owner
+            if owner is not None and (owner.op is op or ops_equal(owner.op, op)):
+                break
+        else:
+            return None
         flat, changed = [], False
         for i, arg in enumerate(ins):
             inner = inputs_if(arg, op)
@@ -258,8 +265,7 @@ STEPS: dict[Any, list[tuple[str, StepFn, str]]] = {
          "keeps the signs of zero and inf)"),
     ],
 }
-#: Ops whose steps leave boolean results alone (logical or/and).
-_NUMERIC_ONLY = (E.add, E.mul)
+# The steps of add and mul leave boolean results alone (logical or/and).
 
 
 class NormalForm(NodeRewriter):
@@ -327,7 +333,7 @@ class NormalForm(NodeRewriter):
         if len(node.outputs) != 1:
             return None
         old = node.outputs[0]
-        if head in _NUMERIC_ONLY and old.dtype == "bool":
+        if (head is E.add or head is E.mul) and old.dtype == "bool":
             return None
         ins = node.inputs
         tag = old.tag
