@@ -6,7 +6,10 @@ node's inputs, ``log(1 + exp(x))`` an ``exp`` inside the ``add``, and a node who
 inputs have none of those cannot match.  :func:`pattern_needs` states that
 condition once per pattern; the driver keys a node by its number of inputs and the
 kinds of its inputs (:func:`input_kinds`) and offers only the rewriters one of whose
-patterns the key allows, a list made once per key.  It is a necessary condition of
+patterns the key allows, a list made once per key.  Where a pattern also says what
+an argument's own arguments are (``-1 * y``: a ``mul`` with the constant -1), the
+pairs (input kind, kind of one of its inputs) decide too (:func:`input_pairs`, read
+only for nodes that such a pattern could otherwise match).  It is a necessary condition of
 a match (an ``add``/``mul`` pattern matches its arguments to distinct inputs, in any
 order), so no rewrite is lost; the rewriters still check everything themselves.
 """
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aesara_cas.graph.basic import Constant
+from aesara_cas.logic.mirror import uniform_value
 from aesara_cas.rewriting.matcher import (
     APPLY,
     CONST,
@@ -30,8 +34,9 @@ from aesara_cas.rewriting.terms import ops_equal
 #: The kind of an input that is a constant (a pattern's number or constant needs one).
 CONSTANT = "constant"
 
-#: ``(kinds an input must include, least and most number of inputs)``; ``None``: any.
-Need = tuple[frozenset, int, "int | None"]
+#: ``(kinds the inputs must include, least and most number of inputs, pairs (input kind,
+#: kind of one of its inputs) that must occur)``.
+Need = tuple[frozenset, int, "int | None", frozenset]
 
 
 def op_kind(op: Any) -> Any:
@@ -56,36 +61,105 @@ def _kinds_of(op: Any) -> tuple:
     return kinds
 
 
+def _constant_kinds(c: Constant) -> tuple:
+    """:data:`CONSTANT`, and ``("=", value)`` for a constant all of whose elements are
+    ``value`` (a pattern's number matches only such a constant)."""
+    value = uniform_value(c)
+    return (CONSTANT,) if value is None else (CONSTANT, ("=", value))
+
+
 def input_kinds(inputs: Sequence[Any]) -> frozenset:
-    """What the inputs of a node are: their ops' kinds and classes, and
-    :data:`CONSTANT` if one is a constant."""
+    """What the inputs of a node are: their ops' kinds and classes, :data:`CONSTANT`
+    and ``("=", value)`` for constants."""
     out: set = set()
     for i in inputs:
         node = i.owner
         if node is not None:
             out.update(_kinds_of(node.op))
         elif isinstance(i, Constant):
-            out.add(CONSTANT)
+            out.update(_constant_kinds(i))
     return frozenset(out)
 
 
-#: The key of the node the driver is looking at: ``[inputs, their snapshot, key]``.
-_CURRENT: list = [None, (), None]
+def input_pairs(inputs: Sequence[Any]) -> frozenset:
+    """``(kind of an input, kind of one of that input's inputs)`` for every input with an
+    op (the kinds as in :func:`input_kinds`)."""
+    out: set = set()
+    for i in inputs:
+        node = i.owner
+        if node is None:
+            continue
+        outer = _kinds_of(node.op)
+        for g in node.inputs:
+            inner_node = g.owner
+            if inner_node is not None:
+                inner = _kinds_of(inner_node.op)
+            elif isinstance(g, Constant):
+                inner = _constant_kinds(g)
+            else:
+                continue
+            for a in outer:
+                for b in inner:
+                    out.add((a, b))
+    return frozenset(out)
 
 
-def kinds_key(inputs: Sequence[Any]) -> tuple[int, frozenset]:
-    """``(number of inputs, input_kinds(inputs))``, reusing the driver's for the node it
-    is looking at (the rewriters it offers the node ask again)."""
+def _arg_kind(a: PNode) -> Any:
+    """The kind a compiled pattern argument requires of the input it matches, or
+    ``None``: any."""
+    if a.kind == APPLY:
+        if a.head_kind == HEAD_OP:
+            return op_kind(a.head)
+        if a.head_kind == HEAD_PARAMS:
+            return a.head  # the op's class, compared exactly
+        return None
+    if a.kind == NUMBER:
+        return ("=", a.value) if _hashable(a.value) else CONSTANT
+    if a.kind == CONST:
+        return CONSTANT
+    return None
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+#: The keys of the node the driver is looking at (see :func:`_current`).
+_CURRENT: list = [None, (), None, None]
+
+
+def _current(inputs: Sequence[Any]) -> list:
+    """The cache entry ``[inputs, snapshot, kinds key, pairs or None]`` of the node the
+    driver is looking at (the rewriters it offers the node ask again)."""
     cur = _CURRENT
     if cur[0] is inputs and len(cur[1]) == len(inputs):
         for a, b in zip(cur[1], inputs):
             if a is not b:
                 break
         else:
-            return cur[2]
-    key = (len(inputs), input_kinds(inputs))
-    cur[0], cur[1], cur[2] = inputs, tuple(inputs), key
-    return key
+            return cur
+    cur[0], cur[1], cur[2], cur[3] = inputs, tuple(inputs), None, None
+    return cur
+
+
+def kinds_key(inputs: Sequence[Any]) -> tuple[int, frozenset]:
+    """``(number of inputs, input_kinds(inputs))``."""
+    cur = _current(inputs)
+    if cur[2] is None:
+        cur[2] = (len(inputs), input_kinds(inputs))
+    return cur[2]
+
+
+def pairs_key(inputs: Sequence[Any]) -> frozenset:
+    """``input_pairs(inputs)``."""
+    cur = _current(inputs)
+    if cur[3] is None:
+        cur[3] = input_pairs(inputs)
+    return cur[3]
 
 
 def pattern_needs(p: PNode) -> Need | None:
@@ -93,21 +167,23 @@ def pattern_needs(p: PNode) -> Need | None:
     op) to match it: ``(kinds, least inputs, most inputs)``; ``None``: nothing known."""
     if p is None or p.kind != APPLY:
         return None
-    kinds = set()
+    kinds, pairs = set(), set()
     for a in p.args:
+        k = _arg_kind(a)
+        if k is None:
+            continue
+        kinds.add(k)
         if a.kind == APPLY:
-            if a.head_kind == HEAD_OP:
-                kinds.add(op_kind(a.head))
-            elif a.head_kind == HEAD_PARAMS:
-                kinds.add(a.head)  # the op's class, compared exactly
-        elif a.kind in (NUMBER, CONST):
-            kinds.add(CONSTANT)
+            for b in a.args:
+                inner = _arg_kind(b)
+                if inner is not None:
+                    pairs.add((k, inner))
     n = len(p.args)
     if p.search and p.ac:
         # Any order; a rest variable takes at least one more input.
         least = n + (1 if p.tail is not None else 0)
-        return frozenset(kinds), least, (None if p.partial else n)
-    return frozenset(kinds), n, (n if p.rest is None else None)
+        return frozenset(kinds), least, (None if p.partial else n), frozenset(pairs)
+    return frozenset(kinds), n, (n if p.rest is None else None), frozenset(pairs)
 
 
 def head_matches(p: PNode, op: Any) -> bool:
@@ -129,35 +205,64 @@ def needs_of(patterns: Sequence[PNode | None], op: Any) -> tuple[Need, ...] | No
         if not head_matches(p, op):
             continue
         need = pattern_needs(p)
-        if need is None or (not need[0] and need[1] == 0 and need[2] is None):
+        if need is None or (not need[0] and need[1] == 0 and need[2] is None
+                            and not need[3]):
             return None
         out.append(need)
     return tuple(out)
 
 
-def allows(needs: tuple[Need, ...] | None, n_inputs: int, kinds: frozenset) -> bool:
-    """Whether a node of ``n_inputs`` inputs of ``kinds`` meets one of ``needs``."""
+def allows(needs: tuple[Need, ...] | None, n_inputs: int, kinds: frozenset,
+           pairs: frozenset | None = None) -> bool:
+    """Whether a node of ``n_inputs`` inputs of ``kinds`` (and, if given, ``pairs``)
+    meets one of ``needs``."""
     if needs is None:
         return True
-    for want, least, most in needs:
-        if least <= n_inputs and (most is None or n_inputs <= most) and want <= kinds:
+    for want, least, most, deep in needs:
+        if (least <= n_inputs and (most is None or n_inputs <= most) and want <= kinds
+                and (pairs is None or deep <= pairs)):
             return True
     return False
+
+
+def _deep(needs: tuple[Need, ...] | None) -> bool:
+    return needs is not None and any(n[3] for n in needs)
+
+
+def _select(items: list, needs: list, inputs: Sequence[Any], cache: dict) -> list:
+    """The ``items`` whose ``needs`` a node with ``inputs`` meets, in their order; the
+    pairs are read only if an item the kinds allow has a need of them."""
+    key = kinds_key(inputs)
+    entry = cache.get(key)
+    if entry is None:
+        n, kinds = key
+        kept = [(item, need) for item, need in zip(items, needs) if allows(need, n, kinds)]
+        deep = [(item, need) for item, need in kept if _deep(need)]
+        entry = ([item for item, _ in kept], kept if deep else None, {})
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = entry
+    if entry[1] is None:
+        return entry[0]
+    pairs = pairs_key(inputs)
+    hit = entry[2].get(pairs)
+    if hit is None:
+        n, kinds = key
+        hit = [item for item, need in entry[1] if allows(need, n, kinds, pairs)]
+        if len(entry[2]) > 1024:
+            entry[2].clear()
+        entry[2][pairs] = hit
+    return hit
 
 
 def allowed_patterns(patterns: Sequence[PNode], inputs: Sequence[Any],
                      cache: dict) -> Sequence[PNode]:
     """The patterns of ``patterns`` (all of one op) whose needs a node with ``inputs``
-    meets, in their order (``cache``: the caller's, per key)."""
-    key = kinds_key(inputs)
-    hit = cache.get(key)
-    if hit is None:
-        n, kinds = key
-        hit = [p for p in patterns if allows(_needs_one(p), n, kinds)]
-        if len(cache) > 1024:
-            cache.clear()
-        cache[key] = hit
-    return hit
+    meets, in their order (``cache``: the caller's)."""
+    needs = cache.get("needs")
+    if needs is None:
+        needs = cache["needs"] = [_needs_one(p) for p in patterns]
+    return _select(patterns, needs, inputs, cache)
 
 
 def _needs_one(p: PNode) -> tuple[Need, ...] | None:
@@ -182,12 +287,4 @@ class Prefilter:
     def select(self, inputs: Sequence[Any]) -> list:
         if not self.active:
             return self.rewriters
-        key = kinds_key(inputs)
-        hit = self._lists.get(key)
-        if hit is None:
-            n, kinds = key
-            hit = [rw for rw, need in zip(self.rewriters, self.needs) if allows(need, n, kinds)]
-            if len(self._lists) > 4096:
-                self._lists.clear()
-            self._lists[key] = hit
-        return hit
+        return _select(self.rewriters, self.needs, inputs, self._lists)
