@@ -8,6 +8,7 @@ by hand with ``kanren.run``) the answer is ``None``: unknown.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -30,7 +31,9 @@ PROTECTED = {
 #: (:func:`n_clients` counts it as shared), so its grouping is kept.
 KEEP_GROUPED = frozenset(PROTECTED)
 
-_stack: list[FunctionGraph] = []
+#: The graphs being rewritten, innermost last, per thread (several threads may rewrite
+#: different graphs at once; a rule must see its own thread's graph).
+_local = threading.local()
 _generation = [0]
 #: ``id(node) -> generation`` at which the node's inputs last changed (see :func:`touched`).
 _touched: dict[int, int] = {}
@@ -43,15 +46,19 @@ TOUCHED_LIMIT = 500_000
 @contextmanager
 def rewriting(fgraph: FunctionGraph) -> Iterator[None]:
     """Make ``fgraph`` the graph rule conditions ask about."""
-    _stack.append(fgraph)
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    stack.append(fgraph)
     try:
         yield
     finally:
-        _stack.pop()
+        stack.pop()
 
 
 def current_graph() -> FunctionGraph | None:
-    return _stack[-1] if _stack else None
+    stack = getattr(_local, "stack", None)
+    return stack[-1] if stack else None
 
 
 def n_clients(var: Variable) -> int | None:

@@ -33,8 +33,11 @@ from aesara_cas.rewriting.context import (
 )
 from aesara_cas.rewriting.context import touched as stamp_touched
 from aesara_cas.rewriting.matcher import WILDCARD
+from aesara_cas.rewriting.matcher import forget as forget_match
 from aesara_cas.rewriting.prefilter import Prefilter
+from aesara_cas.rewriting.prefilter import forget as forget_node
 from aesara_cas.rewriting.rewriter import NodeRewriter
+from aesara_cas.rewriting.terms import forget_order_keys
 
 log = logging.getLogger("aesara_cas.rewriting")
 
@@ -167,9 +170,11 @@ class Driver:
         new_session()  # the graph may have changed since any cache was made
 
     def close(self) -> None:
-        """Stop listening to the graph."""
+        """Stop listening to the graph, and drop the caches that hold its variables (the
+        next driver starts a new session, which would not trust them)."""
         if self._listener in self.fgraph._listeners:
             self.fgraph.detach(self._listener)
+        forget_order_keys()
 
     # Merging (common sub-expression elimination) ---------------------------------
 
@@ -266,15 +271,24 @@ class Driver:
 
         if max_steps is None:
             max_steps = BASE_STEPS + STEPS_PER_NODE * len(fg.apply_nodes)
+        self._stack = []
+        self._queued = set()
+        for node in reversed(fg.toposort()):
+            self._push(node)
+        try:
+            return self._run(phase, fg, candidates, set_by_id, max_steps)
+        finally:
+            # The pre-filter's keys and the matcher's memo hold the last node looked at.
+            forget_node()
+            forget_match()
+
+    def _run(self, phase: str, fg: FunctionGraph, candidates: Any, set_by_id: dict,
+             max_steps: int) -> int:
         history: deque[str] = deque(maxlen=64)
         created: dict[tuple, int] = {}
         made_by: dict[tuple, set[str]] = {}
         undone_by: dict[tuple, set[str]] = {}
         steps = 0
-        self._stack = []
-        self._queued = set()
-        for node in reversed(fg.toposort()):
-            self._push(node)
         while self._stack:
             node = self._stack.pop()
             self._queued.discard(node)

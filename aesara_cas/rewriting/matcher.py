@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from numbers import Number
 from typing import Any
 
@@ -210,15 +211,22 @@ def compile_pattern(pattern: Any, partial: bool = False) -> PNode | None:
     return compiled
 
 
-class _MatchMemo:
-    """The matches of the node being looked at, shared by its candidate rules."""
+class _MatchMemo(threading.local):
+    """The matches of the node being looked at, shared by its candidate rules (per
+    thread: threads rewrite different graphs)."""
 
-    node: Any = None
-    generation: int = -1
-    results: dict[int, dict | None] = {}
+    def __init__(self) -> None:
+        self.node: Any = None
+        self.generation = -1
+        self.results: dict[int, dict | None] = {}
 
 
 _memo = _MatchMemo()
+
+
+def forget() -> None:
+    """Drop the memo of the last node matched (it holds the node, hence its graph)."""
+    _memo.node, _memo.generation, _memo.results = None, -1, {}
 
 
 def match_node(p: PNode, node: Any, generation: int) -> dict | None:

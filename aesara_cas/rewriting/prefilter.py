@@ -16,6 +16,7 @@ order), so no rewrite is lost; the rewriters still check everything themselves.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -128,15 +129,18 @@ def _hashable(v: Any) -> bool:
     return True
 
 
-#: The keys of the node the driver is looking at (see :func:`_current`).
-_CURRENT: list = [None, (), None, None]
+#: The keys of the node the driver is looking at (see :func:`_current`), per thread:
+#: graphs may be rewritten in several threads at once.
+_LOCAL = threading.local()
 
 
 def _current(inputs: Sequence[Any]) -> list:
     """The cache entry ``[inputs, snapshot, kinds key, pairs or None]`` of the node the
     driver is looking at (the rewriters it offers the node ask again)."""
-    cur = _CURRENT
-    if cur[0] is inputs and len(cur[1]) == len(inputs):
+    cur = getattr(_LOCAL, "current", None)
+    if cur is None:
+        cur = _LOCAL.current = [None, (), None, None]
+    elif cur[0] is inputs and len(cur[1]) == len(inputs):
         for a, b in zip(cur[1], inputs):
             if a is not b:
                 break
@@ -144,6 +148,11 @@ def _current(inputs: Sequence[Any]) -> list:
             return cur
     cur[0], cur[1], cur[2], cur[3] = inputs, tuple(inputs), None, None
     return cur
+
+
+def forget() -> None:
+    """Drop the keys of the last node looked at (they hold its inputs, hence its graph)."""
+    _LOCAL.current = None
 
 
 def kinds_key(inputs: Sequence[Any]) -> tuple[int, frozenset]:

@@ -300,6 +300,12 @@ def order_key(v: Variable) -> tuple[str, ...]:
     return key
 
 
+def forget_order_keys() -> None:
+    """Drop the cached order keys (they hold their variables, hence their graphs).  The
+    driver calls it when it is done: a new session distrusts them anyway."""
+    _KEYS.clear()
+
+
 def canonical_order(items: Sequence[Variable]) -> list[Variable]:
     """``items`` sorted by :func:`order_key` (a stable sort)."""
     return sorted(items, key=order_key)

@@ -56,3 +56,27 @@ def test_a_user_rule_inside_a_longer_sum_is_still_offered():
     assert ac.pprint(out) == "1 + z"
     pf = Prefilter([as_rewriter(r, normalize=True)], at.add)
     assert pf.select([z, at.exp(y)]) == []  # no sin or cos (or power) among the terms
+
+
+def test_threads_rewriting_at_once_get_the_serial_results():
+    """What the engine keeps of the graph and node being looked at (the graph rules ask
+    about, the pre-filter's key, the matcher's memo) is per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exprs = _expressions()
+    want = [ac.pprint(ac.simplify(e)) for e in exprs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda e: ac.pprint(ac.simplify(e)), exprs * 4))
+    assert got == want * 4
+
+
+def test_no_graph_is_held_after_rewriting():
+    import gc
+    import weakref
+
+    x = at.dvector("x")
+    out = ac.simplify(at.exp(x) * 2.0 + (x + 1.0) * 3.0)
+    refs = [weakref.ref(out)] + [weakref.ref(i) for i in out.owner.inputs]
+    del out
+    gc.collect()
+    assert all(r() is None for r in refs)
