@@ -66,7 +66,15 @@ class FunctionGraph:
 
     def _import(self, outputs: Sequence[Variable]) -> list[Apply]:
         """Add the nodes behind ``outputs`` that the graph does not have yet."""
-        new_nodes = [n for n in toposort(outputs, self.variables) if n not in self.apply_nodes]
+        variables = self.variables
+        node = outputs[0].owner if len(outputs) == 1 else None
+        if (node is not None and outputs[0] not in variables
+                and all(i in variables for i in node.inputs)):
+            # One new node over values the graph has (what most rewrites make): the
+            # sort below would find just it.
+            new_nodes = [] if node in self.apply_nodes else [node]
+        else:
+            new_nodes = [n for n in toposort(outputs, variables) if n not in self.apply_nodes]
         for node in new_nodes:
             self.apply_nodes.add(node)
             for i, inp in enumerate(node.inputs):
