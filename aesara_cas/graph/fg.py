@@ -68,8 +68,9 @@ class FunctionGraph:
         """Add the nodes behind ``outputs`` that the graph does not have yet."""
         variables = self.variables
         node = outputs[0].owner if len(outputs) == 1 else None
-        if (node is not None and outputs[0] not in variables
-                and all(i in variables for i in node.inputs)):
+        if len(outputs) == 1 and outputs[0] in variables:
+            new_nodes = []  # a value the graph has (a merge): nothing to sort
+        elif node is not None and all(i in variables for i in node.inputs):
             # One new node over values the graph has (what most rewrites make): the
             # sort below would find just it.
             new_nodes = [] if node in self.apply_nodes else [node]
