@@ -21,6 +21,7 @@ names as it does rule names.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -294,13 +295,17 @@ class NormalForm(NodeRewriter):
                 self._steps.append((op, kept))
         self.keys = tuple(op for op, _ in self._steps)
         self.step_names = tuple(n for _, entries in self._steps for n, _ in entries)
-        self.last_step: str | None = None
+        self._local = threading.local()
         self.__doc__ = "The engine's normal form of sums and products, step by step:\n\n" + \
             "\n".join(f"* {n}: {doc}." for entries in STEPS.values() for n, _, doc in entries
                       if n in self.step_names) + \
             "\n\nPython: the engine's own normal form, which every rule matches against " \
             "(not counted as a rule; see aesara_cas.rewriting.normal_form)."
 
+    @property
+    def last_step(self) -> str | None:
+        """The step that made this thread's last rewrite (one rewriter serves every thread)."""
+        return getattr(self._local, "step", None)
 
     def __call__(self, in_term: Any, out_term: Any) -> Callable:
         """The miniKanren relation: a goal relating a variable to its next normal-form
@@ -356,7 +361,7 @@ class NormalForm(NodeRewriter):
             owner = new.owner
             if owner is not None and owner.inputs == ins and ops_equal(owner.op, op):
                 continue  # the same node rebuilt: not a change
-            self.last_step = name
+            self._local.step = name
             return new
         return None
 
