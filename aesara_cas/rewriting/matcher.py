@@ -129,7 +129,24 @@ def _split_apply(p: Any) -> tuple[Any, list, Var | None]:
     return items[0], items[1:], rest
 
 
-def _compile(p: Any) -> PNode:
+def _variables_used_twice(pattern: Any) -> frozenset:
+    """The logic variables that occur more than once in ``pattern`` (anywhere: in
+    arguments and in op parameters).  Walks the pattern with a stack."""
+    seen: set = set()
+    twice: set = set()
+    stack = [pattern]
+    while stack:
+        t = stack.pop()
+        if isvar(t):
+            (twice if t in seen else seen).add(t)
+        elif isinstance(t, (ExpressionTuple, tuple, list)):
+            stack.extend(t)
+        elif issubclass(type(t), ConsPair):
+            stack.extend((t.car, t.cdr))
+    return frozenset(twice)
+
+
+def _compile(p: Any, shared: frozenset = frozenset()) -> PNode:
     if isvar(p):
         return PNode(VAR, p)
     if isinstance(p, Constant):
@@ -152,7 +169,7 @@ def _compile(p: Any) -> PNode:
             node.params = list(head[1:])
         else:
             raise _Unsupported
-        node.args = [_compile(a) for a in args]
+        node.args = [_compile(a, shared) for a in args]
         node.rest = rest
         tails = [a for a in node.args if a.kind == VAR and is_rest_var(a.value)]
         if tails:
@@ -165,9 +182,10 @@ def _compile(p: Any) -> PNode:
             node.args = [a for a in node.args if a is not tails[0]]
             node.ac = node.search = node.partial = True
             return node
-        # Distinct variables match in the written order whenever any order matches:
-        # only arguments with structure (or repeated variables) need the search.
-        plain = all(a.kind == VAR for a in node.args) and len(
+        # Distinct variables used nowhere else match in the written order whenever
+        # any order matches: arguments with structure, or variables that recur (here
+        # or elsewhere in the pattern: ``log(a + b) - log(a)``), need the search.
+        plain = all(a.kind == VAR and a.value not in shared for a in node.args) and len(
             {a.value for a in node.args}) == len(node.args)
         node.ac = (node.head_kind == HEAD_OP and rest is None and len(node.args) >= 2
                    and not plain and _is_ac(node.head))
@@ -198,13 +216,14 @@ def compile_pattern(pattern: Any, partial: bool = False) -> PNode | None:
     except (KeyError, TypeError):
         pass
     try:
-        compiled = _compile(pattern)
+        compiled = _compile(pattern, _variables_used_twice(pattern))
     except _Unsupported:
         compiled = None
     if (compiled is not None and partial and compiled.kind == APPLY
             and compiled.head_kind == HEAD_OP and compiled.rest is None
             and len(compiled.args) >= 2 and _is_ac(compiled.head)):
-        compiled = _compile(pattern)  # a private copy: the shared one is not partial
+        # A private copy: the shared one is not partial.
+        compiled = _compile(pattern, _variables_used_twice(pattern))
         compiled.ac = compiled.search = compiled.partial = True
     with contextlib.suppress(TypeError):  # an unhashable pattern is not cached
         _COMPILED[key] = compiled

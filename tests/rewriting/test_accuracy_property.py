@@ -153,6 +153,26 @@ def tame(inputs, output, values) -> bool:
     return True
 
 
+#: Ops whose domain ends at these arguments: an exact argument on the edge (arcsin(1),
+#: sqrt(0)) is a knife edge where an equally good rounding of the argument leaves the
+#: domain (arcsin(1 + 2**-52) is NaN), so those points check nothing.
+DOMAIN_EDGES = {"arcsin": (-1.0, 1.0), "arccos": (-1.0, 1.0), "arctanh": (-1.0, 1.0),
+                "arccosh": (1.0,), "log": (0.0,), "log2": (0.0,), "log10": (0.0,),
+                "log1p": (-1.0,), "sqrt": (0.0,), "log1mexp": (0.0,)}
+
+
+def on_domain_edge(inputs, output, values) -> bool:
+    """Whether an argument of a domain-limited op of ``output`` is exactly on an edge."""
+    edges = [(n.inputs[0], DOMAIN_EDGES[str(n.op)]) for n in toposort([output], inputs)
+             if str(n.op) in DOMAIN_EDGES]
+    if not edges:
+        return False
+    with np.errstate(all="ignore"):
+        args = NumPyProgram(FunctionGraph(inputs, [a for a, _ in edges], clone=True)).run(
+            values)
+    return any(np.isin(np.asarray(a), ends).any() for a, (_, ends) in zip(args, edges))
+
+
 #: Input points tried per expression (simplifying costs more than evaluating).
 POINTS = 4
 
@@ -162,7 +182,8 @@ def check_point(expr, out, inputs, values, accuracy: bool = True) -> bool:
     before = np.asarray(run_as_built(inputs, expr, values), dtype="float64")
     after = np.asarray(run_as_built(inputs, out, values), dtype="float64")
     finite = np.isfinite(before)
-    if not finite.any() or not tame(inputs, expr, values):
+    if (not finite.any() or not tame(inputs, expr, values)
+            or on_domain_edge(inputs, expr, values)):
         return False
     try:
         exact, resolved = reference_eval(expr, dict(zip(inputs, values)), max_dps=300,
@@ -186,6 +207,11 @@ def check_point(expr, out, inputs, values, accuracy: bool = True) -> bool:
     err_before = bits_of_error(before, exact)[check]
     err_after = bits_of_error(after, exact)[check]
     worse = err_after > np.maximum(err_before + SLACK_BITS, OK_BITS)
+    # Where the exact value is 0 (x - x, log(sum(softmax(y)))), any rounding of the
+    # operands is an infinite relative error: the original is often exactly 0 by luck
+    # of its evaluation order. There, an absolute error of OK_BITS ulps of 1 is rounding.
+    at_zero = np.vectorize(lambda v: v == 0, otypes=[bool])(exact)[check]
+    worse &= ~(at_zero & (np.abs(after[check]) <= 2.0 ** (OK_BITS - 52)))
     assert not worse.any(), (
         f"simplify lost accuracy ({err_before[worse]} -> {err_after[worse]} bits):\n"
         f"  {pprint(expr)}\n  -> {pprint(out)}\n  inputs {values}")
@@ -230,3 +256,10 @@ def test_simplify_keeps_finite_results_finite(expr, data):
     """With every op, jumps included: where the exact value and the original's result are
     finite, the simplified result is finite too."""
     _check_simplified(expr, data, accuracy=False)
+
+
+def test_a_point_on_a_domain_edge_is_recognised():
+    # arcsin(x / x) at x = 3: the argument is exactly 1, the edge of arcsin's domain.
+    assert on_domain_edge([X], at.arcsin(X / X), [np.array(3.0)])
+    assert not on_domain_edge([X], at.arcsin(X / 4), [np.array(3.0)])
+    assert not on_domain_edge([X], at.exp(X), [np.array(0.0)])

@@ -65,6 +65,22 @@ def test_an_etuple_pattern_in_any_argument_order_fires():
     assert ac.pprint(simplify(2 * at.exp(v) + 1, rules=[twice])) == "1 + (exp(v) + exp(v))"
 
 
+
+def test_a_sum_of_wilds_used_elsewhere_matches_in_either_order():
+    # exp(a + b) * exp(-a) -> exp(b): which summand is `a` depends on the other factor,
+    # so the sum must be searched in both orders even though its arguments are wilds.
+    a, b = ac.wild("a"), ac.wild("b")
+    shift = ac.rule(at.exp(a + b) * at.exp(-a), at.exp(b), name="shift",
+                    doc="exp(a + b) * exp(-a) -> exp(b), for all real a, b.")
+    x, y = at.dscalar("x"), at.dscalar("y")
+    for expr, kept, value in ((at.exp(x + y) * at.exp(-x), "exp(y)", np.exp(0.25)),
+                              (at.exp(y + x) * at.exp(-x), "exp(y)", np.exp(0.25)),
+                              (at.exp(x + y) * at.exp(-y), "exp(x)", np.exp(0.5))):
+        out = simplify(expr, rules=[shift], include=[])
+        assert ac.pprint(out) == kept
+        f = ac.function([x, y], out, mode="numpy")
+        assert np.isclose(f(0.5, 0.25), value)
+
 @pytest.mark.parametrize("lhs, build", [
     (lambda: x_ - y_, lambda a, b: a + -b),         # x - y matches x + -y
     (lambda: x_ + -y_, lambda a, b: at.sub(a, b)),   # and the other way round
