@@ -3,7 +3,8 @@
 A pure pattern rule is an ``ac.rule(lhs, rhs)`` whose right-hand side is a term (a
 pattern over the left side's wilds), possibly guarded by ``where=``; the others
 compute their output in Python and say why in their doc (a line ``Python: ...``).
-Prints the count per set and module, the share, and the Python rules with their reason.
+Prints the count per set and module, the share (by rule and by identity: the rules
+sharing a name count once), and the Python rules with their reason.
 The engine's normal form of sums and products (flatten, fold constants, drop 0 and 1,
 order, collect, the canonical forms of - and /: ``aesara_cas.rewriting.normal_form``) is
 listed in the sets so that it runs with them, but it is the engine's, not a rule: it is
@@ -43,6 +44,20 @@ def share(database=None) -> tuple[int, int]:
     return sum(map(is_pattern_rule, rules)), len(rules)
 
 
+def identity_share(database=None) -> tuple[int, int]:
+    """``(pure identities, all identities)``: rules that share a name (one identity
+    written as several patterns, e.g. one per spelling of a difference, or generated
+    from a table) count once, as pure only if every one of them is a pattern."""
+    db = database if database is not None else standard_database()
+    pure: dict[tuple[str, str], bool] = {}
+    for set_name, rules in db.sets.items():
+        for r in rules:
+            if not is_normalisation(r):
+                key = (set_name, rule_name(r))
+                pure[key] = pure.get(key, True) and is_pattern_rule(r)
+    return sum(pure.values()), len(pure)
+
+
 def main(argv: list[str] | None = None) -> int:
     db = standard_database()
     by_module: Counter = Counter()
@@ -67,11 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key:48s} {pure_by_module[key]:8d} {n:5d}")
     pure, total = share(db)
     print(f"\npure pattern rules: {pure} of {total} ({100 * pure / total:.0f}%)")
+    pure_ids, ids = identity_share(db)
+    print(f"counted by identity (rules sharing a name count once): {pure_ids} of {ids} "
+          f"({100 * pure_ids / ids:.0f}%)")
     if engine:
         steps = list(dict.fromkeys(n for names in engine.values() for n in names))
         where = ", ".join(f"{s} ({len(names)})" for s, names in engine.items())
         print(f"not counted as rules, the engine's n-ary normalisations: the normal form of "
               f"add/mul ({len(steps)} steps: {', '.join(steps)}), run in {where}")
+        print(f"counting its steps as Python rules: {pure_ids} of {ids + len(steps)} "
+              f"identities ({100 * pure_ids / (ids + len(steps)):.0f}%)")
     print("\nrules computed in Python:")
     for name, reason in python_rules:
         print(f"  {name}: {reason}")
