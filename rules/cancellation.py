@@ -108,11 +108,10 @@ switch unless c is a non-zero constant).
 def _root_rules() -> list[Rule]:
     shifted, base = at.sqrt(c_ + t_), at.sqrt(t_)
     kw = {"name": "root_difference", "doc": _ROOT_DOC}
-    # t + k in both orders: two plain wilds of a sum match in the written order only.
-    by_k = [r for root in (at.sqrt(k_ + t_), at.sqrt(t_ + k_)) for r in differences(
-        root, base, k_ / (root + base), -k_ / (base + root), where=_shift_nonzero, **kw)]
+    root = at.sqrt(k_ + t_)  # matches t + k too: t recurs, so the sum is searched
     return [
-        *by_k,
+        *differences(root, base, k_ / (root + base), -k_ / (base + root),
+                     where=_shift_nonzero, **kw),
         *differences(shifted, base, ratio_or_zero(c_, shifted + base),
                      ratio_or_zero(-c_, base + shifted), where=_shift_any, **kw),
         # n*n + c under the root (k = n*n): n is a constant, so n - sqrt(...) is spelled
