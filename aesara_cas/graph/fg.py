@@ -32,6 +32,10 @@ class FunctionGraph:
         Copy the graph first, so editing it leaves the caller's graph untouched.
     """
 
+    # Class-level defaults too: a graph unpickled from an older version has neither.
+    _version = 0
+    _order: tuple | None = None
+
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True):
         inputs, outputs = list(inputs), list(outputs)
         if clone:
@@ -42,6 +46,11 @@ class FunctionGraph:
         self.apply_nodes: set[Apply] = set()
         self.variables: set[Variable] = set()
         self._listeners: list = []
+        # Edits made through this class (import, replace, prune) bump the version;
+        # the last sort is reused while it is unchanged (the compile pipeline sorts
+        # the same rewritten graph more than once).
+        self._version = 0
+        self._order: tuple | None = None
         for inp in self.inputs:
             self._add_variable(inp)
         self._import(self.outputs)
@@ -76,6 +85,8 @@ class FunctionGraph:
             new_nodes = [] if node in self.apply_nodes else [node]
         else:
             new_nodes = [n for n in toposort(outputs, variables) if n not in self.apply_nodes]
+        if new_nodes:
+            self._version += 1
         for node in new_nodes:
             self.apply_nodes.add(node)
             for i, inp in enumerate(node.inputs):
@@ -98,6 +109,7 @@ class FunctionGraph:
             if any(self.clients.get(o) for o in node.outputs):
                 continue
             self.apply_nodes.discard(node)
+            self._version += 1
             for o in node.outputs:
                 self.variables.discard(o)
                 self.clients.pop(o, None)
@@ -120,6 +132,7 @@ class FunctionGraph:
             )
         self._check_no_new_inputs(new)
         new_nodes = self._import([new])
+        self._version += 1
         # Only the clients `old` had before: the new sub-graph may itself use `old`
         # (replacing z by z + q), and those uses must stay, or the graph gets a cycle.
         fresh = set(new_nodes)
@@ -166,8 +179,17 @@ class FunctionGraph:
         self._listeners.remove(listener)
 
     def toposort(self) -> list[Apply]:
-        """The nodes in an order where each comes after the nodes it depends on."""
-        return toposort(self.outputs, self.inputs)
+        """The nodes in an order where each comes after the nodes it depends on.
+
+        A new list each call (the caller may change it).
+        """
+        key = (self._version, len(self.apply_nodes), tuple(map(id, self.outputs)),
+               tuple(map(id, self.inputs)))
+        if self._order is not None and self._order[0] == key:
+            return list(self._order[1])
+        order = toposort(self.outputs, self.inputs)
+        self._order = (key, order)
+        return list(order)
 
     def clone(self) -> FunctionGraph:
         return FunctionGraph(self.inputs, self.outputs, clone=True)

@@ -176,3 +176,20 @@ def test_deep_graph_replace_and_prune():
     assert len(fg.apply_nodes) == 5_000 + 1
     assert len(toposort(fg.outputs)) == 5_001
     check_invariants(fg)
+
+
+def test_toposort_reuse_follows_edits():
+    # The sort is reused while the graph is unchanged: a replace or a prune must
+    # show in the next sort, and a caller changing the returned list changes nothing.
+    x = at.dvector("x")
+    y = at.exp(x) + 1.0
+    fg = FunctionGraph([x], [y * 2.0])
+    first = fg.toposort()
+    assert [n.op for n in first] == [n.op for n in fg.toposort()]
+    first.clear()
+    assert len(fg.toposort()) == 3
+    add = fg.outputs[0].owner.inputs[0]
+    fg.replace(add, at.sin(fg.inputs[0]))
+    order = fg.toposort()
+    assert set(order) == fg.apply_nodes and len(order) == 2
+    assert order[0].op == at.sin(x).owner.op
