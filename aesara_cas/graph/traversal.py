@@ -114,16 +114,18 @@ def clone_graph(
         new = inp if getattr(inp, "is_shared", False) else inp.clone()
         memo[id(inp)] = new
         new_inputs.append(new)
+    get = memo.get
+    new_apply = Apply.__new__
     for node in toposort(outputs, inputs):
-        args = [memo.get(id(i), i) for i in node.inputs]
-        new_node = Apply.__new__(Apply)
+        new_node = new_apply(Apply)
         new_node.op = node.op
-        new_node.inputs = args
+        new_node.inputs = [get(id(i), i) for i in node.inputs]
         new_node.tag = dict(node.tag)
-        new_node.outputs = []
+        new_outputs = new_node.outputs = []
         for out in node.outputs:
             new_out = type(out)(out.type, new_node, out.index, out.name)
-            new_out.tag = dict(out.tag)
-            new_node.outputs.append(new_out)
+            if out.tag:  # the new variable's own tag is a fresh empty dict
+                new_out.tag = dict(out.tag)
+            new_outputs.append(new_out)
             memo[id(out)] = new_out
     return new_inputs, [memo.get(id(o), o) for o in outputs], memo
