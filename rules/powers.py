@@ -15,7 +15,13 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas.rewriting.rule import rule
-from aesara_cas.rewriting.terms import is_float, never_negative, scalar_constant
+from aesara_cas.rewriting.terms import (
+    edge_signs,
+    is_float,
+    never_negative,
+    power_edge_verdict,
+    scalar_constant,
+)
 from aesara_cas.tensor import elemwise as E
 
 x = var("x")
@@ -23,30 +29,12 @@ x = var("x")
 a, half, b = var("k"), var("k_half"), var("k_int")
 
 
-def _edge_signs(k: float) -> tuple[bool, bool | None]:
-    """Whether ``x ** k`` is negative at ``x = -0.0`` and at ``x = -inf`` (``None``:
-    NaN there).  NumPy computes ``x ** 0.5`` as ``sqrt(x)``: -0.0 at -0.0, NaN at -inf;
-    other fractional and even powers are +0.0 or +inf there; odd integer powers keep
-    the sign."""
-    k = float(k)
-    if k == 0.5:
-        return True, None
-    odd = k.is_integer() and int(k) % 2 == 1
-    return odd, odd
-
-
 def edge_verdict(e1: float, e2: int) -> str:
     """How ``(x**e1)**e2`` (``e2`` an integer) compares with ``x**(e1*e2)`` at
     ``x = -0.0`` and ``-inf``: ``"same"`` signs (where the original is not NaN),
     ``"abs"`` when ``abs(x)**(e1*e2)`` has them, else ``"keep"``."""
-    at_zero, at_inf = _edge_signs(e1) if int(e2) % 2 else (False, False)
-    e = e1 * e2
-    z, i = _edge_signs(e) if e != 0 else (False, False)
-    if z == at_zero and (at_inf is None or i == at_inf):
-        return "same"
-    if not at_zero and not at_inf:
-        return "abs"
-    return "keep"
+    at_zero, at_inf = edge_signs(e1) if int(e2) % 2 else (False, False)
+    return power_edge_verdict(at_zero, at_inf, e1 * e2)
 
 
 def _exponents(bd, a=a) -> tuple | None:

@@ -17,12 +17,14 @@ from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.context import n_clients
 from aesara_cas.rewriting.terms import (
     add_of,
+    edge_signs,
     inputs_if,
     is_float,
     mul_of,
     never_negative,
     ops_equal,
     plus_zero,
+    power_edge_verdict,
     scalar_constant,
     split_coefficient,
     uniform_constant,
@@ -156,32 +158,16 @@ def collect_powers(out: Variable, ins: Sequence[Variable]) -> Any:
     return mul_of(factors, canonical=True)
 
 
-def _edge_signs(k: Any) -> tuple[bool, bool | None]:
-    """Whether ``x ** k`` is negative at ``x = -0.0`` and at ``x = -inf`` (``None``:
-    NaN there).  NumPy computes ``x ** 0.5`` as ``sqrt(x)``: -0.0 at -0.0, NaN at -inf;
-    other fractional powers are +0.0 or +inf there; odd integer powers keep the sign."""
-    k = float(k)
-    if k == 0.5:
-        return True, None
-    odd = k.is_integer() and int(k) % 2 == 1
-    return odd, odd
-
-
 def _written_vs_collected(written: list, e: Any) -> str:
     """``"same"`` if ``x ** e`` has the signs at -0.0 and -inf of the product of
     ``x ** k`` for ``k`` in ``written`` (where that is not NaN), ``"abs"`` if
     ``abs(x) ** e`` has them, else ``"keep"``."""
     at_zero, at_inf = False, False
     for k in written:
-        z, i = _edge_signs(k)
+        z, i = edge_signs(k)
         at_zero ^= z
         at_inf = None if at_inf is None or i is None else at_inf ^ i
-    z, i = _edge_signs(e) if e != 0 else (False, False)
-    if z == at_zero and (at_inf is None or i == at_inf):
-        return "same"
-    if not at_zero and not at_inf:
-        return "abs"
-    return "keep"
+    return power_edge_verdict(at_zero, at_inf, e)
 
 
 def _keep_edge_signs(group: list) -> None:

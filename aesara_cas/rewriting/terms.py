@@ -342,3 +342,27 @@ def split_coefficient(term: Variable) -> tuple[Any, tuple[Variable, ...]]:
 
 def same_dtype(items: Sequence[Variable], dtype: str) -> bool:
     return all(i.dtype == dtype for i in items)
+
+
+def edge_signs(k: Any) -> tuple[bool, bool | None]:
+    """Whether ``x ** k`` is negative at ``x = -0.0`` and at ``x = -inf`` (``None``:
+    NaN there).  NumPy computes ``x ** 0.5`` as ``sqrt(x)``: -0.0 at -0.0, NaN at -inf;
+    other fractional and even powers are +0.0 or +inf there; odd integer powers keep
+    the sign."""
+    k = float(k)
+    if k == 0.5:
+        return True, None
+    odd = k.is_integer() and int(k) % 2 == 1
+    return odd, odd
+
+
+def power_edge_verdict(at_zero: bool, at_inf: bool | None, e: Any) -> str:
+    """How ``x ** e`` compares with a form negative at ``x = -0.0`` iff ``at_zero`` and
+    at ``x = -inf`` iff ``at_inf`` (``None``: NaN there): ``"same"`` signs (where the
+    form is not NaN), ``"abs"`` when ``abs(x) ** e`` has them, else ``"keep"``."""
+    z, i = edge_signs(e) if e != 0 else (False, False)
+    if z == at_zero and (at_inf is None or i == at_inf):
+        return "same"
+    if not at_zero and not at_inf:
+        return "abs"
+    return "keep"
