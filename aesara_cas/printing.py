@@ -16,12 +16,13 @@ import numpy as np
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import toposort
+from aesara_cas.tensor.advanced import AdvancedIncSubtensor, AdvancedSubtensor, _index_str
 from aesara_cas.tensor.blas import Dot, MatMul
 from aesara_cas.tensor.elemwise import Elemwise
 from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.scalar import Cast
 from aesara_cas.tensor.shape import DimShuffle, Join
-from aesara_cas.tensor.subtensor import Subtensor, _index_str
+from aesara_cas.tensor.subtensor import IncSubtensor, Subtensor
 
 ATOM = 100
 # Python's own operator precedences, so printed expressions read (and parse) as Python:
@@ -109,12 +110,14 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
             return f"{_wrap(text, p, ATOM)}.T", ATOM
         pattern = ", ".join(repr(d) if d == "x" else str(d) for d in op.new_order)
         return f"{_wrap(text, p, ATOM)}.dimshuffle({pattern})", ATOM
-    if isinstance(op, Subtensor) or hasattr(op, "index_text"):
-        text, p = args[0]
-        idx = op.index_text() if hasattr(op, "index_text") else _index_str(op.idx_list)
-        for sym_text, _ in args[1:]:
-            idx = idx.replace("?", sym_text, 1)
-        return f"{_wrap(text, p, ATOM)}[{idx}]", ATOM
+    if isinstance(op, (IncSubtensor, AdvancedIncSubtensor)):
+        # As it is written: ``inc_subtensor(x[i], y)`` (the view names the region).
+        (text, p), (value, _), *index_args = args
+        verb = "set_subtensor" if op.set_instead_of_inc else "inc_subtensor"
+        region = _indexed(text, p, op.idx_list, index_args)
+        return f"{verb}({region}, {value})", ATOM
+    if isinstance(op, (Subtensor, AdvancedSubtensor)):
+        return _indexed(args[0][0], args[0][1], op.idx_list, args[1:]), ATOM
     if isinstance(op, MatMul):
         (a, pa), (b, pb) = args
         prec = PRECEDENCE["matmul"]
@@ -128,6 +131,13 @@ def _format_node(node, args: list[tuple[str, int]]) -> tuple[str, int]:
         return call([a for a, _ in args]), ATOM
     name = getattr(op, "print_name", None) or type(op).__name__.lower()
     return f"{name}({', '.join(a for a, _ in args)})", ATOM
+
+
+def _indexed(text: str, prec: int, idx_list: tuple, index_args: list) -> str:
+    """``x[...]``, the index inputs' texts in place of the index's ``?`` entries."""
+    pieces = _index_str(idx_list).split("?")
+    idx = pieces[0] + "".join(arg + rest for (arg, _), rest in zip(index_args, pieces[1:]))
+    return f"{_wrap(text, prec, ATOM)}[{idx}]"
 
 
 class _Text:

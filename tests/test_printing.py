@@ -15,7 +15,8 @@ from aesara_cas.graph.basic import Constant, Variable
 a, b, c, x = (at.dscalar(n) for n in "abcx")
 v, w = at.dvector("v"), at.dvector("w")
 m = at.dmatrix("m")
-NAMESPACE = {"a": a, "b": b, "c": c, "x": x, "v": v, "w": w, "m": m,
+i, k = at.lvector("i"), at.lscalar("k")
+NAMESPACE = {"a": a, "b": b, "c": c, "x": x, "v": v, "w": w, "m": m, "i": i, "k": k,
              **{name: getattr(at, name) for name in dir(at) if not name.startswith("_")}}
 
 
@@ -78,6 +79,10 @@ def same_graph(p: Variable, q: Variable) -> bool:
     (at.dot(m, v)[0], "dot(m, v)[0]"),
     (m[1:, None, 0], "m[1:, None, 0]"),
     (abs(a - b), "abs(a - b)"),
+    (v[i] * 2.0, "v[i] * 2"),
+    (at.inc_subtensor(v[i], w), "inc_subtensor(v[i], w)"),
+    (at.set_subtensor(m[k, i], 2.0), "set_subtensor(m[k, i], 2.0)"),
+    (at.inc_subtensor((v + 1.0)[k:], w), "inc_subtensor((v + 1)[k:], w)"),
 ])
 def test_pprint_minimal_parentheses(expr, text):
     assert ac.pprint(expr) == text
@@ -90,6 +95,8 @@ REPARSEABLE = [
     at.clip(a, -1.0, 1.0) - at.where(a > 0, b, c), m.sum(axis=0, keepdims=True) * v,
     at.concatenate([v, w * 2.0]), at.cast(v, "float32"), m.T @ m - at.outer(v, w),
     at.logsumexp(m, axis=-1) + at.max(v), m[0, 1:] ** 2, at.log(v).dimshuffle("x", 0),
+    at.inc_subtensor(v[i], w), at.set_subtensor(v[1:3], w[:2]), at.inc_subtensor(m[k, 1:k], 1.0),
+    at.set_subtensor(m[i, 0], v[:1]) * 2.0, m[i, 1:][k],
 ]
 
 

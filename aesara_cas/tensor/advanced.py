@@ -262,10 +262,6 @@ class AdvancedSubtensor(Op):
     def __str__(self) -> str:
         return f"getitem[{_index_str(self.idx_list)}]"
 
-    def index_text(self) -> str:
-        """The index for the printer, which puts the index inputs in place of ``?``."""
-        return _index_str(self.idx_list)
-
     def make_node(self, x: Any, *index_inputs: Any) -> Apply:
         x = as_tensor_variable(x)
         index_inputs = [as_tensor_variable(i) for i in index_inputs]
