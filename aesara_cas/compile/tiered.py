@@ -319,19 +319,20 @@ _interp_broken = False
 def fast_program(fgraph: FunctionGraph, plan: Any, wait: bool = False) -> Any:
     """The fast tier's program for ``plan``; else None (the interpreter failed to
     build: the function is built synchronously) or ``_NOT_YET`` (the interpreter is
-    not in the cache and ``wait`` is false: the function is built synchronously, which
-    is faster than building the interpreter first, and the interpreter after it)."""
+    neither packaged, i.e. built at install and usable here, nor in the cache, and
+    ``wait`` is false: the function is built synchronously, which is faster than
+    building the interpreter first, and the interpreter after it)."""
     from aesara_cas.compile.cython import interp
     from aesara_cas.compile.cython.interp_program import InterpProgram
 
     if _interp_broken:
         return None
-    if not wait and not interp.loaded() and not interp.cached():
+    if not wait and not interp.loaded() and not interp.ready():
         return _NOT_YET
     return InterpProgram(fgraph, plan)
 
 
-#: What ``fast_program`` returns while the interpreter is not in the cache.
+#: What ``fast_program`` returns while the interpreter needs a build.
 _NOT_YET: Any = object()
 
 

@@ -207,6 +207,7 @@ def test_fresh_cache_builds_first_functions_while_the_interpreter_builds(monkeyp
     from aesara_cas.compile.cython import interp
 
     monkeypatch.setattr(interp, "_module", None)
+    monkeypatch.setattr(interp, "PREBUILT_DIR", None)  # as if not built at install
     monkeypatch.setattr(interp, "cached", lambda: False)
     monkeypatch.setattr(tiered, "_interp_queued", False)
     monkeypatch.setenv(tiered.SYNC_VAR, "0")

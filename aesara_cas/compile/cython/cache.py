@@ -73,6 +73,7 @@ _key_locks_guard = threading.Lock()
 #: Module files whose import failed in this process: the dynamic loader may hold them.
 _failed_paths: set[str] = set()
 _identity: str | None = None
+_machine: str | None = None
 
 
 def _cpu_features() -> str:
@@ -97,18 +98,34 @@ def _compiler_version(cc: list[str]) -> str:
     return f"{real} {st.st_size} {st.st_mtime_ns}"
 
 
+def machine_identity() -> str:
+    """What decides a built module's machine code besides its source and the NumPy and
+    Cython versions: the compiler (path, size, mtime) and its flags, the CPU's
+    features, the Python ABI, the machine and the C runtime headers (computed once).
+    The packaged interpreter (:mod:`.interp_prebuilt`) is checked against it."""
+    global _machine
+    if _machine is None:
+        _machine = "\n".join(_machine_parts())
+    return _machine
+
+
+def _machine_parts() -> list[str]:
+    cc = build.find_compiler()
+    return [" ".join(cc), _compiler_version(cc), " ".join(build.flags()), _cpu_features(),
+            build.python_identity(), platform.machine(), build.runtime_text()]
+
+
 def build_identity() -> str:
-    """Everything besides the source that decides the built module (computed once)."""
+    """Everything besides the source that decides the built module (computed once):
+    :func:`machine_identity` and the NumPy and Cython versions."""
     global _identity
     if _identity is None:
         import Cython
 
-        cc = build.find_compiler()
-        _identity = "\n".join([
-            " ".join(cc), _compiler_version(cc), " ".join(build.flags()), _cpu_features(),
-            build.python_identity(), np.__version__, Cython.__version__, platform.machine(),
-            build.runtime_text(),
-        ])
+        parts = _machine_parts()
+        # (The versions keep the place they always had in the key: caches stay valid.)
+        parts[5:5] = [np.__version__, Cython.__version__]
+        _identity = "\n".join(parts)
     return _identity
 
 
@@ -120,7 +137,8 @@ def cache_key(text: str) -> str:
     return h.hexdigest()
 
 
-def _import(name: str, path: Path) -> ModuleType:
+def import_file(name: str, path: Path) -> ModuleType:
+    """Import the extension module ``name`` from the file ``path`` (no search)."""
     loader = importlib.machinery.ExtensionFileLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
     try:
@@ -137,7 +155,7 @@ def _try_import(found: tuple[str, Path] | None) -> ModuleType | None:
     if found is None or str(found[1]) in _failed_paths:
         return None
     try:
-        return _import(*found)
+        return import_file(*found)
     except ImportError:
         # Intact by checksum but unloadable (e.g. built by an incompatible toolchain,
         # or not the module it claims to be): rebuilt by the caller.
@@ -233,6 +251,6 @@ def load_module(text: str) -> ModuleType:
             with entry_lock(root, key):
                 module = _try_import(entry_module(root, key))
                 if module is None:
-                    module = _import(*_build_entry(root, key, text))
+                    module = import_file(*_build_entry(root, key, text))
         _loaded[key] = module
         return module

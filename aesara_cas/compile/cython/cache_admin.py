@@ -12,6 +12,8 @@ Only what the cache itself created is counted or removed:
 Everything else (other files, directories, symbolic links, damaged entries) is left
 where it is and listed, so pointing the cache at the wrong directory loses nothing.
 Shard and ``locks`` directories are removed only when this run emptied them.
+``info`` also says whether the kernel interpreter built at install is in use, and
+why not if not (see :mod:`.interp_prebuilt`).
 """
 
 from __future__ import annotations
@@ -221,6 +223,11 @@ def cache_command(argv: list[str] | None = None) -> int:
             if data["other"]:
                 print(f"not recognised as the cache's (clear leaves them): "
                       f"{_listing(data['other'])}")
+            from aesara_cas.compile.cython import interp
+
+            # (Built at install, outside the cache; when it is not used, the cache has
+            # or gets the interpreter.)
+            print(f"packaged kernel interpreter: {interp.status()}")
         else:
             report = clear()
             print(f"removed {report['removed']} cached module(s), {report['temp_removed']} "

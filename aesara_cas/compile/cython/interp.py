@@ -10,8 +10,10 @@ on the interpreter as in a graph's module on contiguous rows (rows with a stride
 operand use scalar math calls, as most kernels' strided loops do; GCC vectorises some
 of those with gathers, and the last bit of a math function may then differ).
 
-:func:`load` returns the module (built at first use under the cache's rules);
-:mod:`.interp_encode` turns plan steps into its bytecode.
+:func:`load` returns the module: the one built when the package was installed
+(:mod:`.interp_prebuilt`) if it was built from this source for this machine, else
+the cache's (built at first use under the cache's rules); :mod:`.interp_encode`
+turns plan steps into its bytecode.
 """
 
 from __future__ import annotations
@@ -280,6 +282,44 @@ def tables() -> _Tables:
     return _TABLES
 
 
+#: Where the packaged interpreter (:mod:`.interp_prebuilt`, built at install) is
+#: looked for: this package's directory and nowhere else.  None ignores it (the tests
+#: of the cache path set that).
+PREBUILT_DIR: Path | None = Path(__file__).resolve().parent
+#: Packaged module files that failed to import here, and why.
+_prebuilt_failed: dict[str, str] = {}
+
+
+def prebuilt() -> tuple[Path | None, str]:
+    """The packaged interpreter's file if this process can use it with ``""``, else
+    ``None`` and why not."""
+    from aesara_cas.compile.cython import interp_prebuilt
+
+    if PREBUILT_DIR is None:
+        return None, "disabled"
+    path, why = interp_prebuilt.check(PREBUILT_DIR, tables().text)
+    if path is not None and str(path) in _prebuilt_failed:
+        return None, _prebuilt_failed[str(path)]
+    return path, why
+
+
+def _load_prebuilt() -> ModuleType | None:
+    """The packaged interpreter, imported from its one file; None (logged once) if it
+    is not there, not this source's or this machine's, or does not import."""
+    from aesara_cas.compile.cython import cache, interp_prebuilt
+
+    path, _ = prebuilt()
+    if path is None:
+        return None
+    try:
+        return cache.import_file(interp_prebuilt.MODULE, path)
+    except ImportError as err:
+        _prebuilt_failed[str(path)] = f"{path} does not import ({err})"
+        cache.logger.info("aesara_cas: the packaged kernel interpreter %s does not import "
+                          "(%s); using the cache's", path, err)
+        return None
+
+
 def cached() -> bool:
     """Whether the interpreter module is in the cache (built before)."""
     from aesara_cas.compile.cython import cache, cache_fs
@@ -287,22 +327,54 @@ def cached() -> bool:
     return cache_fs.entry_module(cache.cache_root(), cache.cache_key(tables().text)) is not None
 
 
+def _take_prebuilt() -> None:
+    """Import the packaged interpreter as this process's if it can be (once)."""
+    global _module
+    if _module is None:
+        with _lock:
+            if _module is None:
+                _module = _load_prebuilt()
+
+
+def ready() -> bool:
+    """Whether :func:`load` returns without a build: the module is loaded, the
+    packaged one imports (it is imported now), or the cache has it."""
+    _take_prebuilt()
+    return _module is not None or cached()
+
+
 def load(announce: bool = True) -> ModuleType:
-    """The interpreter module: loaded, or built into the cache at first use (saying
-    so first if ``announce``: someone waits for it)."""
+    """The interpreter module: the packaged one (see :func:`prebuilt`), else loaded
+    from the cache, or built into it at first use (saying so first if ``announce``:
+    someone waits for it)."""
     global _module
     if _module is None:
         with _lock:
             if _module is None:
                 from aesara_cas.compile.cython import cache
 
-                if announce and not cached():
-                    cache.logger.warning("aesara_cas: building the kernel interpreter (once "
-                                         "per cache directory; some seconds)")
-                _module = cache.load_module(tables().text)
+                module = _load_prebuilt()
+                if module is None:
+                    if announce and not cached():
+                        cache.logger.warning("aesara_cas: building the kernel interpreter "
+                                             "(once per cache directory; some seconds)")
+                    module = cache.load_module(tables().text)
+                _module = module
     return _module
 
 
 def loaded() -> bool:
     """Whether the interpreter module is in memory already."""
     return _module is not None
+
+
+def status() -> str:
+    """Whether this process runs the packaged interpreter (importing it if that is
+    still to be tried), or why not: for ``aesara-cas cache info``."""
+    _take_prebuilt()
+    path, why = prebuilt()
+    if path is None:
+        return f"not used: {why}"
+    if _module is None or getattr(_module, "__file__", None) != str(path):
+        return "not used: this process loaded the cache's interpreter before"
+    return f"in use ({path})"
