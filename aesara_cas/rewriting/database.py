@@ -80,12 +80,20 @@ class RuleDatabase:
     ----------
     sets
         ``{set_name: [relation or ac.rule(...) or NodeRewriter, ...]}``, in run order.
+    keep_form
+        The rules whose results ``canonicalize`` leaves as built.
+    lazy
+        Whether the normal forms of its ``normalize`` rules are computed only when a
+        node first meets them (indexed meanwhile by :meth:`Rule.index_guess`, which
+        the standard rules are tested against); user rules are always computed at once.
     """
 
-    def __init__(self, sets: Mapping[str, Sequence[Any]], keep_form: Iterable[Any] = ()):
+    def __init__(self, sets: Mapping[str, Sequence[Any]], keep_form: Iterable[Any] = (),
+                 lazy: bool = False):
         self.sets: dict[str, list[Any]] = {name: list(rules) for name, rules in sets.items()}
         #: ids of the rules whose results ``canonicalize`` leaves as built.
         self.keep_form: set[int] = {id(r) for r in keep_form}
+        self.lazy = lazy
         self._rewriters: dict[tuple[int, bool], tuple[Any, NodeRewriter]] = {}
 
     def rewriter(self, relation: Any, user: bool = False) -> NodeRewriter:
@@ -97,7 +105,7 @@ class RuleDatabase:
         hit = self._rewriters.get(key)
         if hit is not None and hit[0] is relation:
             return hit[1]
-        rw = as_rewriter(relation, normalize=user)
+        rw = as_rewriter(relation, normalize=user, lazy=self.lazy and not user)
         if id(relation) in self.keep_form and not user:
             rw.keep_form = True
         if len(self._rewriters) > 10_000:
@@ -116,7 +124,7 @@ class RuleDatabase:
             rules = list(rules)
             rng.shuffle(rules)
             sets[name] = rules
-        db = RuleDatabase(sets)
+        db = RuleDatabase(sets, lazy=self.lazy)
         db.keep_form = set(self.keep_form)
         db._rewriters = dict(self._rewriters)
         return db
@@ -180,6 +188,7 @@ def standard_database() -> RuleDatabase:
             {name: [r for mod in RULE_MODULES[name] for r in _module_rules(mod)]
              for name in STANDARD_SETS},
             keep_form=[r for mod in KEEP_FORM_MODULES for r in _module_rules("?" + mod)],
+            lazy=True,
         )
     return _STANDARD
 

@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 from cons.core import ConsPair
 from etuples.core import ExpressionTuple
-from unification.variable import Var, isvar
+from unification.variable import LVarType, Var, isvar
+from unification.variable import _global_logic_variables as _GLOBAL_VARS
 
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.mirror import constant_equals, normalize_head, op_params
@@ -106,6 +107,14 @@ class _Unsupported(Exception):
     pass
 
 
+def _isvar(t: Any) -> bool:
+    """``isvar(t)`` that hashes ``t`` only while global logic variables are declared
+    (``unification.variables``): an etuple hashes its whole term, and compiling
+    asks of every sub-term."""
+    return type(t) is Var or isinstance(type(t), LVarType) or (
+        bool(_GLOBAL_VARS) and isvar(t))
+
+
 def _split_apply(p: Any) -> tuple[Any, list, Var | None]:
     """``(head, fixed arguments, rest variable or None)`` of an etuple/cons pattern."""
     if isinstance(p, ExpressionTuple):
@@ -117,7 +126,7 @@ def _split_apply(p: Any) -> tuple[Any, list, Var | None]:
     while issubclass(type(p), ConsPair):
         items.append(p.car)
         p = p.cdr
-    if isvar(p):
+    if _isvar(p):
         rest = p
     elif isinstance(p, (ExpressionTuple, tuple, list)):
         items.extend(p)
@@ -137,7 +146,7 @@ def _variables_used_twice(pattern: Any) -> frozenset:
     stack = [pattern]
     while stack:
         t = stack.pop()
-        if isvar(t):
+        if _isvar(t):
             (twice if t in seen else seen).add(t)
         elif isinstance(t, (ExpressionTuple, tuple, list)):
             stack.extend(t)
@@ -147,7 +156,7 @@ def _variables_used_twice(pattern: Any) -> frozenset:
 
 
 def _compile(p: Any, shared: frozenset = frozenset()) -> PNode:
-    if isvar(p):
+    if _isvar(p):
         return PNode(VAR, p)
     if isinstance(p, Constant):
         return PNode(CONST, p)
@@ -160,7 +169,7 @@ def _compile(p: Any, shared: frozenset = frozenset()) -> PNode:
         head, args, rest = _split_apply(p)
         node = PNode(APPLY)
         head = normalize_head(head)
-        if isvar(head):
+        if _isvar(head):
             node.head_kind, node.head = HEAD_VAR, head
         elif isinstance(head, Op):
             node.head_kind, node.head = HEAD_OP, head

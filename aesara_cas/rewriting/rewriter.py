@@ -216,24 +216,53 @@ class RuleRewriter(NodeRewriter):
     becomes ``a + 1``.
     """
 
-    def __init__(self, r: Rule, name: str | None = None, normalize: bool = False):
+    def __init__(self, r: Rule, name: str | None = None, normalize: bool = False,
+                 lazy: bool = False):
         self.rule = r
         self.name = name or r.name
         if r.normalize is not None:
             normalize = r.normalize
         self.normalize = normalize
-        self.patterns = r.patterns(normalize)
-        self.keys = tuple(dict.fromkeys(index_key(p) for p in self.patterns)) or (WILDCARD,)
-        self._simple = len(self.patterns) == 1 and not self.patterns[0].search
-        # A computed rule with one plain pattern per head (``also=``: ``a - b`` and
-        # ``a + b``): the node's op picks its pattern, matched as directly as one.
-        self._by_head: dict | None = None
-        if (len(self.patterns) > 1 and r._rhs_is_function
-                and all(not p.search and p.head_kind == HEAD_OP for p in self.patterns)
-                and len(set(self.keys)) == len(self.patterns)):
-            self._by_head = dict(zip(self.keys, self.patterns))
         #: The patterns a node's inputs allow, per number and kinds of inputs.
         self._allowed: dict = {}
+        self._patterns: list[PNode] | None = None
+        # ``lazy``: the normal forms of a term rule (which canonicalise its pattern and
+        # compile a dozen spellings) wait until a node of an op the rule is indexed
+        # under meets it; meanwhile the rule is indexed by the ops its forms can have.
+        guess = (r.index_guess() if lazy and normalize and not r._rhs_is_function
+                 and r._patterns.get(True) is None else None)
+        self._guess = guess
+        if guess is None:
+            self._compile()
+        else:
+            self.keys = tuple(guess)
+
+    @property
+    def patterns(self) -> list[PNode]:
+        """The compiled input patterns (:meth:`Rule.patterns`)."""
+        patterns = self._patterns
+        return self._compile() if patterns is None else patterns
+
+    def _compile(self) -> list[PNode]:
+        r = self.rule
+        patterns = r.patterns(self.normalize)
+        keys = tuple(dict.fromkeys(index_key(p) for p in patterns)) or (WILDCARD,)
+        if self._guess is not None and not self._guess.issuperset(keys):
+            log.warning("rule %s: its normal forms are headed by %s, outside the ops it "
+                        "was indexed under before they were computed (%s); the graph "
+                        "rewritten now may miss it", self.name, keys, tuple(self._guess))
+        self.keys = keys
+        self._simple = len(patterns) == 1 and not patterns[0].search
+        # A computed rule with one plain pattern per head (``also=``: ``a - b`` and
+        # ``a + b``): the node's op picks its pattern, matched as directly as one.
+        by_head: dict | None = None
+        if (len(patterns) > 1 and r._rhs_is_function
+                and all(not p.search and p.head_kind == HEAD_OP for p in patterns)
+                and len(set(keys)) == len(patterns)):
+            by_head = dict(zip(keys, patterns))
+        self._by_head = by_head
+        self._patterns = patterns  # last: other threads read it as "compiled"
+        return patterns
 
     def needs(self, op: Any) -> tuple | None:
         return None if self.rule.pattern is None else needs_of(self.patterns, op)
@@ -243,6 +272,8 @@ class RuleRewriter(NodeRewriter):
             return None
         old = node.outputs[0]
         r = self.rule
+        if self._patterns is None:
+            self._compile()
         if r.pattern is None:
             s = r.bindings(old)
             return None if s is None else self._build(s, old)
@@ -524,16 +555,17 @@ class ConstantFolder(NodeRewriter):
             return None
 
 
-def as_rewriter(obj: Any, normalize: bool = False) -> NodeRewriter:
+def as_rewriter(obj: Any, normalize: bool = False, lazy: bool = False) -> NodeRewriter:
     """A :class:`NodeRewriter` for a rule, a relation or a rewriter.
 
     ``normalize``: a :class:`Rule` matches modulo the engine's equalities (unless
-    the rule itself says otherwise).
+    the rule itself says otherwise).  ``lazy``: its normal forms are computed when a
+    node first meets it (see :class:`RuleRewriter`).
     """
     if isinstance(obj, NodeRewriter):
         return obj
     if isinstance(obj, Rule):
-        return RuleRewriter(obj, normalize=normalize)
+        return RuleRewriter(obj, normalize=normalize, lazy=lazy)
     if callable(obj):
         return RelationRewriter(obj)
     raise TypeError(

@@ -8,6 +8,7 @@ which is the same match without the cost of a ``kanren`` run.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from aesara_cas.logic.build import substitute
 from aesara_cas.rewriting.matcher import (
     APPLY,
     HEAD_OP,
+    HEAD_VAR,
     REMAINDER,
     PNode,
     compile_pattern,
@@ -148,18 +150,61 @@ def _check_rhs(rhs: Any, label: str) -> Any:
 
 
 #: Rules made with ``normalize`` whose canonical form is not known yet: the first one
-#: needed canonicalises them all in one go (the standard rules are all made at import).
+#: needed canonicalises, in one go, the others that may head the same nodes
+#: (:meth:`Rule.index_guess`): a graph of a few ops canonicalises only their rules.
 _PENDING: list[weakref.ref] = []
+#: Held while canonicalising (re-entrant: canonicalising runs ``simplify``, whose rules
+#: may need their own patterns); another thread waits for the forms rather than
+#: compiling patterns without them.
+_CANON_LOCK = threading.RLock()
+#: ``Rule._canon`` while its canonical form is being computed.
+_BUSY: Any = object()
 
 
 def _canonicalise_pending(first: Rule) -> None:
     from aesara_cas.rewriting.wild import canonical_forms
 
-    rules = [first] + [r for r in (ref() for ref in _PENDING)
-                       if r is not None and r is not first and r._canon is _UNSET]
-    _PENDING.clear()
-    for r, c in zip(rules, canonical_forms([r.lhs for r in rules])):
-        r._canon = c
+    with _CANON_LOCK:
+        if first._canon is not _UNSET:
+            return  # another thread did it meanwhile
+        group = first.index_guess()
+        rules, keep = [first], []
+        for ref in _PENDING:
+            r = ref()
+            if r is None or r is first or r._canon is not _UNSET:
+                continue
+            guess = r.index_guess() if group is not None else None
+            if group is None or guess is None or guess & group:
+                rules.append(r)
+            else:
+                keep.append(ref)
+        _PENDING[:] = keep
+        for r in rules:
+            r._canon = _BUSY
+        forms: list = [None] * len(rules)
+        try:
+            forms = canonical_forms([r.lhs for r in rules])
+        finally:
+            for r, c in zip(rules, forms):
+                r._canon = c
+
+
+#: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.matcher.spellings`
+#: and the canonical form respell into one another: a sum's (``a - b``, ``a + -b``)
+#: and a product's (``-a``, ``a / b``, ``a * b**-1``, ``sqrt(a)``, ``a**0.5``...).
+_SUM_OPS = ("add", "sub")
+_PRODUCT_OPS = ("neg", "mul", "true_div", "pow", "sqr", "sqrt")
+
+
+def _spelling_family(op: Any) -> tuple | None:
+    """The ops of ``op``'s family (:data:`_SUM_OPS` or :data:`_PRODUCT_OPS`), or None."""
+    from aesara_cas.tensor import elemwise as E
+
+    for family in (_SUM_OPS, _PRODUCT_OPS):
+        for name in family:
+            if ops_equal(op, getattr(E, name)):
+                return tuple(getattr(E, n) for n in family)
+    return None
 
 
 class Rule:
@@ -254,6 +299,7 @@ class Rule:
         self._rhs_is_function = rhs_is_function
         self._patterns: dict[bool, list[PNode]] = {}
         self._canon: Any = _UNSET
+        self._guess: Any = _UNSET
         if normalize and self.pattern is not None and not rhs_is_function:
             _PENDING.append(weakref.ref(self))
 
@@ -308,6 +354,26 @@ class Rule:
 
         return rule_goal
 
+    def index_guess(self) -> frozenset | None:
+        """The ops the normal forms of the pattern can be headed by, without computing
+        them (which canonicalises the pattern): the written head and the ops of its
+        spelling family.  ``None``: no guess (a head that is a variable, or no pattern);
+        the forms must then be computed to index the rule.  Every standard rule's
+        normal forms are headed within its guess (tests check it); a rewriter that
+        finds otherwise says so and indexes its rule by the forms' heads from then on."""
+        guess = self._guess
+        if guess is _UNSET:
+            p = self.pattern
+            family = None
+            if p is None or p.kind != APPLY or p.head_kind == HEAD_VAR:
+                guess = None
+            elif p.head_kind == HEAD_OP and (family := _spelling_family(p.head)):
+                guess = frozenset(family)
+            else:
+                guess = frozenset((p.head,))
+            self._guess = guess
+        return guess
+
     def patterns(self, normalize: bool = False) -> list[PNode]:
         """The compiled input patterns: the lhs as written, or, with ``normalize`` and a
         term output, every normal form of it
@@ -318,13 +384,19 @@ class Rule:
         if cached is not None:
             return cached
         out: list[PNode] = []
+        busy = False
         if normalize and self.pattern is not None and not self._rhs_is_function:
             from aesara_cas.rewriting.wild import normal_forms
 
             if self._canon is _UNSET:
                 _canonicalise_pending(self)
+            canon = self._canon
+            if canon is _BUSY:
+                # Needed while its own canonical form is being computed (the pattern
+                # graph holds a node it could match): the spellings as written, not kept.
+                busy, canon = True, None
             out = [p for p in (compile_pattern(f, partial=self.partial)
-                               for f in normal_forms(self.lhs, self._canon)) if p is not None]
+                               for f in normal_forms(self.lhs, canon)) if p is not None]
         if not out and self.pattern is not None:
             out = [self.pattern]
             for t in self.also:
@@ -333,7 +405,8 @@ class Rule:
                     raise ValueError(f"rule {self.name!r}: also= pattern {t!r} is not an "
                                      "operation")
                 out.append(p)
-        self._patterns[normalize] = out
+        if not busy:
+            self._patterns[normalize] = out
         return out
 
     def matches(self, v: Variable, normalize: bool = False,

@@ -1,0 +1,75 @@
+"""The standard database computes a rule's normal forms only when a node of an op it is
+indexed under first meets it: a small graph compiles a handful of rules, and the
+rewrites are those of a database that computes every rule's forms at once."""
+
+import subprocess
+import sys
+import textwrap
+
+from hypothesis import HealthCheck, given, settings
+
+import aesara_cas as ac
+from aesara_cas.rewriting import Rule, RuleDatabase, simplify, standard_database
+from aesara_cas.rewriting.matcher import _key, compile_pattern, index_key
+from aesara_cas.rewriting.wild import canonical_forms, normal_forms
+
+from .test_accuracy_property import expressions
+
+
+def _lazy_rules() -> list[Rule]:
+    db = standard_database()
+    return [r for rules in db.sets.values() for r in rules
+            if isinstance(r, Rule) and r.normalize and not r._rhs_is_function
+            and r.pattern is not None]
+
+
+def test_standard_rules_are_indexed_within_their_guess_and_canonicalise_alike():
+    rules = _lazy_rules()
+    assert len(rules) > 50
+    together = canonical_forms([r.lhs for r in rules])  # all at once, as before
+    for r, canon in zip(rules, together):
+        r.patterns(True)  # canonicalised with the rules of its own family
+        assert (canon is None) == (r._canon is None), r.name
+        assert canon is None or _key(canon) == _key(r._canon), r.name
+        heads = {index_key(compile_pattern(f, partial=r.partial))
+                 for f in normal_forms(r.lhs, canon)}
+        guess = r.index_guess()
+        assert guess is not None and heads <= guess, (r.name, heads, guess)
+
+
+_CHILD = textwrap.dedent("""
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+    from aesara_cas.rewriting import RuleRewriter, standard_database
+    x = at.dvector("x")
+    out = ac.pprint(ac.simplify(at.exp(x * 2.0).sum()))
+    lazy = [rw for _, rw in standard_database()._rewriters.values()
+            if isinstance(rw, RuleRewriter) and rw._guess is not None]
+    compiled = [rw for rw in lazy if rw._patterns is not None]
+    print(len(lazy), len(compiled), out)
+""")
+
+
+def test_a_small_graph_computes_the_forms_of_few_rules():
+    # A new process: this one's rules may all have met nodes already.
+    res = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
+                         check=True)
+    lazy, compiled, out = res.stdout.strip().split(maxsplit=2)
+    assert out == "sum(exp(2 * x))"
+    # exp, mul and sum rules only: no rule of a difference, a sum or a log.
+    assert int(lazy) > 50 and 0 < int(compiled) <= 20, (lazy, compiled)
+
+
+_EAGER: list = []
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(expr=expressions(depth=4))
+def test_lazy_and_eager_databases_rewrite_alike(expr):
+    db = standard_database()
+    if not _EAGER:
+        _EAGER.append(RuleDatabase(db.sets, lazy=False))
+        _EAGER[0].keep_form = set(db.keep_form)
+    assert ac.pprint(simplify(expr, database=_EAGER[0])) == ac.pprint(
+        simplify(expr, database=db))
