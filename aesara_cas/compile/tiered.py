@@ -14,7 +14,10 @@ The build goes through the module cache (:func:`.cython.cache.load_module`) and 
 locks, like a synchronous build; a failed build is logged once and leaves the
 function on the fast tier.  One worker thread builds the queued modules one after
 another and exits when the queue is empty; a function dropped before its build
-started is skipped (its job holds only a weak reference to it).
+started is skipped (its job holds only a weak reference to it).  A function's build
+starts once its first call returned, or :data:`FIRST_CALL_GRACE` after it was made,
+whichever comes first: the build runs Python in this process, and the first result
+should not share the interpreter lock with it (:func:`wait_idle` starts them at once).
 
 ``AESARA_CAS_SYNC_BUILD=1`` (or ``mode="cython"``) builds synchronously, as before;
 ``mode="tiered"`` asks for tiers whatever the variable says.  Functions with
@@ -76,17 +79,28 @@ def use_tiers(mode: str | None, profile: bool) -> bool:
     return mode is None and not sync_requested()
 
 
+#: Seconds a function's build waits for its first call to return: the build runs
+#: Python (generating the source, Cython) in this process, and the first call would
+#: share the interpreter lock with it.
+FIRST_CALL_GRACE = 0.1
+
+
 class _Job:
-    """One background build: the plan to generate, and what came of it."""
+    """One background build: the plan to generate, and what came of it.
 
-    __slots__ = ("fn", "plan", "state", "program", "error", "__weakref__")
+    ``hold_until``: the build does not start before this time (``time.monotonic``)
+    unless released (0.0) earlier: by the end of the function's first call, by
+    :func:`wait_idle`, or by the function's death."""
 
-    def __init__(self, fn: Any, plan: Any):
+    __slots__ = ("fn", "plan", "state", "program", "error", "hold_until", "__weakref__")
+
+    def __init__(self, fn: Any, plan: Any, hold: float = 0.0):
         self.fn = weakref.ref(fn)
         self.plan = plan
         self.state = _PENDING
         self.program: Any = None
         self.error: BaseException | None = None
+        self.hold_until = time.monotonic() + hold if hold > 0 else 0.0
 
 
 _cond = threading.Condition()
@@ -120,12 +134,17 @@ def _work() -> None:
     me = threading.current_thread()
     while True:
         with _cond:
-            if not _queue or _stopping or _worker is not me:
-                if _worker is me:
-                    _worker = None
-                _current = None
-                _cond.notify_all()
-                return
+            while True:
+                if not _queue or _stopping or _worker is not me:
+                    if _worker is me:
+                        _worker = None
+                    _current = None
+                    _cond.notify_all()
+                    return
+                wait = _held(_queue[0])
+                if wait <= 0:
+                    break
+                _cond.wait(wait)  # (without the interpreter lock)
             job = _current = _queue.popleft()
         if job.plan is _INTERP_PLAN:
             _build_interpreter(job)
@@ -190,6 +209,25 @@ def _interpreter_failed(err: BaseException) -> None:
                        "functions are built synchronously", type(err).__name__, err)
 
 
+def _held(job: _Job) -> float:
+    """Seconds ``job`` still waits for its function's first call (0: none)."""
+    until = job.hold_until
+    if until == 0.0:
+        return 0.0
+    left = until - time.monotonic()
+    if left <= 0 or job.fn() is None:  # the grace is over, or nobody will call
+        job.hold_until = 0.0
+        return 0.0
+    return left
+
+
+def _release(job: _Job) -> None:
+    """Let ``job``'s build start now (its function's first call returned)."""
+    with _cond:
+        job.hold_until = 0.0
+        _cond.notify_all()
+
+
 def _start_worker() -> None:
     """Start a worker if jobs wait and none runs (the caller holds ``_cond``)."""
     global _worker
@@ -198,9 +236,10 @@ def _start_worker() -> None:
         _worker.start()
 
 
-def submit(fn: Any, plan: Any) -> _Job:
-    """Queue the build of ``plan``'s module for ``fn``."""
-    job = _Job(fn, plan)
+def submit(fn: Any, plan: Any, hold: float = 0.0) -> _Job:
+    """Queue the build of ``plan``'s module for ``fn``; it starts once ``fn``'s first
+    call returned, or ``hold`` seconds from now, whichever comes first."""
+    job = _Job(fn, plan, hold)
     with _cond:
         _queue.append(job)
         _start_worker()
@@ -213,6 +252,9 @@ def wait_idle(timeout: float | None = None) -> bool:
     deadline = None if timeout is None else time.monotonic() + timeout
     seen: list[threading.Thread] = []
     with _cond:
+        for job in _queue:  # the builds waiting for a first call start now
+            job.hold_until = 0.0
+        _cond.notify_all()
         while _queue or _worker is not None:
             if _worker is not None and _worker not in seen:
                 seen.append(_worker)
@@ -248,6 +290,7 @@ def _stop() -> None:
     with _cond:
         _stopping = True
         current, worker = _current, _worker
+        _cond.notify_all()  # a worker waiting for a first call leaves
     if current is not None and current.plan is _INTERP_PLAN and worker is not None:
         worker.join(600)
 
@@ -293,9 +336,16 @@ def make_function_class() -> type:
                     cls = _switch(self, job)
                     if cls is not None:
                         return cls.__call__(self, *args, **kwargs)
-                elif _worker is None and _queue:
-                    with _cond:
-                        _start_worker()
+                else:
+                    if _worker is None and _queue:
+                        with _cond:
+                            _start_worker()
+                    if job.hold_until:
+                        # The first call: the build waits for it (FIRST_CALL_GRACE).
+                        try:
+                            return Function.__call__(self, *args, **kwargs)
+                        finally:
+                            _release(job)
             return Function.__call__(self, *args, **kwargs)
 
         def __reduce__(self):
@@ -367,5 +417,5 @@ def assemble(inputs: list, outs: list, single: bool, upd: list, fgraph: Function
         touched.update((id(t), t) for t, _ in upd)
         fn._locks = tuple(v.lock for v in sorted(touched.values(), key=lambda v: v.id))
         fn.__class__ = _locking_class(_TIERED)
-    fn._job = submit(fn, plan)
+    fn._job = submit(fn, plan, FIRST_CALL_GRACE)
     return fn
