@@ -15,8 +15,9 @@ background); "sync" is ``AESARA_CAS_SYNC_BUILD=1`` (the module is built before
 Rows:
 
 * first call of a new small graph ``exp(x).sum()`` (1,000 elements): in a new process
-  on an empty cache (the function is built synchronously, then the interpreter in the
-  background), in a new process once the interpreter is cached, and in a warm process;
+  on an empty cache (on the interpreter built at install; without one, the function is
+  built synchronously, then the interpreter in the background: the row says which), in
+  a new process once the interpreter is cached, and in a warm process;
 * ``sum_{i<=1000} c_i exp(i x)``: simplify + compile, to the first result;
 * the chain ``(x + 1) * 1.0001`` x 5,000 (20k nodes): compile, to the first result;
 * a chain of 10,000 ops: ``ac.grad``; the same chain and its gradient compiled in the
@@ -97,18 +98,26 @@ _CHILD = textwrap.dedent("""
     x = at.dvector("x")
     start = time.perf_counter()
     f = ac.function([x], at.exp(x * float(sys.argv[1])).sum())
+    fast = getattr(f, "_job", None) is not None  # on the interpreter, its module queued
     f(np.ones(1000))
-    print(time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    from aesara_cas.compile.cython import interp
+    how = ("built synchronously; the interpreter after it" if not fast
+           else "on the interpreter built at install" if interp.prebuilt()[0] is not None
+           else "on the interpreter from the cache")
+    print(seconds, how)
 """)
 
 
-def child_first_call(scale: float) -> float:
+def child_first_call(scale: float) -> tuple[float, str]:
+    """Seconds to the first result in a new process, and the path it took."""
     out = subprocess.run([sys.executable, "-c", _CHILD, str(scale)], capture_output=True,
                          text=True, env=os.environ.copy())
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"the child process failed ({out.returncode}, {out.stdout!r}):\n"
                            f"{out.stderr[-3000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    seconds, how = out.stdout.strip().splitlines()[-1].split(" ", 1)
+    return float(seconds), how
 
 
 def jax_first_call(fn, *args) -> float | None:
@@ -143,13 +152,12 @@ def main() -> None:
     ones = np.ones(1000)
 
     print("first call of a new small graph exp(x).sum():", flush=True)
-    cold = child_first_call(1.0)
-    warm_interp = child_first_call(2.0)
+    cold, cold_how = child_first_call(1.0)
+    warm_interp, warm_how = child_first_call(2.0)
     jx = jax_first_call(lambda v: jnp.exp(v).sum(), ones) if jax else None
-    row("new process, empty cache (built synchronously; the interpreter after it)", cold,
-        None, jx)
+    row(f"new process, empty cache ({cold_how})", cold, None, jx)
     tiered.wait_idle()
-    row("new process, interpreter cached, new graph", warm_interp, None, jx)
+    row(f"new process, interpreter cached, new graph ({warm_how})", warm_interp, None, jx)
     x = at.dvector("x")
     ac.function([x], at.exp(x * 3.0).sum(), mode="numpy")  # this process's first rewrite
     t, native = first_result(lambda: ac.function([x], at.exp(x * 4.0).sum()), [ones], False)
