@@ -22,6 +22,7 @@ from unification.variable import Var, isvar, var
 
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.build import substitute
+from aesara_cas.logic.mirror import normalize_head
 from aesara_cas.rewriting.matcher import (
     APPLY,
     HEAD_OP,
@@ -34,7 +35,14 @@ from aesara_cas.rewriting.matcher import (
     solutions,
 )
 from aesara_cas.rewriting.terms import ops_equal
-from aesara_cas.rewriting.wild import _UNSET, Wild, replace_wilds, term_vars
+from aesara_cas.rewriting.wild import (
+    _UNSET,
+    Wild,
+    graph_vars,
+    pattern_of,
+    replace_wilds,
+    term_vars,
+)
 
 
 class Bindings(Mapping):
@@ -268,29 +276,49 @@ class Rule:
                 f"rule {label!r}: where must be a function of the bindings, got {where!r}")
         if normalize is None and isinstance(lhs, Variable):
             normalize = True  # written as math: meant up to the engine's equalities
-        lhs = _check_lhs(lhs, label)
         rhs_is_function = _is_function(rhs)
-        if not rhs_is_function:
-            rhs = _check_rhs(rhs, label)
-            unbound = term_vars(rhs) - term_vars(lhs)
+        # A pattern written as math (most standard rules) is checked on its graph; its
+        # term and compiled form are made when first needed (importing the rule
+        # modules builds them all, and most are never needed by a small graph).
+        lhs_vars = (graph_vars(lhs) if isinstance(lhs, Variable) and not also
+                    and not isinstance(lhs, Wild) and lhs.owner is not None else None)
+        deferred = bool(lhs_vars) and not any(map(is_rest_var, lhs_vars))
+        self._lhs_graph: Variable | None = None
+        self._rhs_graph: Variable | None = None
+        if deferred:
+            self._lhs_graph, self._lhs = lhs, _UNSET
+        else:
+            lhs = self._lhs = _check_lhs(lhs, label)
+        if rhs_is_function:
+            self._rhs = rhs
+        else:
+            rhs_vars = (graph_vars(rhs) if deferred and isinstance(rhs, Variable)
+                        and not isinstance(rhs, Wild) else None)
+            if rhs_vars:
+                self._rhs_graph, self._rhs = rhs, _UNSET
+            else:
+                rhs = self._rhs = _check_rhs(rhs, label)
+                rhs_vars = term_vars(rhs)
+            unbound = rhs_vars - (lhs_vars if deferred else term_vars(lhs))
             if unbound:
                 names = sorted(str(getattr(v, "token", v)) for v in unbound)
                 raise ValueError(
                     f"rule {label!r}: the rhs uses the variable(s) {names}, which the lhs "
                     "does not bind; every wild of the rhs must occur in the lhs")
-        self.lhs = lhs
-        self.rhs = rhs
         self.where = where
         self.name = name or f"rule({label})"
         self.__name__ = self.name
         self.__doc__ = doc
         self.normalize = normalize
         self.partial = bool(partial)
-        self.pattern: PNode | None = compile_pattern(lhs)
-        if self.pattern is None and any(map(is_rest_var, term_vars(lhs))):
-            raise ValueError(
-                f"rule {label!r}: a rest_var stands only as an argument of an add or mul, "
-                "at most one per sum or product, next to at least one other argument")
+        self._pattern: Any = _UNSET
+        if not deferred:
+            self._pattern = compile_pattern(lhs)
+            if self._pattern is None and any(map(is_rest_var, term_vars(lhs))):
+                raise ValueError(
+                    f"rule {label!r}: a rest_var stands only as an argument of an add or "
+                    "mul, at most one per sum or product, next to at least one other "
+                    "argument")
         self.also = tuple(_check_lhs(t, label) for t in also)
         if self.also and (self.pattern is None or not rhs_is_function):
             raise ValueError(
@@ -300,8 +328,33 @@ class Rule:
         self._patterns: dict[bool, list[PNode]] = {}
         self._canon: Any = _UNSET
         self._guess: Any = _UNSET
-        if normalize and self.pattern is not None and not rhs_is_function:
+        if normalize and not rhs_is_function and (deferred or self._pattern is not None):
             _PENDING.append(weakref.ref(self))
+
+    @property
+    def lhs(self) -> Any:
+        """The input pattern as a term (etuple or cons) over logic variables."""
+        lhs = self._lhs
+        if lhs is _UNSET:
+            lhs = self._lhs = pattern_of(self._lhs_graph)
+        return lhs
+
+    @property
+    def rhs(self) -> Any:
+        """The output: a term over the input pattern's variables, a number, or a
+        function of the bindings."""
+        rhs = self._rhs
+        if rhs is _UNSET:
+            rhs = self._rhs = pattern_of(self._rhs_graph)
+        return rhs
+
+    @property
+    def pattern(self) -> PNode | None:
+        """The compiled input pattern as written (``None``: matched by unification)."""
+        p = self._pattern
+        if p is _UNSET:
+            p = self._pattern = compile_pattern(self.lhs)
+        return p
 
     def __repr__(self) -> str:
         return f"Rule({self.name})"
@@ -363,14 +416,20 @@ class Rule:
         finds otherwise says so and indexes its rule by the forms' heads from then on."""
         guess = self._guess
         if guess is _UNSET:
-            p = self.pattern
-            family = None
-            if p is None or p.kind != APPLY or p.head_kind == HEAD_VAR:
-                guess = None
-            elif p.head_kind == HEAD_OP and (family := _spelling_family(p.head)):
-                guess = frozenset(family)
+            if self._pattern is _UNSET and self._lhs_graph is not None:
+                # Not compiled yet: the head is the graph's root op (as compiled).
+                head, kind = normalize_head(self._lhs_graph.owner.op), HEAD_OP
             else:
-                guess = frozenset((p.head,))
+                p = self.pattern
+                ok = p is not None and p.kind == APPLY and p.head_kind != HEAD_VAR
+                head, kind = (p.head, p.head_kind) if ok else (None, None)
+            family = _spelling_family(head) if kind == HEAD_OP else None
+            if family is not None:
+                guess = frozenset(family)
+            elif kind is not None and (kind != HEAD_OP or isinstance(head, Op)):
+                guess = frozenset((head,))
+            else:
+                guess = None
             self._guess = guess
         return guess
 

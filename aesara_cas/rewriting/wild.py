@@ -160,6 +160,27 @@ def _has_wild(v: Variable) -> bool:
     return False
 
 
+def graph_vars(v: Variable) -> set | None:
+    """The logic variables of the wilds of graph ``v`` (``term_vars(pattern_of(v))``,
+    without building the term), or ``None`` if :func:`pattern_of` would refuse the
+    graph (an operation with several outputs)."""
+    out: set = set()
+    seen: set[int] = set()
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        if isinstance(u, Wild):
+            out.add(u.lvar)
+            continue
+        node = u.owner
+        if node is not None and id(node) not in seen:
+            if len(node.outputs) != 1:
+                return None
+            seen.add(id(node))
+            stack.extend(node.inputs)
+    return out
+
+
 def term_vars(term: Any) -> set:
     """The logic variables of a term (etuples, cons pairs, tuples, lists)."""
     out: set = set()

@@ -73,3 +73,18 @@ def test_lazy_and_eager_databases_rewrite_alike(expr):
         _EAGER[0].keep_form = set(db.keep_form)
     assert ac.pprint(simplify(expr, database=_EAGER[0])) == ac.pprint(
         simplify(expr, database=db))
+
+
+def test_a_rule_written_as_math_makes_its_terms_when_first_needed():
+    from aesara_cas import tensor as at
+    from aesara_cas.rewriting.wild import _UNSET, pattern_of, wild
+
+    a, b = wild("a"), wild("b")
+    lhs, rhs = at.exp(a) * at.exp(b), at.exp(a + b)
+    r = ac.rule(lhs, rhs, name="exp_product")
+    assert r._lhs is _UNSET and r._rhs is _UNSET and r._pattern is _UNSET
+    assert at.mul in r.index_guess() and r._pattern is _UNSET  # from the root op
+    assert _key(r.lhs) == _key(pattern_of(lhs)) and _key(r.rhs) == _key(pattern_of(rhs))
+    assert index_key(r.pattern) == at.mul
+    x, y = at.dscalar("x"), at.dscalar("y")
+    assert ac.pprint(simplify(at.exp(x) * at.exp(y), rules=[r])) == "exp(x + y)"
