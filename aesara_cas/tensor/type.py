@@ -14,8 +14,16 @@ from aesara_cas.graph.basic import Type
 DTYPE_SHORTCUTS = {"d": "float64", "f": "float32", "i": "int32", "l": "int64", "b": "bool"}
 
 
+#: dtype names already checked -> canonical name (every new variable's type asks).
+_DTYPE_NAMES: dict[str, str] = {}
+
+
 def normalize_dtype(dtype: Any) -> str:
     """The canonical dtype name, or a ``TypeError`` naming what is accepted."""
+    if type(dtype) is str:
+        hit = _DTYPE_NAMES.get(dtype)
+        if hit is not None:
+            return hit
     try:
         dt = np.dtype(dtype)
     except TypeError as err:
@@ -24,6 +32,8 @@ def normalize_dtype(dtype: Any) -> str:
         raise TypeError(
             f"dtype must be boolean, integer or floating point, got {dt.name!r}"
         )
+    if type(dtype) is str and len(_DTYPE_NAMES) < 256:
+        _DTYPE_NAMES[dtype] = dt.name
     return dt.name
 
 
