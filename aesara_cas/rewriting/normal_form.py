@@ -39,15 +39,16 @@ from aesara_cas.rewriting.terms import (
     constant_zero_sign,
     inputs_if,
     is_float,
+    key_less,
     mul_of,
     never_negative,
     never_negative_zero,
     ops_equal,
-    order_key,
     order_token,
     reorderable,
 )
 from aesara_cas.tensor import elemwise as E
+from aesara_cas.tensor.elemwise import output_dtype
 from aesara_cas.tensor.shape import Alloc
 from aesara_cas.tensor.variable import constant
 
@@ -69,6 +70,26 @@ def _build(op: Any, items: list) -> Any:
     return (add_of if op is E.add else mul_of)(items, canonical=True)
 
 
+def _build_like(op: Any, items: list, out: Variable) -> Any:
+    """``_build(op, items)`` where that is a node of ``out``'s own type: every item has
+    ``out``'s dtype and shape (a flattened sum of terms of one type, the common case).
+    Then the result's type is known, so it is made directly, without the type inference
+    of ``make_node`` (which a long sum would repeat over every partial sum's terms)."""
+    otype = out.type
+    dtype, shape = otype.dtype, otype.shape
+    if len(items) < 2 or output_dtype(op.scalar_op, (dtype, dtype)) != dtype:
+        return _build(op, items)
+    for i in items:
+        t = i.type
+        if t is not otype and (t.dtype != dtype or t.shape != shape):
+            return _build(op, items)
+    # Same dtypes: reorderable, and the broadcast of equal shapes is that shape.  The
+    # terms of a flattened normal form are mostly in order already: checked first.
+    if not _in_order(items):
+        items = canonical_order(items)
+    return Apply(op, items, [otype]).outputs[0]
+
+
 def _flatten(op: Any) -> StepFn:
     def flatten(out, ins):
         # Nothing to splice (the common case): no input is an ``op`` node.
@@ -87,7 +108,7 @@ def _flatten(op: Any) -> StepFn:
                 changed = True
             else:
                 flat.append(arg)
-        return _build(op, flat) if changed else None
+        return _build_like(op, flat, out) if changed else None
 
     return flatten
 
@@ -164,7 +185,7 @@ def _in_order(ins: Sequence[Variable]) -> bool:
         tok = order_token(ins[k])
         if tok < prev:
             return False
-        if tok == prev and order_key(ins[k]) < order_key(ins[k - 1]):
+        if tok == prev and key_less(ins[k], ins[k - 1]):
             return False
         prev = tok
     return True
@@ -294,6 +315,7 @@ class NormalForm(NodeRewriter):
             if kept:
                 self._steps.append((op, kept))
         self.keys = tuple(op for op, _ in self._steps)
+        self._by_id = {id(op): (op, steps) for op, steps in self._steps}
         self.step_names = tuple(n for _, entries in self._steps for n, _ in entries)
         self._local = threading.local()
         self.__doc__ = "The engine's normal form of sums and products, step by step:\n\n" + \
@@ -328,13 +350,18 @@ class NormalForm(NodeRewriter):
 
     def rewrite(self, node: Apply) -> Variable | None:
         op = node.op
-        head = steps = None
-        for h, s in self._steps:
-            if op is h or ops_equal(op, h):
-                head, steps = h, s
-                break
-        if steps is None:
-            return None
+        # Ops are shared instances (at.add): found by identity, compared only otherwise.
+        hit = self._by_id.get(id(op))
+        if hit is not None and hit[0] is op:
+            head, steps = hit
+        else:
+            head = steps = None
+            for h, s in self._steps:
+                if ops_equal(op, h):
+                    head, steps = h, s
+                    break
+            if steps is None:
+                return None
         if len(node.outputs) != 1:
             return None
         old = node.outputs[0]

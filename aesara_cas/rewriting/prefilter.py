@@ -9,7 +9,8 @@ kinds of its inputs (:func:`input_kinds`) and offers only the rewriters one of w
 patterns the key allows, a list made once per key.  Where a pattern also says what
 an argument's own arguments are (``-1 * y``: a ``mul`` with the constant -1), the
 pairs (input kind, kind of one of its inputs) decide too (:func:`input_pairs`, read
-only for nodes that such a pattern could otherwise match).  It is a necessary condition of
+only for nodes that such a pattern could otherwise match, and only the pairs some
+pattern asks about).  It is a necessary condition of
 a match (an ``add``/``mul`` pattern matches its arguments to distinct inputs, in any
 order), so no rewrite is lost; the rewriters still check everything themselves.
 """
@@ -105,6 +106,34 @@ def input_pairs(inputs: Sequence[Any]) -> frozenset:
     return frozenset(out)
 
 
+def _pairs_within(inputs: Sequence[Any], wanted: frozenset, heads: frozenset) -> frozenset:
+    """``input_pairs(inputs) & wanted`` (``heads``: the first kinds of ``wanted``).
+
+    Only the pairs some need asks about can decide :func:`allows`; the others (the value
+    of every coefficient of a long sum) would make each node's pairs new to the cache."""
+    out: set = set()
+    for i in inputs:
+        node = i.owner
+        if node is None:
+            continue
+        outer = [a for a in _kinds_of(node.op) if a in heads]
+        if not outer:
+            continue
+        for g in node.inputs:
+            inner_node = g.owner
+            if inner_node is not None:
+                inner = _kinds_of(inner_node.op)
+            elif isinstance(g, Constant):
+                inner = _constant_kinds(g)
+            else:
+                continue
+            for a in outer:
+                for b in inner:
+                    if (a, b) in wanted:
+                        out.add((a, b))
+    return frozenset(out)
+
+
 def _arg_kind(a: PNode) -> Any:
     """The kind a compiled pattern argument requires of the input it matches, or
     ``None``: any."""
@@ -135,18 +164,18 @@ _LOCAL = threading.local()
 
 
 def _current(inputs: Sequence[Any]) -> list:
-    """The cache entry ``[inputs, snapshot, kinds key, pairs or None]`` of the node the
+    """The cache entry ``[inputs, snapshot, kinds key]`` of the node the
     driver is looking at (the rewriters it offers the node ask again)."""
     cur = getattr(_LOCAL, "current", None)
     if cur is None:
-        cur = _LOCAL.current = [None, (), None, None]
+        cur = _LOCAL.current = [None, (), None]
     elif cur[0] is inputs and len(cur[1]) == len(inputs):
         for a, b in zip(cur[1], inputs):
             if a is not b:
                 break
         else:
             return cur
-    cur[0], cur[1], cur[2], cur[3] = inputs, tuple(inputs), None, None
+    cur[0], cur[1], cur[2] = inputs, tuple(inputs), None
     return cur
 
 
@@ -161,14 +190,6 @@ def kinds_key(inputs: Sequence[Any]) -> tuple[int, frozenset]:
     if cur[2] is None:
         cur[2] = (len(inputs), input_kinds(inputs))
     return cur[2]
-
-
-def pairs_key(inputs: Sequence[Any]) -> frozenset:
-    """``input_pairs(inputs)``."""
-    cur = _current(inputs)
-    if cur[3] is None:
-        cur[3] = input_pairs(inputs)
-    return cur[3]
 
 
 def pattern_needs(p: PNode) -> Need | None:
@@ -247,13 +268,18 @@ def _select(items: list, needs: list, inputs: Sequence[Any], cache: dict) -> lis
         n, kinds = key
         kept = [(item, need) for item, need in zip(items, needs) if allows(need, n, kinds)]
         deep = [(item, need) for item, need in kept if _deep(need)]
-        entry = ([item for item, _ in kept], kept if deep else None, {})
+        # The pairs any kept need asks about (a need holds on the pairs among these
+        # exactly when it holds on all of them): the node's other pairs are not read.
+        wanted = frozenset(p for _, need in kept if need is not None for nd in need
+                           for p in nd[3])
+        entry = ([item for item, _ in kept], kept if deep else None, {}, wanted,
+                 frozenset(a for a, _ in wanted))
         if len(cache) > 4096:
             cache.clear()
         cache[key] = entry
     if entry[1] is None:
         return entry[0]
-    pairs = pairs_key(inputs)
+    pairs = _pairs_within(inputs, entry[3], entry[4])
     hit = entry[2].get(pairs)
     if hit is None:
         n, kinds = key

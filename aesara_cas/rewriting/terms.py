@@ -300,6 +300,27 @@ def order_key(v: Variable) -> tuple[str, ...]:
     return key
 
 
+def key_less(a: Variable, b: Variable) -> bool:
+    """``order_key(a) < order_key(b)`` for ``a`` and ``b`` of equal :func:`order_token`.
+
+    Equal tokens of two nodes' outputs mean the same op and number of inputs, so the
+    keys' next elements are the tokens of their inputs, in order: the first that
+    differ decide (a coefficient, usually), without walking either sub-graph."""
+    na, nb = a.owner, b.owner
+    if na is not None and nb is not None:
+        ia, ib = na.inputs, nb.inputs
+        for k in range(min(len(ia), len(ib), ORDER_KEY_NODES - 1)):
+            ta = ia[k].tag.get("_order_token")
+            if ta is None:
+                ta = order_token(ia[k])
+            tb = ib[k].tag.get("_order_token")
+            if tb is None:
+                tb = order_token(ib[k])
+            if ta != tb:
+                return ta < tb
+    return order_key(a) < order_key(b)
+
+
 def forget_order_keys() -> None:
     """Drop the cached order keys (they hold their variables, hence their graphs).  The
     driver calls it when it is done: a new session distrusts them anyway."""
