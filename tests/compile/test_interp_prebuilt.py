@@ -82,7 +82,7 @@ def _same(results, expected):
 
 
 def test_packaged_interpreter_is_taken_with_an_empty_cache(packaged, cache_built, program,
-                                                           fresh, monkeypatch):
+                                                           fresh, monkeypatch, capsys):
     fresh(packaged)
     path, why = interp.prebuilt()
     assert path == packaged / interp_prebuilt.file_name() and why == ""
@@ -94,6 +94,8 @@ def test_packaged_interpreter_is_taken_with_an_empty_cache(packaged, cache_built
     module = interp.load()
     assert module.__file__ == str(path) and module is not cache_built
     assert interp.status() == f"in use ({path})"
+    assert cache.cache_command(["info"]) == 0
+    assert f"packaged kernel interpreter: in use ({path})" in capsys.readouterr().out
     # Built like the cache's interpreter: the same bits.
     assert _same(fast.run(values), _run(program, cache_built, monkeypatch))
 
