@@ -206,6 +206,19 @@ class NodeRewriter:
         return f"{type(self).__name__}({self.name})"
 
 
+def lazy_keys(r: Rule, normalize: bool) -> frozenset | None:
+    """The ops (or op classes) a rewriter of ``r`` is indexed under before its patterns
+    are computed: those its normal forms can be headed by (:meth:`Rule.index_guess`),
+    or its pattern's written head; ``None``: its patterns must be computed to index it
+    (a variable head, or ``also=`` spellings)."""
+    if normalize and not r._rhs_is_function:
+        return r.index_guess()
+    if r.also:
+        return None
+    head = r.head_key()
+    return None if head is None else frozenset((head,))
+
+
 class RuleRewriter(NodeRewriter):
     """A :class:`Rule` applied through its compiled pattern(s).
 
@@ -227,10 +240,12 @@ class RuleRewriter(NodeRewriter):
         self._allowed: dict = {}
         self._patterns: list[PNode] | None = None
         # ``lazy``: the normal forms of a term rule (which canonicalise its pattern and
-        # compile a dozen spellings) wait until a node of an op the rule is indexed
-        # under meets it; meanwhile the rule is indexed by the ops its forms can have.
-        guess = (r.index_guess() if lazy and normalize and not r._rhs_is_function
-                 and r._patterns.get(True) is None else None)
+        # compile a dozen spellings), or another rule's pattern, wait until a node of an
+        # op the rule is indexed under meets it; meanwhile the rule is indexed by the
+        # ops its forms can have, or by its pattern's written head.
+        guess = None
+        if lazy and r._patterns.get(normalize) is None:
+            guess = lazy_keys(r, normalize)
         self._guess = guess
         if guess is None:
             self._compile()

@@ -312,7 +312,9 @@ class Rule:
         self.normalize = normalize
         self.partial = bool(partial)
         self._pattern: Any = _UNSET
-        if not deferred:
+        # An etuple pattern is compiled when first needed too, unless a rest variable
+        # asks for the check that compiling makes.
+        if not deferred and (also or any(map(is_rest_var, term_vars(lhs)))):
             self._pattern = compile_pattern(lhs)
             if self._pattern is None and any(map(is_rest_var, term_vars(lhs))):
                 raise ValueError(
@@ -328,7 +330,7 @@ class Rule:
         self._patterns: dict[bool, list[PNode]] = {}
         self._canon: Any = _UNSET
         self._guess: Any = _UNSET
-        if normalize and not rhs_is_function and (deferred or self._pattern is not None):
+        if normalize and not rhs_is_function:
             _PENDING.append(weakref.ref(self))
 
     @property
@@ -407,6 +409,26 @@ class Rule:
 
         return rule_goal
 
+    def head_key(self) -> Any:
+        """The op (or op class) heading the pattern as written, which the rewriter of a
+        rule without normal forms is indexed under; read from the written lhs when the
+        pattern is not compiled yet.  ``None``: a variable head, or no pattern."""
+        if self._pattern is _UNSET:
+            lhs = self._lhs
+            if lhs is _UNSET:  # (a graph: its root op, as the compiled head)
+                return normalize_head(self._lhs_graph.owner.op)
+            if isinstance(lhs, ExpressionTuple) and len(lhs) > 0:
+                head = normalize_head(lhs[0])
+                if isinstance(head, Op):
+                    return head
+                if (isinstance(head, ExpressionTuple) and len(head) > 0
+                        and isinstance(head[0], type)):
+                    return head[0]
+        p = self.pattern
+        if p is None or p.kind != APPLY or p.head_kind == HEAD_VAR:
+            return None
+        return p.head
+
     def index_guess(self) -> frozenset | None:
         """The ops the normal forms of the pattern can be headed by, without computing
         them (which canonicalises the pattern): the written head and the ops of its
@@ -416,20 +438,12 @@ class Rule:
         finds otherwise says so and indexes its rule by the forms' heads from then on."""
         guess = self._guess
         if guess is _UNSET:
-            if self._pattern is _UNSET and self._lhs_graph is not None:
-                # Not compiled yet: the head is the graph's root op (as compiled).
-                head, kind = normalize_head(self._lhs_graph.owner.op), HEAD_OP
-            else:
-                p = self.pattern
-                ok = p is not None and p.kind == APPLY and p.head_kind != HEAD_VAR
-                head, kind = (p.head, p.head_kind) if ok else (None, None)
-            family = _spelling_family(head) if kind == HEAD_OP else None
+            head = self.head_key()
+            family = _spelling_family(head) if isinstance(head, Op) else None
             if family is not None:
                 guess = frozenset(family)
-            elif kind is not None and (kind != HEAD_OP or isinstance(head, Op)):
-                guess = frozenset((head,))
             else:
-                guess = None
+                guess = None if head is None else frozenset((head,))
             self._guess = guess
         return guess
 

@@ -9,8 +9,15 @@ import textwrap
 from hypothesis import HealthCheck, given, settings
 
 import aesara_cas as ac
-from aesara_cas.rewriting import Rule, RuleDatabase, simplify, standard_database
-from aesara_cas.rewriting.matcher import _key, compile_pattern, index_key
+from aesara_cas.rewriting import (
+    Rule,
+    RuleDatabase,
+    RuleRewriter,
+    simplify,
+    standard_database,
+)
+from aesara_cas.rewriting.matcher import WILDCARD, _key, compile_pattern, index_key
+from aesara_cas.rewriting.rewriter import lazy_keys
 from aesara_cas.rewriting.wild import canonical_forms, normal_forms
 
 from .test_accuracy_property import expressions
@@ -37,6 +44,19 @@ def test_standard_rules_are_indexed_within_their_guess_and_canonicalise_alike():
         assert guess is not None and heads <= guess, (r.name, heads, guess)
 
 
+def test_every_standard_rule_is_indexed_under_the_heads_of_its_patterns():
+    db = standard_database()
+    for name, rules in db.sets.items():
+        for r in rules:
+            if not isinstance(r, Rule):
+                continue
+            normalize = bool(r.normalize)
+            guessed = lazy_keys(r, normalize)
+            eager = RuleRewriter(r, normalize=normalize)  # computes the patterns
+            if guessed is not None and eager.keys != (WILDCARD,):
+                assert set(eager.keys) <= guessed, (name, r.name, eager.keys, guessed)
+
+
 _CHILD = textwrap.dedent("""
     import aesara_cas as ac
     from aesara_cas import tensor as at
@@ -45,8 +65,9 @@ _CHILD = textwrap.dedent("""
     out = ac.pprint(ac.simplify(at.exp(x * 2.0).sum()))
     lazy = [rw for _, rw in standard_database()._rewriters.values()
             if isinstance(rw, RuleRewriter) and rw._guess is not None]
-    compiled = [rw for rw in lazy if rw._patterns is not None]
-    print(len(lazy), len(compiled), out)
+    forms = [rw for rw in lazy if rw.normalize and not rw.rule._rhs_is_function]
+    print(len(lazy), sum(rw._patterns is not None for rw in lazy), len(forms),
+          sum(rw._patterns is not None for rw in forms), out)
 """)
 
 
@@ -54,10 +75,12 @@ def test_a_small_graph_computes_the_forms_of_few_rules():
     # A new process: this one's rules may all have met nodes already.
     res = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
                          check=True)
-    lazy, compiled, out = res.stdout.strip().split(maxsplit=2)
+    *counts, out = res.stdout.strip().split(maxsplit=4)
+    lazy, compiled, forms, forms_compiled = map(int, counts)
     assert out == "sum(exp(2 * x))"
-    # exp, mul and sum rules only: no rule of a difference, a sum or a log.
-    assert int(lazy) > 50 and 0 < int(compiled) <= 20, (lazy, compiled)
+    # Rules of exp, mul and sum only: none of a difference, a sum or a log.
+    assert lazy > 150 and 0 < compiled <= 40, counts
+    assert forms > 50 and 0 < forms_compiled <= 20, counts
 
 
 _EAGER: list = []
