@@ -66,8 +66,12 @@ def _kinds_of(op: Any) -> tuple:
 def _constant_kinds(c: Constant) -> tuple:
     """:data:`CONSTANT`, and ``("=", value)`` for a constant all of whose elements are
     ``value`` (a pattern's number matches only such a constant)."""
-    value = uniform_value(c)
-    return (CONSTANT,) if value is None else (CONSTANT, ("=", value))
+    tag = c.tag
+    kinds = tag.get("_kinds")  # a constant's value never changes: read once
+    if kinds is None:
+        value = uniform_value(c)
+        kinds = tag["_kinds"] = (CONSTANT,) if value is None else (CONSTANT, ("=", value))
+    return kinds
 
 
 def input_kinds(inputs: Sequence[Any]) -> frozenset:
@@ -259,10 +263,21 @@ def _deep(needs: tuple[Need, ...] | None) -> bool:
     return needs is not None and any(n[3] for n in needs)
 
 
+#: The key under which a cache of :func:`_select` keeps the kinds its needs ask for.
+_RELEVANT = "relevant kinds"
+
+
 def _select(items: list, needs: list, inputs: Sequence[Any], cache: dict) -> list:
     """The ``items`` whose ``needs`` a node with ``inputs`` meets, in their order; the
     pairs are read only if an item the kinds allow has a need of them."""
-    key = kinds_key(inputs)
+    relevant = cache.get(_RELEVANT)
+    if relevant is None:
+        relevant = cache[_RELEVANT] = frozenset(
+            k for need in needs if need is not None for nd in need for k in nd[0])
+    n, kinds = kinds_key(inputs)
+    # Only the kinds some need asks for can decide: the others (the value of every
+    # coefficient of a long sum) would make each node's key new to the cache.
+    key = (n, kinds & relevant)
     entry = cache.get(key)
     if entry is None:
         n, kinds = key

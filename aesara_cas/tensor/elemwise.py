@@ -43,8 +43,24 @@ def output_dtype(scalar_op: ScalarOp, dtypes: tuple[str, ...]) -> str:
     return np.asarray(out).dtype.name
 
 
+def _same_shape(shapes: list[tuple[int | None, ...]]) -> tuple | None:
+    """The broadcast shape when it is plain: the shapes other than ``()`` (which do not
+    change a broadcast) all equal (then they are the result); else ``None``."""
+    first = None
+    for s in shapes:
+        if s:
+            if first is None:
+                first = s
+            elif s != first:
+                return None
+    return () if first is None else tuple(first)
+
+
 def broadcast_shapes(shapes: list[tuple[int | None, ...]], what: str = "inputs") -> tuple:
     """The static broadcast shape, or ``ValueError`` when known lengths clash."""
+    same = _same_shape(shapes)
+    if same is not None:
+        return same
     ndim = max((len(s) for s in shapes), default=0)
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
@@ -66,12 +82,34 @@ def broadcast_shapes(shapes: list[tuple[int | None, ...]], what: str = "inputs")
     return tuple(out)
 
 
+#: (type of a Python float or bool, dtypes) -> NumPy's result dtype: for these the value
+#: never matters (a weak scalar takes the arrays' kind), so it is asked once.
+_WEAK: dict[tuple, np.dtype] = {}
+
+
+def _weak_result_type(kind: type, dtypes: tuple, x: Any) -> np.dtype:
+    if kind is int:  # an int's value may not fit the dtype: asked every time
+        return np.result_type(*dtypes, x)
+    key = (kind, dtypes)
+    hit = _WEAK.get(key)
+    if hit is None:
+        hit = np.result_type(*dtypes, x)
+        if len(_WEAK) < 1024:
+            _WEAK[key] = hit
+    return hit
+
+
 def as_operands(inputs: tuple) -> list[Variable]:
     """Convert raw values to constants; Python numbers take NumPy 2's weak promotion.
 
     A Python ``2`` next to a float32 variable becomes a float32 constant, as in
     ``np.float32 array * 2``.
     """
+    for x in inputs:
+        if not (isinstance(x, Variable) and isinstance(x.type, TensorType)):
+            break
+    else:
+        return list(inputs)  # variables only (the common case): nothing to convert
     strong = [x for x in inputs if type(x) not in _PYTHON_SCALARS]
     strong_vars = [as_tensor_variable(x) for x in strong]
     strong_dtypes = [v.dtype for v in strong_vars]
@@ -81,7 +119,7 @@ def as_operands(inputs: tuple) -> list[Variable]:
         if type(x) in _PYTHON_SCALARS:
             if strong_dtypes:
                 try:
-                    dtype = np.result_type(*strong_dtypes, x)
+                    dtype = _weak_result_type(type(x), tuple(strong_dtypes), x)
                 except (TypeError, OverflowError) as err:
                     raise TypeError(f"cannot combine {x!r} with {strong_dtypes}: {err}") from None
                 if dtype.kind in "iu" and isinstance(x, int) and not isinstance(x, bool):
@@ -119,7 +157,10 @@ class Elemwise(Op):
             raise TypeError(f"{self} takes {want} input(s), got {len(inputs)}")
         operands = as_operands(inputs)
         dtypes = tuple(v.dtype for v in operands)
-        shape = broadcast_shapes([v.type.shape for v in operands], f"the inputs of {self}")
+        shapes = [v.type.shape for v in operands]
+        shape = _same_shape(shapes)
+        if shape is None:  # the general case (the message is made only here)
+            shape = broadcast_shapes(shapes, f"the inputs of {self}")
         out_type = TensorType(output_dtype(self.scalar_op, dtypes), shape)
         return Apply(self, operands, [out_type])
 
