@@ -197,6 +197,34 @@ def _canonicalise_pending(first: Rule) -> None:
                 r._canon = c
 
 
+def _rest_vars_compile(lhs: Variable) -> bool:
+    """Whether the pattern of graph ``lhs`` surely compiles although it has rest wilds:
+    each stands beside other inputs of an ``add`` or ``mul``, one per node, and no
+    constant is complex (the conditions of
+    :func:`~aesara_cas.rewriting.matcher.compile_pattern`)."""
+    from aesara_cas.tensor import elemwise as E
+
+    seen: set[int] = set()
+    stack = [lhs]
+    while stack:
+        node = stack.pop().owner
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        tails = 0
+        for i in node.inputs:
+            if isinstance(i, Wild):
+                tails += is_rest_var(i.lvar)
+            elif isinstance(i, Constant) and np.dtype(i.dtype).kind == "c":
+                return False
+            else:
+                stack.append(i)
+        if tails and (tails > 1 or len(node.inputs) < 2 or not (
+                ops_equal(node.op, E.add) or ops_equal(node.op, E.mul))):
+            return False
+    return True
+
+
 #: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.matcher.spellings`
 #: and the canonical form respell into one another: a sum's (``a - b``, ``a + -b``)
 #: and a product's (``-a``, ``a / b``, ``a * b**-1``, ``sqrt(a)``, ``a**0.5``...).
@@ -282,7 +310,8 @@ class Rule:
         # modules builds them all, and most are never needed by a small graph).
         lhs_vars = (graph_vars(lhs) if isinstance(lhs, Variable) and not also
                     and not isinstance(lhs, Wild) and lhs.owner is not None else None)
-        deferred = bool(lhs_vars) and not any(map(is_rest_var, lhs_vars))
+        deferred = bool(lhs_vars) and (not any(map(is_rest_var, lhs_vars))
+                                       or _rest_vars_compile(lhs))
         self._lhs_graph: Variable | None = None
         self._rhs_graph: Variable | None = None
         if deferred:
@@ -299,7 +328,9 @@ class Rule:
             else:
                 rhs = self._rhs = _check_rhs(rhs, label)
                 rhs_vars = term_vars(rhs)
-            unbound = rhs_vars - (lhs_vars if deferred else term_vars(lhs))
+            if not deferred:
+                lhs_vars = term_vars(lhs)
+            unbound = rhs_vars - lhs_vars
             if unbound:
                 names = sorted(str(getattr(v, "token", v)) for v in unbound)
                 raise ValueError(
@@ -314,9 +345,10 @@ class Rule:
         self._pattern: Any = _UNSET
         # An etuple pattern is compiled when first needed too, unless a rest variable
         # asks for the check that compiling makes.
-        if not deferred and (also or any(map(is_rest_var, term_vars(lhs)))):
+        rests = not deferred and any(map(is_rest_var, lhs_vars or term_vars(lhs)))
+        if also or rests:
             self._pattern = compile_pattern(lhs)
-            if self._pattern is None and any(map(is_rest_var, term_vars(lhs))):
+            if self._pattern is None and rests:
                 raise ValueError(
                     f"rule {label!r}: a rest_var stands only as an argument of an add or "
                     "mul, at most one per sum or product, next to at least one other "

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 import aesara_cas as ac
@@ -94,8 +95,9 @@ def test_lazy_and_eager_databases_rewrite_alike(expr):
     if not _EAGER:
         _EAGER.append(RuleDatabase(db.sets, lazy=False))
         _EAGER[0].keep_form = set(db.keep_form)
-    assert ac.pprint(simplify(expr, database=_EAGER[0])) == ac.pprint(
-        simplify(expr, database=db))
+    with np.errstate(all="ignore"):  # constants folded from random expressions
+        assert ac.pprint(simplify(expr, database=_EAGER[0])) == ac.pprint(
+            simplify(expr, database=db))
 
 
 def test_a_rule_written_as_math_makes_its_terms_when_first_needed():
