@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 import aesara_cas as ac
@@ -113,3 +114,20 @@ def test_a_rule_written_as_math_makes_its_terms_when_first_needed():
     assert index_key(r.pattern) == at.mul
     x, y = at.dscalar("x"), at.dscalar("y")
     assert ac.pprint(simplify(at.exp(x) * at.exp(y), rules=[r])) == "exp(x + y)"
+
+
+def test_rest_wilds_of_a_rule_written_as_math_are_checked_at_once():
+    from aesara_cas import tensor as at
+    from aesara_cas.rewriting.matcher import rest_var
+    from aesara_cas.rewriting.wild import _UNSET, Wild, wild
+    from aesara_cas.tensor.type import TensorType
+
+    def rest(name):
+        return Wild(TensorType("float64", ()), name=name, lvar=rest_var(name))
+
+    t, c, e = wild("t"), rest("c"), rest("e")
+    ok = ac.rule(at.sqrt(t + c), at.sqrt(c + t), name="deferred_rest")
+    assert ok._pattern is _UNSET and ok.pattern.args[0].tail is not None
+    for lhs in (at.exp(c) + t, c + e, at.sqrt(c)):
+        with pytest.raises(ValueError, match="rest_var"):
+            ac.rule(lhs, 1.0, name="misplaced")
