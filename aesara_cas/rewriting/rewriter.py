@@ -277,7 +277,8 @@ class RuleRewriter(NodeRewriter):
                 and len(set(keys)) == len(patterns)):
             by_head = dict(zip(keys, patterns))
         self._by_head = by_head
-        self._patterns = patterns  # last: other threads read it as "compiled"
+        if r._patterns.get(self.normalize) is patterns:  # (else not final: see Rule.patterns)
+            self._patterns = patterns  # last: other threads read it as "compiled"
         return patterns
 
     def needs(self, op: Any) -> tuple | None:

@@ -493,12 +493,14 @@ class Rule:
         if normalize and self.pattern is not None and not self._rhs_is_function:
             from aesara_cas.rewriting.wild import normal_forms
 
-            if self._canon is _UNSET:
+            if self._canon is _UNSET or self._canon is _BUSY:
+                # (busy in another thread: this waits for its forms)
                 _canonicalise_pending(self)
             canon = self._canon
             if canon is _BUSY:
-                # Needed while its own canonical form is being computed (the pattern
-                # graph holds a node it could match): the spellings as written, not kept.
+                # Needed in this thread while its own canonical form is being computed
+                # (the pattern graph holds a node it could match): the spellings as
+                # written, not kept.
                 busy, canon = True, None
             out = [p for p in (compile_pattern(f, partial=self.partial)
                                for f in normal_forms(self.lhs, canon)) if p is not None]

@@ -131,3 +131,39 @@ def test_rest_wilds_of_a_rule_written_as_math_are_checked_at_once():
     for lhs in (at.exp(c) + t, c + e, at.sqrt(c)):
         with pytest.raises(ValueError, match="rest_var"):
             ac.rule(lhs, 1.0, name="misplaced")
+
+
+_EXPRS = ["at.exp(x) - 1", "at.log(1 + at.exp(x))", "at.sqrt(x + 1) - at.sqrt(x)",
+          "1 / (1 + at.exp(-x))", "x * y / x", "at.log(at.exp(x) * at.exp(y))",
+          "(x + 1) * (x + 1) - 1", "at.sin(x) ** 2 + at.cos(x) ** 2"]
+
+_THREADED = textwrap.dedent("""
+    import sys, threading
+    import aesara_cas as ac
+    from aesara_cas import tensor as at
+    x, y = at.dscalar("x"), at.dscalar("y")
+    names = {"at": at, "x": x, "y": y}
+    exprs = [eval(e, names) for e in sys.argv[1:]]
+    out = [None] * len(exprs)
+    start = threading.Barrier(len(exprs))
+    def work(k):
+        start.wait()
+        out[k] = ac.pprint(ac.simplify(exprs[k]))
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(exprs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("\\n".join(out))
+""")
+
+
+def test_rules_prepared_by_several_threads_at_once_rewrite_as_serially():
+    from aesara_cas import tensor as at
+
+    # A new process: the threads are the first to need (and prepare) the rules.
+    res = subprocess.run([sys.executable, "-c", _THREADED, *_EXPRS], capture_output=True,
+                         text=True, check=True)
+    names = {"at": at, "x": at.dscalar("x"), "y": at.dscalar("y")}
+    serial = [ac.pprint(simplify(eval(e, names))) for e in _EXPRS]
+    assert res.stdout.splitlines() == serial
