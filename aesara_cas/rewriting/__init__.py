@@ -202,9 +202,12 @@ def simplify(
     for i, o in enumerate(outs):
         if not isinstance(o, Variable):
             raise TypeError(f"simplify: output {i} is not a symbolic variable: {o!r}")
-    inputs = [v for v in graph_inputs(outs) if not isinstance(v, Constant)]
-    fgraph = FunctionGraph(inputs, _copy_nodes(outs), clone=False)
-    rewrite_graph(fgraph, include=include, exclude=exclude, rules=rules, trace=trace,
-                  database=database)
+    # The copy allocates several objects per node, as the rewrite does: the collector
+    # is paused for both (see rewrite_graph).
+    with paused_gc():
+        inputs = [v for v in graph_inputs(outs) if not isinstance(v, Constant)]
+        fgraph = FunctionGraph(inputs, _copy_nodes(outs), clone=False)
+        rewrite_graph(fgraph, include=include, exclude=exclude, rules=rules, trace=trace,
+                      database=database)
     result = list(fgraph.outputs)
     return result[0] if single else result
