@@ -238,6 +238,8 @@ class RuleRewriter(NodeRewriter):
         self.normalize = normalize
         #: The patterns a node's inputs allow, per number and kinds of inputs.
         self._allowed: dict = {}
+        #: id(op) -> (op, needs(op)).
+        self._needs: dict[int, tuple] = {}
         self._patterns: list[PNode] | None = None
         # ``lazy``: the normal forms of a term rule (which canonicalise its pattern and
         # compile a dozen spellings), or another rule's pattern, wait until a node of an
@@ -282,7 +284,16 @@ class RuleRewriter(NodeRewriter):
         return patterns
 
     def needs(self, op: Any) -> tuple | None:
-        return None if self.rule.pattern is None else needs_of(self.patterns, op)
+        # Asked once per op by every rewrite (the driver's pre-filter): kept per op.
+        hit = self._needs.get(id(op))
+        if hit is not None and hit[0] is op:
+            return hit[1]
+        need = None if self.rule.pattern is None else needs_of(self.patterns, op)
+        if self._patterns is not None:  # (final)
+            if len(self._needs) > 256:
+                self._needs.clear()
+            self._needs[id(op)] = (op, need)
+        return need
 
     def rewrite(self, node: Apply) -> Variable | None:
         if len(node.outputs) != 1:
