@@ -8,6 +8,8 @@ which is the same match without the cost of a ``kanren`` run.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -176,13 +178,17 @@ def _canonicalise_pending(first: Rule) -> None:
         if first._canon is not _UNSET:
             return  # another thread did it meanwhile
         group = first.index_guess()
+        # The rules of the ops of the graph being rewritten will be needed soon too: one
+        # batch (a batch costs about as much to set up as to run).
+        present = _graph_ops() if group is not None else frozenset()
         rules, keep = [first], []
         for ref in _PENDING:
             r = ref()
             if r is None or r is first or r._canon is not _UNSET:
                 continue
             guess = r.index_guess() if group is not None else None
-            if group is None or guess is None or guess & group:
+            if (group is None or guess is None or not guess.isdisjoint(group)
+                    or not guess.isdisjoint(present)):
                 rules.append(r)
             else:
                 keep.append(ref)
@@ -223,6 +229,26 @@ def _rest_vars_compile(lhs: Variable) -> bool:
                 ops_equal(node.op, E.add) or ops_equal(node.op, E.mul))):
             return False
     return True
+
+
+#: Nodes of the graph being rewritten that :func:`_graph_ops` reads at most.
+_GRAPH_OPS_NODES = 2000
+
+
+def _graph_ops() -> frozenset:
+    """The ops (and op classes) of (the first nodes of) the graph being rewritten."""
+    from aesara_cas.rewriting.context import current_graph
+
+    fg = current_graph()
+    if fg is None:
+        return frozenset()
+    out: set = set()
+    for node in itertools.islice(fg.apply_nodes, _GRAPH_OPS_NODES):
+        op = node.op
+        out.add(type(op))
+        with contextlib.suppress(TypeError):  # (an unhashable op is only left out)
+            out.add(op)
+    return frozenset(out)
 
 
 #: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.matcher.spellings`
