@@ -118,6 +118,16 @@ def _base_exponent(f: Variable) -> tuple[Variable, Any]:
 def collect_powers(out: Variable, ins: Sequence[Variable]) -> Any:
     """``x * x -> x**2``, ``x**a * x**b -> x**(a+b)``, ``x * x**-1 -> 1`` (floats of one
     dtype; the signs at -0.0 and -inf kept)."""
+    # Only factors other than constants and exp(...) collect: with fewer than two of
+    # them (a coefficient times a term, the common case) nothing can.
+    candidates = 0
+    for f in ins:
+        if not isinstance(f, Constant):
+            node = f.owner
+            if node is None or not (node.op is E.exp or ops_equal(node.op, E.exp)):
+                candidates += 1
+    if candidates < 2:
+        return None
     if not is_float(out) or any(_merges_into(i, E.mul, out) for i in ins):
         return None
     if any(i.dtype != out.dtype for i in ins):

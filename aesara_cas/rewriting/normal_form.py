@@ -182,7 +182,9 @@ def _in_order(ins: Sequence[Variable]) -> bool:
     """Whether ``ins`` are sorted by :func:`order_key` (as ``canonical_order`` sorts)."""
     prev = order_token(ins[0])
     for k in range(1, len(ins)):
-        tok = order_token(ins[k])
+        tok = ins[k].tag.get("_order_token")  # order_token(ins[k]), inlined: it is hot
+        if tok is None:
+            tok = order_token(ins[k])
         if tok < prev:
             return False
         if tok == prev and key_less(ins[k], ins[k - 1]):
