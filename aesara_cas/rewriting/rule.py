@@ -8,9 +8,6 @@ which is the same match without the cost of a ``kanren`` run.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -36,6 +33,12 @@ from aesara_cas.rewriting.matcher import (
     match,
     solutions,
 )
+from aesara_cas.rewriting.pending import (
+    BUSY,
+    PENDING,
+    canonicalise_pending,
+    spelling_family,
+)
 from aesara_cas.rewriting.terms import ops_equal
 from aesara_cas.rewriting.wild import (
     _UNSET,
@@ -43,6 +46,7 @@ from aesara_cas.rewriting.wild import (
     graph_vars,
     pattern_of,
     replace_wilds,
+    rest_vars_compile,
     term_vars,
 )
 
@@ -159,116 +163,6 @@ def _check_rhs(rhs: Any, label: str) -> Any:
     return replace_wilds(rhs)
 
 
-#: Rules made with ``normalize`` whose canonical form is not known yet: the first one
-#: needed canonicalises, in one go, the others that may head the same nodes
-#: (:meth:`Rule.index_guess`): a graph of a few ops canonicalises only their rules.
-_PENDING: list[weakref.ref] = []
-#: Held while canonicalising (re-entrant: canonicalising runs ``simplify``, whose rules
-#: may need their own patterns); another thread waits for the forms rather than
-#: compiling patterns without them.
-_CANON_LOCK = threading.RLock()
-#: ``Rule._canon`` while its canonical form is being computed.
-_BUSY: Any = object()
-
-
-def _canonicalise_pending(first: Rule) -> None:
-    from aesara_cas.rewriting.wild import canonical_forms
-
-    with _CANON_LOCK:
-        if first._canon is not _UNSET:
-            return  # another thread did it meanwhile
-        group = first.index_guess()
-        # The rules of the ops of the graph being rewritten will be needed soon too: one
-        # batch (a batch costs about as much to set up as to run).
-        present = _graph_ops() if group is not None else frozenset()
-        rules, keep = [first], []
-        for ref in _PENDING:
-            r = ref()
-            if r is None or r is first or r._canon is not _UNSET:
-                continue
-            guess = r.index_guess() if group is not None else None
-            if (group is None or guess is None or not guess.isdisjoint(group)
-                    or not guess.isdisjoint(present)):
-                rules.append(r)
-            else:
-                keep.append(ref)
-        _PENDING[:] = keep
-        for r in rules:
-            r._canon = _BUSY
-        forms: list = [None] * len(rules)
-        try:
-            forms = canonical_forms([r.lhs for r in rules])
-        finally:
-            for r, c in zip(rules, forms):
-                r._canon = c
-
-
-def _rest_vars_compile(lhs: Variable) -> bool:
-    """Whether the pattern of graph ``lhs`` surely compiles although it has rest wilds:
-    each stands beside other inputs of an ``add`` or ``mul``, one per node, and no
-    constant is complex (the conditions of
-    :func:`~aesara_cas.rewriting.matcher.compile_pattern`)."""
-    from aesara_cas.tensor import elemwise as E
-
-    seen: set[int] = set()
-    stack = [lhs]
-    while stack:
-        node = stack.pop().owner
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        tails = 0
-        for i in node.inputs:
-            if isinstance(i, Wild):
-                tails += is_rest_var(i.lvar)
-            elif isinstance(i, Constant) and np.dtype(i.dtype).kind == "c":
-                return False
-            else:
-                stack.append(i)
-        if tails and (tails > 1 or len(node.inputs) < 2 or not (
-                ops_equal(node.op, E.add) or ops_equal(node.op, E.mul))):
-            return False
-    return True
-
-
-#: Nodes of the graph being rewritten that :func:`_graph_ops` reads at most.
-_GRAPH_OPS_NODES = 2000
-
-
-def _graph_ops() -> frozenset:
-    """The ops (and op classes) of (the first nodes of) the graph being rewritten."""
-    from aesara_cas.rewriting.context import current_graph
-
-    fg = current_graph()
-    if fg is None:
-        return frozenset()
-    out: set = set()
-    for node in itertools.islice(fg.apply_nodes, _GRAPH_OPS_NODES):
-        op = node.op
-        out.add(type(op))
-        with contextlib.suppress(TypeError):  # (an unhashable op is only left out)
-            out.add(op)
-    return frozenset(out)
-
-
-#: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.matcher.spellings`
-#: and the canonical form respell into one another: a sum's (``a - b``, ``a + -b``)
-#: and a product's (``-a``, ``a / b``, ``a * b**-1``, ``sqrt(a)``, ``a**0.5``...).
-_SUM_OPS = ("add", "sub")
-_PRODUCT_OPS = ("neg", "mul", "true_div", "pow", "sqr", "sqrt")
-
-
-def _spelling_family(op: Any) -> tuple | None:
-    """The ops of ``op``'s family (:data:`_SUM_OPS` or :data:`_PRODUCT_OPS`), or None."""
-    from aesara_cas.tensor import elemwise as E
-
-    for family in (_SUM_OPS, _PRODUCT_OPS):
-        for name in family:
-            if ops_equal(op, getattr(E, name)):
-                return tuple(getattr(E, n) for n in family)
-    return None
-
-
 class Rule:
     """A rewrite ``lhs -> rhs`` applying where ``where(bindings)`` holds.
 
@@ -337,7 +231,7 @@ class Rule:
         lhs_vars = (graph_vars(lhs) if isinstance(lhs, Variable) and not also
                     and not isinstance(lhs, Wild) and lhs.owner is not None else None)
         deferred = bool(lhs_vars) and (not any(map(is_rest_var, lhs_vars))
-                                       or _rest_vars_compile(lhs))
+                                       or rest_vars_compile(lhs))
         self._lhs_graph: Variable | None = None
         self._rhs_graph: Variable | None = None
         if deferred:
@@ -389,7 +283,7 @@ class Rule:
         self._canon: Any = _UNSET
         self._guess: Any = _UNSET
         if normalize and not rhs_is_function:
-            _PENDING.append(weakref.ref(self))
+            PENDING.append(weakref.ref(self))
 
     @property
     def lhs(self) -> Any:
@@ -497,7 +391,7 @@ class Rule:
         guess = self._guess
         if guess is _UNSET:
             head = self.head_key()
-            family = _spelling_family(head) if isinstance(head, Op) else None
+            family = spelling_family(head) if isinstance(head, Op) else None
             if family is not None:
                 guess = frozenset(family)
             else:
@@ -519,11 +413,11 @@ class Rule:
         if normalize and self.pattern is not None and not self._rhs_is_function:
             from aesara_cas.rewriting.wild import normal_forms
 
-            if self._canon is _UNSET or self._canon is _BUSY:
+            if self._canon is _UNSET or self._canon is BUSY:
                 # (busy in another thread: this waits for its forms)
-                _canonicalise_pending(self)
+                canonicalise_pending(self)
             canon = self._canon
-            if canon is _BUSY:
+            if canon is BUSY:
                 # Needed in this thread while its own canonical form is being computed
                 # (the pattern graph holds a node it could match): the spellings as
                 # written, not kept.

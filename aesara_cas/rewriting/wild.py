@@ -181,6 +181,36 @@ def graph_vars(v: Variable) -> set | None:
     return out
 
 
+def rest_vars_compile(lhs: Variable) -> bool:
+    """Whether the pattern of graph ``lhs`` surely compiles although it has rest wilds:
+    each stands beside other inputs of an ``add`` or ``mul``, one per node, and no
+    constant is complex (the conditions of
+    :func:`~aesara_cas.rewriting.matcher.compile_pattern`)."""
+    from aesara_cas.rewriting.matcher import is_rest_var
+    from aesara_cas.rewriting.terms import ops_equal
+    from aesara_cas.tensor import elemwise as E
+
+    seen: set[int] = set()
+    stack = [lhs]
+    while stack:
+        node = stack.pop().owner
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        tails = 0
+        for i in node.inputs:
+            if isinstance(i, Wild):
+                tails += is_rest_var(i.lvar)
+            elif isinstance(i, Constant) and np.dtype(i.dtype).kind == "c":
+                return False
+            else:
+                stack.append(i)
+        if tails and (tails > 1 or len(node.inputs) < 2 or not (
+                ops_equal(node.op, E.add) or ops_equal(node.op, E.mul))):
+            return False
+    return True
+
+
 def term_vars(term: Any) -> set:
     """The logic variables of a term (etuples, cons pairs, tuples, lists)."""
     out: set = set()
