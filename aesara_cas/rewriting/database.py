@@ -83,9 +83,10 @@ class RuleDatabase:
     keep_form
         The rules whose results ``canonicalize`` leaves as built.
     lazy
-        Whether the normal forms of its ``normalize`` rules are computed only when a
-        node first meets them (indexed meanwhile by :meth:`Rule.index_guess`, which
-        the standard rules are tested against); user rules are always computed at once.
+        Whether its rules' compiled patterns (and normal forms) are made only when a
+        node first meets them, the rules indexed meanwhile by the ops those can be
+        headed by (:func:`~aesara_cas.rewriting.rewriter.lazy_keys`, which the standard
+        rules are tested against); user rules are always prepared at once.
     """
 
     def __init__(self, sets: Mapping[str, Sequence[Any]], keep_form: Iterable[Any] = (),

@@ -266,8 +266,8 @@ class RuleRewriter(NodeRewriter):
         keys = tuple(dict.fromkeys(index_key(p) for p in patterns)) or (WILDCARD,)
         if (self._guess is not None and r.pattern is not None
                 and not self._guess.issuperset(keys)):
-            log.warning("rule %s: its normal forms are headed by %s, outside the ops it "
-                        "was indexed under before they were computed (%s); the graph "
+            log.warning("rule %s: its patterns are headed by %s, outside the ops it was "
+                        "indexed under before they were computed (%s); the graph "
                         "rewritten now may miss it", self.name, keys, tuple(self._guess))
         self.keys = keys
         self._simple = len(patterns) == 1 and not patterns[0].search
