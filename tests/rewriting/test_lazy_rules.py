@@ -167,3 +167,19 @@ def test_rules_prepared_by_several_threads_at_once_rewrite_as_serially():
     names = {"at": at, "x": at.dscalar("x"), "y": at.dscalar("y")}
     serial = [ac.pprint(simplify(eval(e, names))) for e in _EXPRS]
     assert res.stdout.splitlines() == serial
+
+
+def test_a_rule_whose_forms_leave_its_guess_is_reported_and_reindexed(caplog):
+    import logging
+
+    from aesara_cas import tensor as at
+
+    a = ac.wild("a")
+    r = ac.rule(a + a, at.sqr(a), name="doubled", normalize=True)  # canonically 2 * a
+    db = RuleDatabase({"canonicalize": [r]}, lazy=True)
+    x = at.dscalar("x")
+    with caplog.at_level(logging.WARNING, logger="aesara_cas.rewriting"):
+        assert ac.pprint(simplify(x + x, database=db)) == "sqr(x)"
+    assert any("doubled" in m and "outside" in m for m in caplog.messages)
+    assert at.mul in db.rewriter(r).keys  # indexed by its forms' heads from then on
+    assert ac.pprint(simplify(2 * x, database=db)) == "sqr(x)"
