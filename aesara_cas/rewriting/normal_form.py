@@ -92,11 +92,16 @@ def _build_like(op: Any, items: list, out: Variable) -> Any:
 
 def _flatten(op: Any) -> StepFn:
     def flatten(out, ins):
-        # Nothing to splice (the common case): no input is an ``op`` node.
+        # Nothing to splice (the common case): no input is an ``op`` node.  The terms of
+        # a sum mostly share one op (``mul``): an op just found unequal is not compared again.
+        other = None
         for arg in ins:
             owner = arg.owner
-            if owner is not None and (owner.op is op or ops_equal(owner.op, op)):
+            if owner is None or owner.op is other:
+                continue
+            if owner.op is op or ops_equal(owner.op, op):
                 break
+            other = owner.op
         else:
             return None
         flat, changed = [], False
@@ -149,7 +154,7 @@ def _drop_ones(out, ins):
 def _drop_zeros(out, ins):
     """x + 0 -> x, keeping NumPy's sign of zero: -0.0 + 0.0 is +0.0, so a +0.0 term is
     dropped only if the other terms can never all be -0.0 (a -0.0 term always goes)."""
-    signs = [_zero_sign(i) for i in ins]
+    signs = [_zero_sign(i) if isinstance(i, Constant) else None for i in ins]
     rest = [i for i, z in zip(ins, signs) if z is None]
     if len(rest) == len(ins) or not rest:
         return None

@@ -78,10 +78,13 @@ def input_kinds(inputs: Sequence[Any]) -> frozenset:
     """What the inputs of a node are: their ops' kinds and classes, :data:`CONSTANT`
     and ``("=", value)`` for constants."""
     out: set = set()
+    last = None  # the terms of a sum mostly share one op: its kinds are added once
     for i in inputs:
         node = i.owner
         if node is not None:
-            out.update(_kinds_of(node.op))
+            if node.op is not last:
+                last = node.op
+                out.update(_kinds_of(last))
         elif isinstance(i, Constant):
             out.update(_constant_kinds(i))
     return frozenset(out)
