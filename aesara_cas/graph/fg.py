@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aesara_cas.graph.basic import Apply, Constant, Variable
-from aesara_cas.graph.traversal import clone_graph, toposort
+from aesara_cas.graph.traversal import clone_nodes, toposort
 
 #: A client of a variable: the node that uses it and the input position, or
 #: ``("output", i)`` for the graph's i-th output.
@@ -38,8 +38,10 @@ class FunctionGraph:
 
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True):
         inputs, outputs = list(inputs), list(outputs)
+        # A copy's nodes come in topological order: importing them needs no sort.
+        nodes = None
         if clone:
-            inputs, outputs, _ = clone_graph(outputs, inputs)
+            inputs, outputs, _, nodes = clone_nodes(outputs, inputs)
         self.inputs: list[Variable] = inputs
         self.outputs: list[Variable] = outputs
         self.clients: dict[Variable, Clients] = {}
@@ -53,9 +55,11 @@ class FunctionGraph:
         self._order: tuple | None = None
         for inp in self.inputs:
             self._add_variable(inp)
-        self._import(self.outputs)
+        self._import(self.outputs, nodes)
         for i, out in enumerate(self.outputs):
             self.clients[out]["output", i] = None
+        if nodes is not None:  # the first toposort() (the rewrite's) is this order
+            self._order = (self._order_key(), nodes)
         given = set(self.inputs)
         missing = [
             v for v in self.variables
@@ -73,11 +77,15 @@ class FunctionGraph:
             self.variables.add(var)
             self.clients[var] = {}
 
-    def _import(self, outputs: Sequence[Variable]) -> list[Apply]:
-        """Add the nodes behind ``outputs`` that the graph does not have yet."""
+    def _import(self, outputs: Sequence[Variable],
+                nodes: list[Apply] | None = None) -> list[Apply]:
+        """Add the nodes behind ``outputs`` that the graph does not have yet
+        (``nodes``: all of them, in topological order, when the caller knows)."""
         variables = self.variables
         node = outputs[0].owner if len(outputs) == 1 else None
-        if len(outputs) == 1 and outputs[0] in variables:
+        if nodes is not None:
+            new_nodes = nodes
+        elif len(outputs) == 1 and outputs[0] in variables:
             new_nodes = []  # a value the graph has (a merge): nothing to sort
         elif node is not None and all(i in variables for i in node.inputs):
             # One new node over values the graph has (what most rewrites make): the
@@ -87,34 +95,43 @@ class FunctionGraph:
             new_nodes = [n for n in toposort(outputs, variables) if n not in self.apply_nodes]
         if new_nodes:
             self._version += 1
+        # (``_add_variable`` inlined: this loop runs once per node of a cloned graph)
+        add_node, clients, add_var = self.apply_nodes.add, self.clients, variables.add
         for node in new_nodes:
-            self.apply_nodes.add(node)
+            add_node(node)
             for i, inp in enumerate(node.inputs):
-                self._add_variable(inp)
-                self.clients[inp][node, i] = None
+                if inp not in variables:
+                    add_var(inp)
+                    clients[inp] = {}
+                clients[inp][node, i] = None
             for out in node.outputs:
-                self._add_variable(out)
+                if out not in variables:
+                    add_var(out)
+                    clients[out] = {}
         for out in outputs:
             self._add_variable(out)
         return new_nodes
 
     def _prune(self, var: Variable) -> None:
         """Drop the nodes that no longer have any client, starting from ``var``."""
+        apply_nodes, all_clients, variables = self.apply_nodes, self.clients, self.variables
         stack = [var]
         while stack:
             v = stack.pop()
             node = v.owner
-            if node is None or node not in self.apply_nodes:
+            if node is None or node not in apply_nodes:
                 continue
-            if any(self.clients.get(o) for o in node.outputs):
+            outs = node.outputs
+            if (all_clients.get(outs[0]) if len(outs) == 1
+                    else any(all_clients.get(o) for o in outs)):
                 continue
-            self.apply_nodes.discard(node)
+            apply_nodes.discard(node)
             self._version += 1
-            for o in node.outputs:
-                self.variables.discard(o)
-                self.clients.pop(o, None)
+            for o in outs:
+                variables.discard(o)
+                all_clients.pop(o, None)
             for i, inp in enumerate(node.inputs):
-                clients = self.clients.get(inp)
+                clients = all_clients.get(inp)
                 if clients is not None:
                     clients.pop((node, i), None)
                     if not clients and inp.owner is not None:
@@ -124,26 +141,37 @@ class FunctionGraph:
 
     def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
         """Make every client of ``old`` use ``new`` instead."""
-        if old is new or old not in self.variables:
+        variables = self.variables
+        if old is new or old not in variables:
             return
-        if old.type != new.type:
+        if old.type is not new.type and old.type != new.type:
             raise TypeError(
                 f"cannot replace {old!r} of type {old.type} with {new!r} of type {new.type}"
             )
-        self._check_no_new_inputs(new)
-        new_nodes = self._import([new])
+        if new in variables:  # (a merge: nothing to check or import)
+            new_nodes: list[Apply] = []
+        else:
+            self._check_no_new_inputs(new)
+            new_nodes = self._import([new])
         self._version += 1
-        # Only the clients `old` had before: the new sub-graph may itself use `old`
-        # (replacing z by z + q), and those uses must stay, or the graph gets a cycle.
-        fresh = set(new_nodes)
-        clients = [c for c in self.clients[old] if c[0] not in fresh]
-        self.clients[old] = {c: None for c in self.clients[old] if c[0] in fresh}
+        all_clients = self.clients
+        old_clients = all_clients[old]
+        if new_nodes:
+            # Only the clients `old` had before: the new sub-graph may itself use `old`
+            # (replacing z by z + q), and those uses must stay, or the graph gets a cycle.
+            fresh = set(new_nodes)
+            clients = [c for c in old_clients if c[0] not in fresh]
+            all_clients[old] = {c: None for c in old_clients if c[0] in fresh}
+        else:
+            clients = list(old_clients)
+            all_clients[old] = {}
+        new_clients = all_clients[new]
         for client, i in clients:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
-            self.clients[new][client, i] = None
+            new_clients[client, i] = None
         for listener in self._listeners:
             listener.on_replace(self, old, new, new_nodes, reason)
         self._prune(old)
@@ -183,13 +211,16 @@ class FunctionGraph:
 
         A new list each call (the caller may change it).
         """
-        key = (self._version, len(self.apply_nodes), tuple(map(id, self.outputs)),
-               tuple(map(id, self.inputs)))
+        key = self._order_key()
         if self._order is not None and self._order[0] == key:
             return list(self._order[1])
         order = toposort(self.outputs, self.inputs)
         self._order = (key, order)
         return list(order)
+
+    def _order_key(self) -> tuple:
+        return (self._version, len(self.apply_nodes), tuple(map(id, self.outputs)),
+                tuple(map(id, self.inputs)))
 
     def clone(self) -> FunctionGraph:
         return FunctionGraph(self.inputs, self.outputs, clone=True)

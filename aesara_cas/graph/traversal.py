@@ -108,6 +108,15 @@ def clone_graph(
     Returns the new inputs, the new outputs and a map from ``id(old)`` to new.
     Constants are shared (they are immutable).
     """
+    new_inputs, new_outputs, memo, _ = clone_nodes(outputs, inputs)
+    return new_inputs, new_outputs, memo
+
+
+def clone_nodes(
+    outputs: Sequence[Variable], inputs: Sequence[Variable]
+) -> tuple[list[Variable], list[Variable], dict[int, Variable], list[Apply]]:
+    """:func:`clone_graph`, and the new nodes in topological order (the order
+    ``toposort(new_outputs, new_inputs)`` gives: the copy has the same shape)."""
     memo: dict[int, Variable] = {}
     new_inputs = []
     for inp in inputs:
@@ -116,6 +125,8 @@ def clone_graph(
         new_inputs.append(new)
     get = memo.get
     new_apply = Apply.__new__
+    nodes: list[Apply] = []
+    add_node = nodes.append
     for node in toposort(outputs, inputs):
         new_node = new_apply(Apply)
         new_node.op = node.op
@@ -128,4 +139,5 @@ def clone_graph(
                 new_out.tag = dict(out.tag)
             new_outputs.append(new_out)
             memo[id(out)] = new_out
-    return new_inputs, [memo.get(id(o), o) for o in outputs], memo
+        add_node(new_node)
+    return new_inputs, [memo.get(id(o), o) for o in outputs], memo, nodes

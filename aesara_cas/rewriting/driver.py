@@ -163,6 +163,7 @@ class Driver:
         self._listener = _Listener()
         self._table: dict[tuple, Apply] = {}
         self._constants: dict[tuple, Constant] = {}
+        self._const_rep: dict[int, tuple[Constant, Constant]] = {}
         self._stack: list[Apply] = []
         self._queued: set[Apply] = set()
         self._set_of: dict[int, tuple[str, bool]] = {}
@@ -186,29 +187,37 @@ class Driver:
         if not self.merge_enabled:
             return []
         fg = self.fgraph
+        apply_nodes, variables, table = fg.apply_nodes, fg.variables, self._table
+        const_rep = self._const_rep
         touched: list[Apply] = []
         work = deque(nodes)
         while work:
             node = work.popleft()
-            if node not in fg.apply_nodes:
+            if node not in apply_nodes:
                 continue
             for inp in list(node.inputs):
-                if isinstance(inp, Constant) and inp in fg.variables:
-                    key = (inp.type, inp.signature())
-                    rep = self._constants.setdefault(key, inp)
+                if isinstance(inp, Constant) and inp in variables:
+                    # The representative of each constant seen, by identity (the
+                    # key hashes the type in Python): it never changes.
+                    known = const_rep.get(id(inp))
+                    if known is not None and known[0] is inp:
+                        rep = known[1]
+                    else:
+                        rep = self._constants.setdefault((inp.type, inp.signature()), inp)
+                        const_rep[id(inp)] = (inp, rep)
                     if rep is not inp:
                         moved = _users(fg, inp)
                         stamp_touched(moved)
                         fg.replace(inp, rep, reason="merge")
                         touched.extend(moved)
-            sig = _signature(node)
-            other = self._table.get(sig)
-            if (other is None or other is node or other not in fg.apply_nodes
+            sig = (node.op, tuple(node.inputs))
+            other = table.get(sig)
+            if (other is None or other is node or other not in apply_nodes
                     or _signature(other) != sig):
-                self._table[sig] = node
+                table[sig] = node
                 continue
             for old, new in zip(node.outputs, other.outputs):
-                if old.type == new.type:
+                if old.type is new.type or old.type == new.type:
                     moved = _users(fg, old)
                     stamp_touched(moved)
                     fg.replace(old, new, reason="merge")
@@ -271,10 +280,11 @@ class Driver:
 
         if max_steps is None:
             max_steps = BASE_STEPS + STEPS_PER_NODE * len(fg.apply_nodes)
-        self._stack = []
-        self._queued = set()
-        for node in reversed(fg.toposort()):
-            self._push(node)
+        # Every node, innermost on top (a sort lists each node once, all in the graph).
+        nodes = fg.toposort()
+        self._queued = set(nodes)
+        nodes.reverse()
+        self._stack = nodes
         try:
             return self._run(phase, fg, candidates, set_by_id, max_steps)
         finally:
@@ -289,10 +299,11 @@ class Driver:
         made_by: dict[tuple, set[str]] = {}
         undone_by: dict[tuple, set[str]] = {}
         steps = 0
-        while self._stack:
-            node = self._stack.pop()
-            self._queued.discard(node)
-            if node not in fg.apply_nodes:
+        stack, dequeue, apply_nodes = self._stack, self._queued.discard, fg.apply_nodes
+        while stack:
+            node = stack.pop()
+            dequeue(node)
+            if node not in apply_nodes:
                 continue
             old = node.outputs[0]
             tag = old.tag
@@ -370,17 +381,25 @@ class Driver:
             elif isinstance(self.trace, list):
                 self.trace.append(event)
         log.debug("%s: %s rewrote %s", phase, name, node.op)
+        # (``_push`` inlined)
+        queued, push, apply_nodes = self._queued, self._stack.append, fg.apply_nodes
         # An input left with a single user may now let that user match a rule
         # with a single-use condition (flattening); other users are unaffected.
+        all_clients = fg.clients
         for inp in old_inputs:
-            users = fg.clients.get(inp, ())
+            users = all_clients.get(inp, ())
             if len(users) == 1:
                 ((user, _),) = users
-                if user != "output":
-                    self._push(user)
+                if user != "output" and user not in queued and user in apply_nodes:
+                    queued.add(user)
+                    push(user)
         # The users of the replaced value now see the replacement.
         for n in moved:
-            self._push(n)
+            if n not in queued and n in apply_nodes:
+                queued.add(n)
+                push(n)
         # New nodes last, so they are looked at first (innermost first).
         for n in reversed(new_nodes):
-            self._push(n)
+            if n not in queued and n in apply_nodes:
+                queued.add(n)
+                push(n)

@@ -44,7 +44,10 @@ _SCALAR_CLASS: dict = {}
 
 def is_scalar_class(var: Variable) -> bool:
     t = var.type
-    found = _SCALAR_CLASS.get(t)
+    # A tensor type is keyed by its fields (equal types have equal fields): hashing
+    # the tuple is C, the type's own ``__hash__`` is Python, asked ~3x per node.
+    key = (t.dtype, t.shape) if type(t) is TensorType else t
+    found = _SCALAR_CLASS.get(key)
     if found is None:
         found = (
             isinstance(t, TensorType)
@@ -53,7 +56,7 @@ def is_scalar_class(var: Variable) -> bool:
         )
         if len(_SCALAR_CLASS) > 4096:
             _SCALAR_CLASS.clear()
-        _SCALAR_CLASS[t] = found
+        _SCALAR_CLASS[key] = found
     return found
 
 
@@ -131,47 +134,52 @@ def split_wide(fgraph: FunctionGraph) -> list[Apply]:
 def _no_recompute(var: Variable, loop_shape: tuple) -> bool:
     """Fusing ``var`` into a loop over ``loop_shape`` would not evaluate it more often
     than NumPy does (it is not broadcast along a dimension the loop is long in)."""
-    return all(not (s == 1 and ls != 1) for s, ls in zip(var.type.shape, loop_shape))
+    shape = var.type.shape
+    if shape == loop_shape:  # the usual case
+        return True
+    return all(not (s == 1 and ls != 1) for s, ls in zip(shape, loop_shape))
 
 
 def _trees(fgraph: FunctionGraph, nodes: list[Apply], kinds: dict) -> dict[Apply, Group]:
     tree_of: dict[Apply, Group] = {}
     outputs = set(fgraph.outputs)
     all_clients = fgraph.clients
+    get_tree = tree_of.get
     for node in reversed(nodes):
         kind = kinds[node]
-        if kind == "reduce":
-            x = node.inputs[0]
-            tree_of[node] = Group("reduce", node, x.ndim, x.type.shape)
-            continue
         if kind != "ew":
+            if kind == "reduce":
+                x = node.inputs[0]
+                tree_of[node] = Group("reduce", node, x.type.ndim, x.type.shape)
             continue
         out = node.outputs[0]
+        otype = out.type
+        scalar = is_scalar_class(out)
         target = None
         clients = all_clients.get(out)
         if clients and out not in outputs:
             # The one tree every reader belongs to (None: readers outside trees, a
             # graph output, or several trees).
             g: Group | None = None
-            for k, (c, _) in enumerate(clients):
-                t = None if c == "output" else tree_of.get(c)
-                if t is None or (k and t is not g):
+            for c, _ in clients:
+                t = get_tree(c)  # (None for "output")
+                if t is None or (g is not None and t is not g):
                     g = None
                     break
                 g = t
             if (
                 g is not None
-                and g.nd == out.ndim
+                and g.nd == len(otype.shape)
                 and len(g.members) < MAX_FUSED
-                and _reads(g) + len(node.inputs) <= MAX_READS
+                and g.n_reads + len(node.inputs) <= MAX_READS
                 # (an element-wise tree's ``scalar`` is its root's class)
-                and is_scalar_class(out) == (g.kind == "ew" and g.scalar)
+                and scalar == (g.kind == "ew" and g.scalar)
                 and _no_recompute(out, g.loop_shape)
             ):
                 target = g
         if target is None:
-            target = Group("ew", node, out.ndim, out.type.shape)
-            target.scalar = is_scalar_class(out)
+            target = Group("ew", node, len(otype.shape), otype.shape)
+            target.scalar = scalar
         target.members.append(node)
         target.n_reads += len(node.inputs)
         tree_of[node] = target
@@ -242,8 +250,10 @@ class _Merger:
         return d
 
     def add(self, tree: Group, ins: list[Variable]) -> None:
-        reads = [g for g in map(self.owner_group, ins)
-                 if g is not None and g.kind == "ew" and self.open.get(id(g))]
+        group_of, is_open = self.group_of, self.open
+        # (group_of.get(None) is None: a graph input belongs to no group)
+        reads = [g for g in [group_of.get(v.owner) for v in ins]
+                 if g is not None and g.kind == "ew" and is_open.get(id(g))]
         target, d = None, None
         if tree.kind == "ew":
             # Groups it reads first, then recent groups reading the same values.
@@ -272,12 +282,11 @@ class _Merger:
             target.n_reads += tree.n_reads
             target.root = tree.root
         self.reads[id(target)] = self.reads.get(id(target), 0) + _reads(tree)
-        for m in tree.members:
-            self.group_of[m] = target
+        group_of.update(dict.fromkeys(tree.members, target))
         self.deps[tree.output] = d
         self.leaf_set[id(target)] = self.leaf_set[id(target)] | d
         for v in ins:
-            if self.owner_group(v) is not target:
+            if group_of.get(v.owner) is not target:
                 lst = self.readers.setdefault(v, [])
                 if not lst or lst[-1] is not target:
                     lst.append(target)
@@ -302,12 +311,18 @@ def group_elemwise(fgraph: FunctionGraph, nodes: list[Apply],
     # Values leaving the loop: graph outputs and values read outside the group.
     group_of = merger.group_of
     outputs = set(fgraph.outputs)
+    all_clients = fgraph.clients
+    get_group = group_of.get
     for g in {id(g): g for g in group_of.values() if g.kind == "ew"}.values():
         outs = []
         for m in g.members:
             v = m.outputs[0]
-            clients = [c for c, _ in fgraph.clients.get(v, [])]
-            if v in outputs or any(c == "output" or group_of.get(c) is not g for c in clients):
+            if v in outputs:
                 outs.append(v)
+                continue
+            for c, _ in all_clients.get(v, ()):
+                if get_group(c) is not g:  # (None for "output")
+                    outs.append(v)
+                    break
         g.outputs = outs or [g.output]
     return group_of

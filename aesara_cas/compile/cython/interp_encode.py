@@ -52,14 +52,41 @@ class _Encoder:
         return r if src == dst else self.emit(("cast", src, dst), dst, [r])
 
     def member(self, node: Any) -> None:
-        """The instructions of one member, as ``elemwise_c._member_lines`` writes it."""
+        """The instructions of one member, as ``elemwise_c._member_lines`` writes it.
+
+        They depend only on the scalar op and the dtypes: recorded once per such
+        signature (on placeholder registers), then replayed on the member's registers
+        (a big graph repeats a few signatures thousands of times)."""
         sop = node.op.scalar_op
+        inputs = node.inputs
         out = node.outputs[0]
-        in_dtypes = [v.dtype for v in node.inputs]
-        regs = [self.reg[v] for v in node.inputs]
+        in_dtypes = tuple([v.type.dtype for v in inputs])
+        key = (id(sop), out.type.dtype, in_dtypes)
+        entry = _RECIPES.get(key)
+        if entry is None or entry[0] is not sop or entry[1] is not self.ops:
+            if len(_RECIPES) > 4096:
+                _RECIPES.clear()
+            entry = _RECIPES[key] = (sop, self.ops, _record(self.ops, node, in_dtypes))
+        recipe = entry[2]
+        if recipe is None:
+            raise _Unsupported(sop.name)
+        code, dtypes, result = recipe
+        reg = self.reg
+        regs = [reg[v] for v in inputs]
+        n = len(regs)
+        shift = len(self.dtype) - n  # recorded new registers are numbered from n
+        self.dtype.extend(dtypes)
+        append = self.code.append
+        for ins in code:
+            append([ins[0], *[regs[r] if r < n else r + shift for r in ins[1:]]])
+        reg[out] = regs[result] if result < n else result + shift
+
+    def _member(self, node: Any, in_dtypes: tuple, regs: list[int]) -> int:
+        """Emit one member's instructions on ``regs``; returns its result register."""
+        sop = node.op.scalar_op
+        out_dtype = node.outputs[0].dtype
         if isinstance(sop, Cast):
-            self.reg[out] = self.cast(regs[0], in_dtypes[0], out.dtype)
-            return
+            return self.cast(regs[0], in_dtypes[0], out_dtype)
         if sop.nin == -1 and len(regs) > 2:
             acc, acc_dtype = regs[0], in_dtypes[0]
             for k, (step_dtype, op_dtypes) in enumerate(fold_steps(node)):
@@ -68,14 +95,12 @@ class _Encoder:
                 acc = self.emit(("op", sop.name, tuple(op_dtypes), step_dtype), step_dtype,
                                 [a, b])
                 acc_dtype = step_dtype
-            self.reg[out] = self.cast(acc, acc_dtype, out.dtype)
-            return
-        op_dtypes = scalar_c.operand_dtypes(sop, in_dtypes, out.dtype)
+            return self.cast(acc, acc_dtype, out_dtype)
+        op_dtypes = scalar_c.operand_dtypes(sop, list(in_dtypes), out_dtype)
         if op_dtypes is None:
             raise _Unsupported(sop.name)
         args = [self.cast(r, d, t) for r, d, t in zip(regs, in_dtypes, op_dtypes)]
-        self.reg[out] = self.emit(("op", sop.name, tuple(op_dtypes), out.dtype), out.dtype,
-                                  args)
+        return self.emit(("op", sop.name, tuple(op_dtypes), out_dtype), out_dtype, args)
 
     def pack(self, leaves: list[int], outs: list[int]) -> tuple[list[int], list[int], bytes]:
         """Physical registers: leaves keep their own, temporaries share blocks by
@@ -106,6 +131,22 @@ class _Encoder:
                 free.append(phys[out])
         words = [x for ins in self.code for x in (ins[0], *(phys[r] for r in ins[1:]))]
         return phys, temps, struct.pack(f"{len(words)}i", *words)
+
+
+#: Recorded members by (id(scalar op), output dtype, input dtypes): (the scalar op,
+#: the op table, (code, new registers' dtypes, result register) or None: unsupported).
+_RECIPES: dict[tuple, tuple] = {}
+
+
+def _record(ops: dict[tuple, int], node: Any, in_dtypes: tuple) -> tuple | None:
+    """A member's instructions on placeholder registers ``0..n-1`` (its inputs)."""
+    enc = _Encoder(ops)
+    enc.dtype.extend(in_dtypes)
+    try:
+        result = enc._member(node, in_dtypes, list(range(len(in_dtypes))))
+    except _Unsupported:
+        return None
+    return [tuple(ins) for ins in enc.code], enc.dtype[len(in_dtypes):], result
 
 
 @dataclass
