@@ -192,8 +192,19 @@ def _in_order(ins: Sequence[Variable]) -> bool:
             tok = order_token(ins[k])
         if tok < prev:
             return False
-        if tok == prev and key_less(ins[k], ins[k - 1]):
-            return False
+        if tok == prev:
+            # Tied nodes (c1 * f, c2 * g): their first inputs' tokens (known once an
+            # order was checked) usually decide, as in key_less, here without a call.
+            a, b = ins[k - 1].owner, ins[k].owner
+            if a is not None and b is not None and a.inputs and b.inputs:
+                ta = a.inputs[0].tag.get("_order_token")
+                tb = b.inputs[0].tag.get("_order_token")
+                if ta is not None and tb is not None and ta != tb:
+                    if tb < ta:
+                        return False
+                    continue
+            if key_less(ins[k], ins[k - 1]):
+                return False
         prev = tok
     return True
 
