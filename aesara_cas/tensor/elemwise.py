@@ -134,6 +134,21 @@ def as_operands(inputs: tuple) -> list[Variable]:
     return out
 
 
+#: (dtype, shape) -> its TensorType: a type is immutable, so the outputs of element-wise
+#: nodes share one per kind instead of each making (and normalising) its own.
+_TYPES: dict[tuple, TensorType] = {}
+
+
+def _tensor_type(dtype: str, shape: tuple) -> TensorType:
+    key = (dtype, shape)
+    hit = _TYPES.get(key)
+    if hit is None:
+        hit = TensorType(dtype, shape)
+        if len(_TYPES) < 4096:
+            _TYPES[key] = hit
+    return hit
+
+
 class Elemwise(Op):
     """Apply ``scalar_op`` element by element, broadcasting the inputs (NumPy rules)."""
 
@@ -161,8 +176,7 @@ class Elemwise(Op):
         shape = _same_shape(shapes)
         if shape is None:  # the general case (the message is made only here)
             shape = broadcast_shapes(shapes, f"the inputs of {self}")
-        out_type = TensorType(output_dtype(self.scalar_op, dtypes), shape)
-        return Apply(self, operands, [out_type])
+        return Apply(self, operands, [_tensor_type(output_dtype(self.scalar_op, dtypes), shape)])
 
     def perform(self, node: Apply, inputs: list[Any]) -> list[Any]:
         out = self.scalar_op.compute(*inputs)
