@@ -148,8 +148,13 @@ class FunctionGraph:
             raise TypeError(
                 f"cannot replace {old!r} of type {old.type} with {new!r} of type {new.type}"
             )
+        owner = new.owner
         if new in variables:  # (a merge: nothing to check or import)
             new_nodes: list[Apply] = []
+        elif owner is not None and all([i in variables for i in owner.inputs]):
+            # One new node over values the graph has (what most rewrites make): no
+            # new input to look for, and the node is the whole import.
+            new_nodes = self._import([new], [owner])
         else:
             self._check_no_new_inputs(new)
             new_nodes = self._import([new])
