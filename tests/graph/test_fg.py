@@ -193,3 +193,26 @@ def test_toposort_reuse_follows_edits():
     order = fg.toposort()
     assert set(order) == fg.apply_nodes and len(order) == 2
     assert order[0].op == at.sin(x).owner.op
+
+
+def test_a_cloned_graph_imports_the_copy_in_order():
+    # A copy's nodes are imported in the order the copy made them (no second sort):
+    # the graph and its first sort are those a fresh sort of the copy gives, even with
+    # a shared sub-graph, an input that has an owner, and an output that is an input.
+    x = at.dvector("x")
+    shared = at.exp(x)
+    mid = shared * 2.0
+    out = at.sin(mid) + shared
+    extra = shared * 3.0
+    fg = FunctionGraph([x, mid], [out, extra, mid])
+    order = fg.toposort()
+    assert order == toposort(fg.outputs, fg.inputs)
+    assert fg.inputs[1].owner is None and fg.outputs[2] is fg.inputs[1]
+    assert [n.op for n in order] == [n.op for n in toposort([out, extra, mid], [x, mid])]
+    check_invariants(fg)
+    # One new node over values the graph has, and a replacement reading a new input.
+    fg.replace(fg.outputs[1], at.cos(fg.outputs[0]))
+    check_invariants(fg)
+    with pytest.raises(ValueError, match="not an input"):
+        fg.replace(fg.outputs[1], at.cos(at.dvector("y")))
+    check_invariants(fg)
