@@ -143,11 +143,14 @@ class Op:
     """
 
     __props__: tuple[str, ...] = ()
+    # Caches of a frozen op, set on the instance on first use (class-level None
+    # until then: reading an attribute is quicker than ``__dict__.get``, and
+    # rewriting hashes and compares ops constantly).
+    _props_value: tuple | None = None
+    _hash_value: int | None = None
 
     def _props(self) -> tuple:
-        # Cached once the op is frozen (immutable): rewriting compares and hashes
-        # ops constantly.
-        cached = self.__dict__.get("_props_value")
+        cached = self._props_value
         if cached is not None:
             return cached
         props = tuple(getattr(self, p) for p in self.__props__)
@@ -161,13 +164,22 @@ class Op:
         return type(self) is type(other) and self._props() == other._props()
 
     def __hash__(self) -> int:
-        cached = self.__dict__.get("_hash_value")
+        cached = self._hash_value
         if cached is not None:
             return cached
         h = hash((type(self), self._props()))
         if self.__dict__.get("_frozen", False):
             object.__setattr__(self, "_hash_value", h)
         return h
+
+    def __getstate__(self) -> dict:
+        # The cached hash belongs to this process (it hashes the op's class, whose
+        # hash is its address): an unpickled op computes its own, or it would differ
+        # from an equal op made there (and rules indexed by op would miss it).
+        state = dict(self.__dict__)
+        state.pop("_hash_value", None)
+        state.pop("_props_value", None)
+        return state
 
     def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_frozen", False):

@@ -121,6 +121,23 @@ def test_props_equality_and_hash():
     assert str(Pair()) == "Pair"
 
 
+def test_an_unpickled_op_hashes_afresh():
+    # A frozen op caches its hash, which hashes its class (by address): a pickle must
+    # not carry it to another process, where an equal op hashes differently.
+    import pickle
+
+    x = at.dvector("x")
+    ops = [Scale(2.0), (at.exp(x) * 2.0).owner.op, at.sum(at.dmatrix("m"), axis=0).owner.op]
+    for op in ops:
+        mine = pickle.loads(pickle.dumps(op))  # a private equal instance (ops are shared)
+        assert mine is not op and mine == op
+        object.__setattr__(mine, "_hash_value", 12345)  # as made by another process
+        copy = pickle.loads(pickle.dumps(mine))
+        assert copy == op and "_hash_value" not in copy.__dict__
+        assert hash(copy) == hash(op) == hash((type(op), op._props())) != 12345
+        assert copy in {op} and op in {copy}
+
+
 def test_ops_of_different_classes_differ():
     class Scale2(Scale):
         pass
