@@ -6,7 +6,9 @@ Run::
                                                   # synchronous builds of big graphs)
     python benchmarks/bench_latency.py --quick    # no synchronous builds of big graphs
 
-Everything builds into a fresh temporary cache directory.  "tiered" is the default
+Everything builds into a fresh temporary cache directory, and each row's clock starts
+after a ``gc.collect()`` (the garbage of earlier rows is not charged to it).
+"tiered" is the default
 mode (the function answers on the kernel interpreter while its module builds in the
 background); "sync" is ``AESARA_CAS_SYNC_BUILD=1`` (the module is built before
 ``ac.function`` returns).  "native after" is when the background build finished
@@ -29,6 +31,7 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -71,12 +74,19 @@ def row(work: str, tiered_s: float | None, sync_s: float | None, jax_s: float | 
     print(f"  {work}: tiered {tiered}, sync {fmt(sync_s)}, jax {fmt(jax_s)}", flush=True)
 
 
+def clean_slate() -> None:
+    """Collect the garbage earlier rows left (their graphs, their background builds'
+    objects) before a row's clock starts: each row is timed as if run on its own."""
+    gc.collect()
+
+
 def first_result(make, args, sync: bool) -> tuple[float, float | None]:
     """Seconds from building the graph to the first result, and (tiered) to the
     background build's end."""
     if sync:
         os.environ["AESARA_CAS_SYNC_BUILD"] = "1"
     try:
+        clean_slate()
         start = time.perf_counter()
         f = make()
         f(*args)
@@ -123,6 +133,7 @@ def child_first_call(scale: float) -> tuple[float, str]:
 def jax_first_call(fn, *args) -> float | None:
     if jax is None:
         return None
+    clean_slate()
     start = time.perf_counter()
     jax.block_until_ready(jax.jit(fn)(*args))
     return time.perf_counter() - start
@@ -192,6 +203,7 @@ def main() -> None:
     long_chain = xs
     for k in range(10000):
         long_chain = at.sin(long_chain) * 0.5 + 0.1 if k % 2 else long_chain * 1.0001
+    clean_slate()
     start = time.perf_counter()
     g = ac.grad(long_chain, xs)
     row("ac.grad of a 10,000-op chain", time.perf_counter() - start, None)
@@ -199,6 +211,7 @@ def main() -> None:
     s = None if opts.quick else first_result(
         lambda: ac.function([xs], [long_chain * 2.0, g]), [0.3], True)[0]
     row("same chain + gradient: ac.function", t, s, None, f"native after {fmt(native)}")
+    clean_slate()
     start = time.perf_counter()
     ac.simplify(chain(2500, x))  # 10,000 nodes
     row("rewriting 10,000 nodes (ac.simplify)", time.perf_counter() - start, None)
