@@ -77,7 +77,7 @@ def op_key(op: Any) -> Any:
 def _pattern_keys(pattern: Any) -> set | None:
     """The op keys of a compiled pattern's apply nodes, or None if a head is a logic
     variable (any op)."""
-    from aesara_cas.rewriting.matcher import APPLY, HEAD_VAR
+    from aesara_cas.rewriting.pattern import APPLY, HEAD_VAR
 
     keys: set = set()
     stack = [pattern]

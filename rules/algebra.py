@@ -35,10 +35,10 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas.graph.basic import Constant
-from aesara_cas.rewriting.matcher import rest_var
 
 # The normal form of sums and products is the engine's; specialize reuses its sorts.
 from aesara_cas.rewriting.normal_form import NORMAL_FORM, add_order, mul_order  # noqa: F401
+from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
     inputs_if,
@@ -55,7 +55,7 @@ from aesara_cas.tensor.variable import constant
 x, y, a, b = var(), var(), var(), var()
 args = var()
 axis, keepdims = var(), var()
-#: The rest of a product, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
+#: The rest of a product, of any length (see :func:`aesara_cas.rewriting.pattern.rest_var`).
 rest_ = rest_var("x")
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from aesara_cas import tensor as at
 from aesara_cas.graph.basic import Variable
 from aesara_cas.rewriting.context import current_graph
-from aesara_cas.rewriting.matcher import rest_var
+from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import Rule, rule
 from aesara_cas.rewriting.terms import scalar_constant
 from aesara_cas.rewriting.wild import Wild
@@ -125,7 +125,7 @@ def rest_wild(name: str) -> Wild:
     """A wild that, as a term of a sum in a pattern, stands for the rest of that sum:
     one term or several (``sqrt(t + c)`` matches ``sqrt(a + t + b)`` with ``c = a + b``).
 
-    See :func:`aesara_cas.rewriting.matcher.rest_var`; the sum must have at least one
+    See :func:`aesara_cas.rewriting.pattern.rest_var`; the sum must have at least one
     term besides those the pattern names.
     """
     return Wild(TensorType("float64", ()), name=name, lvar=rest_var(name))

@@ -15,7 +15,7 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas.graph.basic import Constant
-from aesara_cas.rewriting.matcher import rest_var
+from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import is_float, scalar_constant
 from aesara_cas.tensor import elemwise as E

@@ -7,7 +7,7 @@ beta * C`` is one :class:`~aesara_cas.tensor.blas.Gemm` node.  Each is an exact
 identity (or one rounding better), for all inputs.
 
 All are pattern pairs.  A product or sum of any length is matched through its rest
-(:func:`~aesara_cas.rewriting.matcher.rest_var`), one reciprocal or negated term at a
+(:func:`~aesara_cas.rewriting.pattern.rest_var`), one reciprocal or negated term at a
 time; ``div_div`` gathers the denominators.  ``gemm`` is one rule per spelling of its
 scales, generated from the tables :data:`DOT_SPELLINGS` and :data:`C_SPELLINGS`.
 """
@@ -22,7 +22,7 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas.rewriting.context import MADE_BY
-from aesara_cas.rewriting.matcher import rest_var
+from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import (
     inputs_if,

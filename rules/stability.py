@@ -14,7 +14,7 @@ from etuples import etuple
 from unification import var
 
 from aesara_cas import tensor as at
-from aesara_cas.rewriting.matcher import rest_var
+from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import rule
 from aesara_cas.rewriting.terms import ops_equal, uniform_constant
 from aesara_cas.rewriting.wild import wild
@@ -23,7 +23,7 @@ from aesara_cas.tensor.reduction import Reduce
 from aesara_cas.tensor.shape import DimShuffle
 
 x = var()
-#: The rest of a sum, of any length (see :func:`aesara_cas.rewriting.matcher.rest_var`).
+#: The rest of a sum, of any length (see :func:`aesara_cas.rewriting.pattern.rest_var`).
 rest_ = rest_var("x")
 axis, keepdims = var(), var()
 ndim, order = var(), var()

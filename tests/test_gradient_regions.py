@@ -13,7 +13,7 @@ from aesara_cas.gradient_regions import RADIUS, anchor_keys, rule_anchors, stabi
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import toposort
 from aesara_cas.rewriting import rewrite_graph, standard_database
-from aesara_cas.rewriting.matcher import APPLY
+from aesara_cas.rewriting.pattern import APPLY
 from aesara_cas.tensor.grad_ops import flatten_products
 
 

@@ -32,8 +32,8 @@ from aesara_cas.rewriting.context import (
     new_session,
 )
 from aesara_cas.rewriting.context import touched as stamp_touched
-from aesara_cas.rewriting.matcher import WILDCARD
 from aesara_cas.rewriting.matcher import forget as forget_match
+from aesara_cas.rewriting.pattern import WILDCARD
 from aesara_cas.rewriting.prefilter import Prefilter
 from aesara_cas.rewriting.prefilter import forget as forget_node
 from aesara_cas.rewriting.rewriter import NodeRewriter

@@ -1,7 +1,7 @@
 """Standard rules are prepared when first needed: the canonical forms of pending rules.
 
 A rule written with ``normalize`` matches every normal form of its pattern
-(:func:`~aesara_cas.rewriting.wild.normal_forms`), which needs the pattern's canonical
+(:func:`~aesara_cas.rewriting.spellings.normal_forms`), which needs the pattern's canonical
 form: the ``canonicalize`` set run on the pattern itself.  That costs a ``simplify``, so
 rules wait here (:data:`PENDING`) until one of them is needed; it is canonicalised
 with the others that may head the same nodes (its spelling family,
@@ -35,7 +35,7 @@ BUSY: Any = object()
 def canonicalise_pending(first: Any) -> None:
     """Compute the canonical form of rule ``first``, and, in the same batch, of the
     pending rules of its family and of the graph being rewritten's ops."""
-    from aesara_cas.rewriting.wild import canonical_forms
+    from aesara_cas.rewriting.spellings import canonical_forms
 
     with CANON_LOCK:
         if first._canon is not _UNSET:
@@ -86,7 +86,7 @@ def _graph_ops() -> frozenset:
     return frozenset(out)
 
 
-#: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.matcher.spellings`
+#: The element-wise ops whose patterns :func:`~aesara_cas.rewriting.spellings.spellings`
 #: and the canonical form respell into one another: a sum's (``a - b``, ``a + -b``)
 #: and a product's (``-a``, ``a / b``, ``a * b**-1``, ``sqrt(a)``, ``a**0.5``...).
 _SUM_OPS = ("add", "sub")

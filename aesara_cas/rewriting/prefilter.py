@@ -23,14 +23,7 @@ from typing import Any
 
 from aesara_cas.graph.basic import Constant
 from aesara_cas.logic.mirror import uniform_value
-from aesara_cas.rewriting.matcher import (
-    APPLY,
-    CONST,
-    HEAD_OP,
-    HEAD_PARAMS,
-    NUMBER,
-    PNode,
-)
+from aesara_cas.rewriting.pattern import APPLY, CONST, HEAD_OP, HEAD_PARAMS, NUMBER, PNode
 from aesara_cas.rewriting.terms import ops_equal
 
 #: The kind of an input that is a constant (a pattern's number or constant needs one).

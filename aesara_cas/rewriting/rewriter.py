@@ -30,7 +30,8 @@ from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.build import TermError, build
 from aesara_cas.logic.mirror import constant_equals
 from aesara_cas.rewriting.context import generation
-from aesara_cas.rewriting.matcher import (
+from aesara_cas.rewriting.matcher import match, match_node
+from aesara_cas.rewriting.pattern import (
     APPLY,
     HEAD_OP,
     HEAD_PARAMS,
@@ -40,8 +41,6 @@ from aesara_cas.rewriting.matcher import (
     PNode,
     compile_pattern,
     index_key,
-    match,
-    match_node,
 )
 from aesara_cas.rewriting.prefilter import allowed_patterns, needs_of
 from aesara_cas.rewriting.rule import Rule
@@ -224,7 +223,7 @@ class RuleRewriter(NodeRewriter):
 
     With ``normalize`` (a user rule, or a rule built with ``normalize=True``) the rule
     matches every normal form of its pattern (see
-    :func:`~aesara_cas.rewriting.wild.normal_forms`), and a rule whose output is a
+    :func:`~aesara_cas.rewriting.spellings.normal_forms`), and a rule whose output is a
     term also matches part of a longer sum or product: ``a + sin(y)**2 + cos(y)**2``
     becomes ``a + 1``.
     """

@@ -22,7 +22,8 @@ from unification.variable import Var, isvar, var
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.build import substitute
 from aesara_cas.logic.mirror import normalize_head
-from aesara_cas.rewriting.matcher import (
+from aesara_cas.rewriting.matcher import match, solutions
+from aesara_cas.rewriting.pattern import (
     APPLY,
     HEAD_OP,
     HEAD_VAR,
@@ -30,8 +31,6 @@ from aesara_cas.rewriting.matcher import (
     PNode,
     compile_pattern,
     is_rest_var,
-    match,
-    solutions,
 )
 from aesara_cas.rewriting.pending import (
     BUSY,
@@ -402,7 +401,7 @@ class Rule:
     def patterns(self, normalize: bool = False) -> list[PNode]:
         """The compiled input patterns: the lhs as written, or, with ``normalize`` and a
         term output, every normal form of it
-        (:func:`~aesara_cas.rewriting.wild.normal_forms`), partial at the root.  A rule
+        (:func:`~aesara_cas.rewriting.spellings.normal_forms`), partial at the root.  A rule
         with a computed output sees the node as its pattern is written (``add`` and
         ``mul`` arguments in any order)."""
         cached = self._patterns.get(normalize)
@@ -411,7 +410,7 @@ class Rule:
         out: list[PNode] = []
         busy = False
         if normalize and self.pattern is not None and not self._rhs_is_function:
-            from aesara_cas.rewriting.wild import normal_forms
+            from aesara_cas.rewriting.spellings import normal_forms
 
             if self._canon is _UNSET or self._canon is BUSY:
                 # (busy in another thread: this waits for its forms)

@@ -5,18 +5,12 @@ A :class:`Wild` is a tensor variable the whole tensor API accepts, standing for
 etuple term the engine matches (each wild becomes a logic variable, each
 zero-dimensional constant a number that matches a constant of that value).
 
-:func:`normal_forms` gives the spellings of a pattern the engine treats as equal:
-the pattern as written, its canonical form (the ``canonicalize`` set run on the
-pattern itself, so ``x - y`` becomes ``x + -y``, ``x / 2`` becomes ``0.5 * x``,
-``(a + b) + c`` one flat sum) and, for each of those, the other spellings of
-subtraction, division, squares, roots and negation
-(:func:`~aesara_cas.rewriting.matcher.spellings`).  A user never needs to know the
-canonical form to write a rule.
+The spellings of such a pattern the engine treats as equal are in
+:mod:`aesara_cas.rewriting.spellings`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,10 +18,9 @@ from cons.core import ConsPair
 from etuples.core import ExpressionTuple
 from unification.variable import Var, var
 
-from aesara_cas.graph.basic import Apply, Constant, Op, Variable
+from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.logic.build import is_lvar
-from aesara_cas.logic.mirror import normalize_head, uniform_value
-from aesara_cas.rewriting.matcher import spellings
+from aesara_cas.logic.mirror import uniform_value
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import TensorVariable
 
@@ -185,8 +178,8 @@ def rest_vars_compile(lhs: Variable) -> bool:
     """Whether the pattern of graph ``lhs`` surely compiles although it has rest wilds:
     each stands beside other inputs of an ``add`` or ``mul``, one per node, and no
     constant is complex (the conditions of
-    :func:`~aesara_cas.rewriting.matcher.compile_pattern`)."""
-    from aesara_cas.rewriting.matcher import is_rest_var
+    :func:`~aesara_cas.rewriting.pattern.compile_pattern`)."""
+    from aesara_cas.rewriting.pattern import is_rest_var
     from aesara_cas.rewriting.terms import ops_equal
     from aesara_cas.tensor import elemwise as E
 
@@ -228,104 +221,5 @@ def term_vars(term: Any) -> set:
     return out
 
 
-# Normal forms ---------------------------------------------------------------------------
-
-def _graph_of(term: Any, wilds: dict) -> Variable | None:
-    """The term built as a graph over float64 scalar wilds, or ``None`` if it is not a
-    plain expression (op heads, logic variables, numbers and graph variables only)."""
-    from aesara_cas.logic.build import build
-
-    def leaf(t: Any) -> Any:
-        if is_lvar(t):
-            if t not in wilds:
-                wilds[t] = Wild(TensorType("float64", ()), name=str(t.token), lvar=t)
-            return wilds[t]
-        return t
-
-    stack = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, ExpressionTuple):
-            if len(t) == 0 or not isinstance(normalize_head(t[0]), Op):
-                return None
-            stack.extend(t._tuple[1:])
-        elif not (is_lvar(t) or isinstance(t, (Variable, int, float, np.number))):
-            return None
-    try:
-        out = build(_map_leaves(term, leaf))
-    except Exception:  # noqa: BLE001 - not buildable with scalar placeholders
-        return None
-    return out if isinstance(out, Variable) else None
-
-
-def _map_leaves(term: Any, leaf: Any) -> Any:
-    if isinstance(term, ExpressionTuple):
-        return ExpressionTuple([term[0], *[_map_leaves(t, leaf) for t in term._tuple[1:]]])
-    return leaf(term)
-
-
-def canonical_form(term: Any) -> Any:
-    """``term`` in the spelling the ``canonicalize`` set gives it, or ``None`` if it
-    cannot be built as a plain expression (or canonicalising it fails)."""
-    from aesara_cas.rewriting import simplify
-
-    graph = _graph_of(term, {})
-    if graph is None:
-        return None
-    try:
-        out = simplify(graph, include=["canonicalize"])
-    except Exception:  # noqa: BLE001 - keep the pattern as written
-        return None
-    return pattern_of(out)
-
-
-def canonical_forms(terms: Sequence[Any]) -> list:
-    """:func:`canonical_form` of each of ``terms``, canonicalised in one ``simplify``
-    call (a call costs about as much to set up as to run on a small pattern).
-
-    Each term is built over its own placeholders, so two patterns share no variable
-    and the joint graph rewrites each exactly as alone; if the joint run fails, each
-    term is canonicalised by itself.
-    """
-    from aesara_cas.rewriting import simplify
-
-    graphs = [_graph_of(t, {}) for t in terms]
-    built = [g for g in graphs if g is not None]
-    if len(built) < 2:
-        return [canonical_form(t) for t in terms]
-    try:
-        outs = iter(simplify(built, include=["canonicalize"]))
-    except Exception:  # noqa: BLE001 - one pattern spoils the batch: one by one
-        return [canonical_form(t) for t in terms]
-    return [None if g is None else pattern_of(next(outs)) for g in graphs]
-
-
+#: A rule's term or pattern that is not computed yet (and ``normal_forms``' "not given").
 _UNSET: Any = object()
-
-
-def normal_forms(term: Any, canon: Any = _UNSET) -> list:
-    """The pattern as written, its canonical form, and their equivalent spellings.
-
-    Forms that lose one of the pattern's variables (``x * 0 + y`` is ``y``
-    canonically) or that are no longer an operation (``log(exp(x))`` is ``x``) are
-    left out: they would match something else.  ``canon``: the canonical form, when
-    already known (:func:`canonical_forms`).
-    """
-    forms = [term]
-    if canon is _UNSET:
-        canon = canonical_form(term)
-    keep = term_vars(term)
-    if canon is not None and isinstance(canon, ExpressionTuple) and term_vars(canon) == keep:
-        forms.append(canon)
-    out: list = []
-    seen: set = set()
-    from aesara_cas.rewriting.matcher import _key
-
-    memo: dict = {}
-    for f in forms:
-        for s in spellings(f, memo):
-            k = _key(s, memo)
-            if k not in seen and isinstance(s, ExpressionTuple) and term_vars(s) == keep:
-                seen.add(k)
-                out.append(s)
-    return out

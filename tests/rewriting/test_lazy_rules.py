@@ -18,9 +18,9 @@ from aesara_cas.rewriting import (
     simplify,
     standard_database,
 )
-from aesara_cas.rewriting.matcher import WILDCARD, _key, compile_pattern, index_key
+from aesara_cas.rewriting.pattern import WILDCARD, compile_pattern, index_key
 from aesara_cas.rewriting.rewriter import lazy_keys
-from aesara_cas.rewriting.wild import canonical_forms, normal_forms
+from aesara_cas.rewriting.spellings import _key, canonical_forms, normal_forms
 
 from .test_accuracy_property import expressions
 
@@ -118,7 +118,7 @@ def test_a_rule_written_as_math_makes_its_terms_when_first_needed():
 
 def test_rest_wilds_of_a_rule_written_as_math_are_checked_at_once():
     from aesara_cas import tensor as at
-    from aesara_cas.rewriting.matcher import rest_var
+    from aesara_cas.rewriting.pattern import rest_var
     from aesara_cas.rewriting.wild import _UNSET, Wild, wild
     from aesara_cas.tensor.type import TensorType
 

@@ -11,7 +11,8 @@ import aesara_cas as ac
 from aesara_cas import tensor as at
 from aesara_cas.logic import build
 from aesara_cas.rewriting import Bindings, Rule, rule
-from aesara_cas.rewriting.matcher import WILDCARD, compile_pattern, index_key, match
+from aesara_cas.rewriting.matcher import match
+from aesara_cas.rewriting.pattern import WILDCARD, compile_pattern, index_key
 from aesara_cas.rewriting.rewriter import RelationRewriter, RuleRewriter, learn_patterns
 from aesara_cas.tensor.reduction import Reduce
 

@@ -204,7 +204,7 @@ def test_an_unindexable_relation_still_works(xy):
                                                                term.owner.inputs[0])))(s)
         return goal
 
-    from aesara_cas.rewriting.matcher import WILDCARD
+    from aesara_cas.rewriting.pattern import WILDCARD
     from aesara_cas.rewriting.rewriter import RelationRewriter
 
     assert RelationRewriter(picky).keys == (WILDCARD,)

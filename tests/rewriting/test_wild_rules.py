@@ -10,8 +10,10 @@ import aesara_cas as ac
 from aesara_cas import tensor as at
 from aesara_cas.graph.traversal import toposort
 from aesara_cas.rewriting import RewriteCycleError, RuleError, Wild, simplify
-from aesara_cas.rewriting.matcher import REMAINDER, compile_pattern, solutions, spellings
-from aesara_cas.rewriting.wild import canonical_form, canonical_forms, normal_forms, pattern_of
+from aesara_cas.rewriting.matcher import solutions
+from aesara_cas.rewriting.pattern import REMAINDER, compile_pattern
+from aesara_cas.rewriting.spellings import canonical_form, canonical_forms, normal_forms, spellings
+from aesara_cas.rewriting.wild import pattern_of
 
 x_, y_ = ac.wild("x"), ac.wild("y")
 PYTHAGORAS = ac.rule(at.sin(x_) ** 2 + at.cos(x_) ** 2, 1, name="pythagoras",

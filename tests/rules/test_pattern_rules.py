@@ -161,7 +161,7 @@ def test_rest_of_a_sum_binds_every_length(rng):
 def test_a_misplaced_rest_var_is_refused():
     from etuples import etuple
 
-    from aesara_cas.rewriting.matcher import rest_var
+    from aesara_cas.rewriting.pattern import rest_var
     from aesara_cas.rewriting.rule import rule
 
     r1, r2 = rest_var("r1"), rest_var("r2")
