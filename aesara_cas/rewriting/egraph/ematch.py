@@ -46,7 +46,8 @@ from aesara_cas.rewriting.egraph.egraph import (
     EGraph,
     intern_op,
 )
-from aesara_cas.rewriting.matcher import _match_params, _same, _split_apply
+from aesara_cas.rewriting.matcher import _match_params, _same
+from aesara_cas.rewriting.pattern import _split_apply
 
 VAR, NUM, CONST, GVAR, APP = range(5)
 HEAD_OP, HEAD_VAR, HEAD_PARAMS = range(3)

@@ -55,7 +55,7 @@ from aesara_cas.rewriting.egraph.ematch import (
     compile_epatterns,
 )
 from aesara_cas.rewriting.egraph.extract import CostModel, Extractor
-from aesara_cas.rewriting.matcher import _split_apply
+from aesara_cas.rewriting.pattern import _split_apply
 from aesara_cas.rewriting.rewriter import MAX_SOLUTIONS, learn_patterns, rule_name
 from aesara_cas.rewriting.rule import Bindings, Rule
 from aesara_cas.tensor.elemwise import as_operands
