@@ -27,15 +27,10 @@ from aesara_cas.rewriting.database import (
     standard_database,
 )
 from aesara_cas.rewriting.driver import Driver, RewriteCycleError, RewriteEvent, RuleError
-from aesara_cas.rewriting.rewriter import (
-    ConstantFolder,
-    NodeRewriter,
-    RelationRewriter,
-    RuleRewriter,
-    fit_type,
-    materialize,
-)
+from aesara_cas.rewriting.replacement import fit_type, materialize
+from aesara_cas.rewriting.rewriter import ConstantFolder, NodeRewriter, RelationRewriter
 from aesara_cas.rewriting.rule import Bindings, Rule, rule
+from aesara_cas.rewriting.rule_rewriter import RuleRewriter
 from aesara_cas.rewriting.wild import Wild, wild
 
 __all__ = [

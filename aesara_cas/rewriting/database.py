@@ -21,6 +21,7 @@ Each rule module declares its rules in a module-level list ``RULES``; the
 database reads those lists explicitly (nothing registers itself on import).
 Constant folding and merging of equal sub-graphs are built-in passes that run
 in every set (exclude them by the names ``constant_folding`` and ``merge``).
+:func:`as_rewriter` makes the node rewriter of each rule, relation or rewriter.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from aesara_cas.rewriting.rewriter import NodeRewriter, as_rewriter, rule_name
+from aesara_cas.rewriting.rewriter import NodeRewriter, RelationRewriter, rule_name
+from aesara_cas.rewriting.rule import Rule
+from aesara_cas.rewriting.rule_rewriter import RuleRewriter
 
 STANDARD_SETS = ("canonicalize", "stabilize", "specialize")
 USER_SET = "user"
@@ -85,7 +88,7 @@ class RuleDatabase:
     lazy
         Whether its rules' compiled patterns (and normal forms) are made only when a
         node first meets them, the rules indexed meanwhile by the ops those can be
-        headed by (:func:`~aesara_cas.rewriting.rewriter.lazy_keys`, which the standard
+        headed by (:func:`~aesara_cas.rewriting.rule_rewriter.lazy_keys`, which the standard
         rules are tested against); user rules are always prepared at once.
     """
 
@@ -214,3 +217,22 @@ def as_rule_list(rules: Any) -> list[Any]:
 
 
 RelationLike = Callable[[Any, Any], Any]
+
+
+def as_rewriter(obj: Any, normalize: bool = False, lazy: bool = False) -> NodeRewriter:
+    """A :class:`NodeRewriter` for a rule, a relation or a rewriter.
+
+    ``normalize``: a :class:`Rule` matches modulo the engine's equalities (unless
+    the rule itself says otherwise).  ``lazy``: its normal forms are computed when a
+    node first meets it (see :class:`RuleRewriter`).
+    """
+    if isinstance(obj, NodeRewriter):
+        return obj
+    if isinstance(obj, Rule):
+        return RuleRewriter(obj, normalize=normalize, lazy=lazy)
+    if callable(obj):
+        return RelationRewriter(obj)
+    raise TypeError(
+        f"a rule must be a miniKanren relation rel(in_term, out_term), an ac.rule(...) or a "
+        f"NodeRewriter; got {obj!r}"
+    )

@@ -35,7 +35,6 @@ from aesara_cas.rewriting.pattern import (
     REMAINDER,
     VAR,
     PNode,
-    _split_apply,  # noqa: F401 - egraph's import, moved next
     rest_var,  # noqa: F401 - its documented home (docs/rules.md)
 )
 from aesara_cas.rewriting.terms import ops_equal

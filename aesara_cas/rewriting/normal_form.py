@@ -32,7 +32,8 @@ from unification.utils import transitive_get as walk
 from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.rewriting.collect import collect_powers, collect_terms, is_value
 from aesara_cas.rewriting.context import KEPT_BY, n_clients
-from aesara_cas.rewriting.rewriter import NodeRewriter, materialize
+from aesara_cas.rewriting.replacement import materialize
+from aesara_cas.rewriting.rewriter import NodeRewriter
 from aesara_cas.rewriting.terms import (
     add_of,
     canonical_order,

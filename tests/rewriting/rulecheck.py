@@ -22,7 +22,8 @@ from aesara_cas import tensor as at
 from aesara_cas.compile.vm import NumPyProgram
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.rewriting import Rule, simplify
-from aesara_cas.rewriting.rewriter import materialize, rule_name
+from aesara_cas.rewriting.replacement import materialize
+from aesara_cas.rewriting.rewriter import rule_name
 
 
 @dataclass

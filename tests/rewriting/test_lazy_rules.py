@@ -19,7 +19,7 @@ from aesara_cas.rewriting import (
     standard_database,
 )
 from aesara_cas.rewriting.pattern import WILDCARD, compile_pattern, index_key
-from aesara_cas.rewriting.rewriter import lazy_keys
+from aesara_cas.rewriting.rule_rewriter import lazy_keys
 from aesara_cas.rewriting.spellings import _key, canonical_forms, normal_forms
 
 from .test_accuracy_property import expressions

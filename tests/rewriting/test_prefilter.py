@@ -8,9 +8,8 @@ from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.traversal import graph_inputs
 from aesara_cas.rewriting import rule, wild
 from aesara_cas.rewriting.context import rewriting
-from aesara_cas.rewriting.database import standard_database
+from aesara_cas.rewriting.database import as_rewriter, standard_database
 from aesara_cas.rewriting.prefilter import Prefilter, allows, input_kinds, input_pairs
-from aesara_cas.rewriting.rewriter import as_rewriter
 
 
 def _expressions():

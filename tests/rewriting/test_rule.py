@@ -13,7 +13,8 @@ from aesara_cas.logic import build
 from aesara_cas.rewriting import Bindings, Rule, rule
 from aesara_cas.rewriting.matcher import match
 from aesara_cas.rewriting.pattern import WILDCARD, compile_pattern, index_key
-from aesara_cas.rewriting.rewriter import RelationRewriter, RuleRewriter, learn_patterns
+from aesara_cas.rewriting.rewriter import RelationRewriter, learn_patterns
+from aesara_cas.rewriting.rule_rewriter import RuleRewriter
 from aesara_cas.tensor.reduction import Reduce
 
 

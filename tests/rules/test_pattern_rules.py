@@ -12,7 +12,8 @@ from etuples.core import ExpressionTuple
 from aesara_cas import tensor as at
 from aesara_cas.logic.build import build, is_lvar, substitute
 from aesara_cas.rewriting.database import standard_database
-from aesara_cas.rewriting.rewriter import materialize, rule_name
+from aesara_cas.rewriting.replacement import materialize
+from aesara_cas.rewriting.rewriter import rule_name
 from aesara_cas.rewriting.rule import is_pattern_rule
 from aesara_cas.tensor.elemwise import Elemwise
 from tests.rewriting.rulecheck import run_exactly
