@@ -15,6 +15,7 @@ from aesara_cas.graph.basic import Apply, Constant, Variable
 from aesara_cas.graph.fg import FunctionGraph
 from aesara_cas.graph.gc_pause import paused_gc
 from aesara_cas.graph.traversal import graph_inputs, toposort
+from aesara_cas.rewriting.bindings import Bindings
 from aesara_cas.rewriting.context import n_clients, rewriting
 from aesara_cas.rewriting.database import (
     BUILTINS,
@@ -29,7 +30,7 @@ from aesara_cas.rewriting.database import (
 from aesara_cas.rewriting.driver import Driver, RewriteCycleError, RewriteEvent, RuleError
 from aesara_cas.rewriting.replacement import fit_type, materialize
 from aesara_cas.rewriting.rewriter import ConstantFolder, NodeRewriter, RelationRewriter
-from aesara_cas.rewriting.rule import Bindings, Rule, rule
+from aesara_cas.rewriting.rule import Rule, rule
 from aesara_cas.rewriting.rule_rewriter import RuleRewriter
 from aesara_cas.rewriting.wild import Wild, wild
 

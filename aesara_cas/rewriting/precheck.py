@@ -2,14 +2,15 @@
 
 The backtracking (commutative) search is the costly part of most failing attempts
 to match a pattern with ``add``/``mul`` nodes; the ops and numbers of inputs near
-the node, and the ops of its inputs, usually rule the pattern out first.
+the node (:func:`possible`), or the ops of its inputs (:func:`may_match`), usually
+rule the pattern out first.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aesara_cas.graph.basic import Constant
+from aesara_cas.graph.basic import Constant, Op
 from aesara_cas.logic.mirror import constant_equals
 from aesara_cas.rewriting.pattern import APPLY, HEAD_OP, HEAD_PARAMS, NUMBER, PNode
 from aesara_cas.rewriting.terms import ops_equal
@@ -76,4 +77,45 @@ def possible(p: PNode, v: Any, depth: int) -> bool:
                 return False
         elif a.kind == NUMBER and not constant_equals(ins[k], a.value):
             return False
+    return True
+
+
+def _op_key(op: Any) -> Any:
+    """A key equal for equal ops (the scalar op's name of an element-wise op)."""
+    scalar = getattr(op, "scalar_op", None)
+    return getattr(scalar, "name", None) or type(op)
+
+
+#: id(pattern) -> (pattern, argument heads a node's inputs must have, in order or not).
+_NEEDS: dict[int, tuple] = {}
+
+
+def may_match(p: PNode, node: Any) -> bool:
+    """A cheap necessary condition for ``p`` to match ``node`` (whose op matched the
+    head): the operations the pattern's arguments need are among the node's inputs.
+    Spares the backtracking search on the many nodes a pattern cannot match."""
+    hit = _NEEDS.get(id(p))
+    if hit is None or hit[0] is not p:
+        keys = [(i, _op_key(a.head)) for i, a in enumerate(p.args)
+                if a.kind == APPLY and a.head_kind == HEAD_OP and isinstance(a.head, Op)]
+        hit = _NEEDS[id(p)] = (p, keys)
+    keys = hit[1]
+    if not keys:
+        return True
+    ins = node.inputs
+    if not p.ac:
+        if p.rest is None and len(ins) != len(p.args):
+            return False
+        for i, k in keys:
+            if i >= len(ins):
+                return False
+            owner = ins[i].owner
+            if owner is None or _op_key(owner.op) != k:
+                return False
+        return True
+    have: list = [_op_key(i.owner.op) for i in ins if i.owner is not None]
+    for _, k in keys:
+        if k not in have:
+            return False
+        have.remove(k)
     return True

@@ -15,29 +15,17 @@ from typing import Any
 import numpy as np
 from cons.core import ConsPair
 from etuples.core import ExpressionTuple
-from unification import reify, unify
+from unification import unify
 from unification.utils import transitive_get as walk
 from unification.variable import Var, isvar, var
 
 from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.logic.build import substitute
-from aesara_cas.logic.mirror import normalize_head
+from aesara_cas.rewriting.bindings import Bindings
 from aesara_cas.rewriting.matcher import match, solutions
-from aesara_cas.rewriting.pattern import (
-    APPLY,
-    HEAD_OP,
-    HEAD_VAR,
-    REMAINDER,
-    PNode,
-    compile_pattern,
-    is_rest_var,
-)
-from aesara_cas.rewriting.pending import (
-    BUSY,
-    PENDING,
-    canonicalise_pending,
-    spelling_family,
-)
+from aesara_cas.rewriting.pattern import HEAD_OP, REMAINDER, PNode, compile_pattern, is_rest_var
+from aesara_cas.rewriting.pending import PENDING, compile_patterns, guess_index, written_head
+from aesara_cas.rewriting.precheck import may_match
 from aesara_cas.rewriting.terms import ops_equal
 from aesara_cas.rewriting.wild import (
     _UNSET,
@@ -48,68 +36,6 @@ from aesara_cas.rewriting.wild import (
     rest_vars_compile,
     term_vars,
 )
-
-
-class Bindings(Mapping):
-    """What a match bound: ``b[x]`` for a logic variable ``x`` (or ``b["x"]`` by name).
-
-    Values are graph variables, op parameters (an axis tuple, a dtype), or, for the
-    tail of a cons pattern, a tuple of graph variables.  ``b.term`` is the whole
-    matched variable.
-    """
-
-    def __init__(self, s: Mapping, term: Any = None):
-        self._s = s
-        self.term = term
-
-    def _key(self, key: Any) -> Any:
-        if isinstance(key, Wild):
-            return key.lvar
-        if isinstance(key, str):
-            for k in self._s:
-                if isvar(k) and k.token == key:
-                    return k
-            raise KeyError(key)
-        return key
-
-    def __getitem__(self, key: Any) -> Any:
-        if type(key) is Var:
-            # The common case first (rules read their bindings on every attempt): a
-            # logic variable bound to a graph variable.
-            value = self._s.get(key)
-            if isinstance(value, Variable):
-                return value
-        k = self._key(key)
-        if k not in self._s:
-            raise KeyError(key)
-        value = _walk(k, self._s)
-        if isinstance(value, ExpressionTuple) and value._evaled_obj is ExpressionTuple.null:
-            # A cons tail: the matched arguments.
-            return tuple(_walk(v, self._s) for v in value)
-        if isinstance(value, (ExpressionTuple, tuple)) or issubclass(type(value), ConsPair):
-            return reify(value, self._s)
-        return value
-
-    def __iter__(self) -> Iterator:
-        return (k for k in self._s if k is not REMAINDER)
-
-    def __len__(self) -> int:
-        return len(self._s) - (REMAINDER in self._s)
-
-    def __repr__(self) -> str:
-        return f"Bindings({dict(self._s)!r})"
-
-
-def _walk(v: Any, s: Mapping) -> Any:
-    """Follow ``v`` through the substitution (a cheaper ``unification`` walk)."""
-    for _ in range(10_000):
-        if type(v) is not Var:
-            return v
-        nxt = s.get(v, v)
-        if nxt is v:
-            return v
-        v = nxt
-    return v
 
 
 def _is_function(rhs: Any) -> bool:
@@ -361,79 +287,22 @@ class Rule:
         return rule_goal
 
     def head_key(self) -> Any:
-        """The op (or op class) heading the pattern as written, which the rewriter of a
-        rule without normal forms is indexed under; read from the written lhs when the
-        pattern is not compiled yet.  ``None``: a variable head, or no pattern."""
-        if self._pattern is _UNSET:
-            lhs = self._lhs
-            if lhs is _UNSET:  # (a graph: its root op, as the compiled head)
-                return normalize_head(self._lhs_graph.owner.op)
-            if isinstance(lhs, ExpressionTuple) and len(lhs) > 0:
-                head = normalize_head(lhs[0])
-                if isinstance(head, Op):
-                    return head
-                if (isinstance(head, ExpressionTuple) and len(head) > 0
-                        and isinstance(head[0], type)):
-                    return head[0]
-        p = self.pattern
-        if p is None or p.kind != APPLY or p.head_kind == HEAD_VAR:
-            return None
-        return p.head
+        """The op (or op class) heading the pattern as written, or ``None`` (see
+        :func:`~aesara_cas.rewriting.pending.written_head`)."""
+        return written_head(self)
 
     def index_guess(self) -> frozenset | None:
         """The ops the normal forms of the pattern can be headed by, without computing
-        them (which canonicalises the pattern): the written head and the ops of its
-        spelling family.  ``None``: no guess (a head that is a variable, or no pattern);
-        the forms must then be computed to index the rule.  Every standard rule's
-        normal forms are headed within its guess (tests check it); a rewriter that
-        finds otherwise says so and indexes its rule by the forms' heads from then on."""
+        them, or ``None`` (see :func:`~aesara_cas.rewriting.pending.guess_index`)."""
         guess = self._guess
-        if guess is _UNSET:
-            head = self.head_key()
-            family = spelling_family(head) if isinstance(head, Op) else None
-            if family is not None:
-                guess = frozenset(family)
-            else:
-                guess = None if head is None else frozenset((head,))
-            self._guess = guess
-        return guess
+        return guess_index(self) if guess is _UNSET else guess
 
     def patterns(self, normalize: bool = False) -> list[PNode]:
         """The compiled input patterns: the lhs as written, or, with ``normalize`` and a
-        term output, every normal form of it
-        (:func:`~aesara_cas.rewriting.spellings.normal_forms`), partial at the root.  A rule
-        with a computed output sees the node as its pattern is written (``add`` and
-        ``mul`` arguments in any order)."""
+        term output, every normal form of it, partial at the root (see
+        :func:`~aesara_cas.rewriting.pending.compile_patterns`)."""
         cached = self._patterns.get(normalize)
-        if cached is not None:
-            return cached
-        out: list[PNode] = []
-        busy = False
-        if normalize and self.pattern is not None and not self._rhs_is_function:
-            from aesara_cas.rewriting.spellings import normal_forms
-
-            if self._canon is _UNSET or self._canon is BUSY:
-                # (busy in another thread: this waits for its forms)
-                canonicalise_pending(self)
-            canon = self._canon
-            if canon is BUSY:
-                # Needed in this thread while its own canonical form is being computed
-                # (the pattern graph holds a node it could match): the spellings as
-                # written, not kept.
-                busy, canon = True, None
-            out = [p for p in (compile_pattern(f, partial=self.partial)
-                               for f in normal_forms(self.lhs, canon)) if p is not None]
-        if not out and self.pattern is not None:
-            out = [self.pattern]
-            for t in self.also:
-                p = compile_pattern(t)
-                if p is None:
-                    raise ValueError(f"rule {self.name!r}: also= pattern {t!r} is not an "
-                                     "operation")
-                out.append(p)
-        if not busy:
-            self._patterns[normalize] = out
-        return out
+        return compile_patterns(self, normalize) if cached is None else cached
 
     def matches(self, v: Variable, normalize: bool = False,
                 patterns: Any = None) -> Iterator[tuple[dict, Any]]:
@@ -452,7 +321,7 @@ class Rule:
         for p in self.patterns(normalize) if patterns is None else patterns:
             if node is None or (p.head_kind == HEAD_OP and not ops_equal(node.op, p.head)):
                 continue
-            if not _may_match(p, node):
+            if not may_match(p, node):
                 continue
             if every:
                 found: Iterator = solutions(p, v)
@@ -485,47 +354,6 @@ class Rule:
         if s is None:
             return None
         return self._output(s, v)
-
-
-def _op_key(op: Any) -> Any:
-    """A key equal for equal ops (the scalar op's name of an element-wise op)."""
-    scalar = getattr(op, "scalar_op", None)
-    return getattr(scalar, "name", None) or type(op)
-
-
-#: id(pattern) -> (pattern, argument heads a node's inputs must have, in order or not).
-_NEEDS: dict[int, tuple] = {}
-
-
-def _may_match(p: PNode, node: Any) -> bool:
-    """A cheap necessary condition for ``p`` to match ``node`` (whose op matched the
-    head): the operations the pattern's arguments need are among the node's inputs.
-    Spares the backtracking search on the many nodes a pattern cannot match."""
-    hit = _NEEDS.get(id(p))
-    if hit is None or hit[0] is not p:
-        keys = [(i, _op_key(a.head)) for i, a in enumerate(p.args)
-                if a.kind == APPLY and a.head_kind == HEAD_OP and isinstance(a.head, Op)]
-        hit = _NEEDS[id(p)] = (p, keys)
-    keys = hit[1]
-    if not keys:
-        return True
-    ins = node.inputs
-    if not p.ac:
-        if p.rest is None and len(ins) != len(p.args):
-            return False
-        for i, k in keys:
-            if i >= len(ins):
-                return False
-            owner = ins[i].owner
-            if owner is None or _op_key(owner.op) != k:
-                return False
-        return True
-    have: list = [_op_key(i.owner.op) for i in ins if i.owner is not None]
-    for _, k in keys:
-        if k not in have:
-            return False
-        have.remove(k)
-    return True
 
 
 def rule(lhs: Any, rhs: Any, where: Callable | None = None, name: str | None = None,
