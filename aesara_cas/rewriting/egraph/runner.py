@@ -42,6 +42,7 @@ from unification.variable import var
 from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.logic.build import TermError, build, is_lvar
 from aesara_cas.logic.mirror import normalize_head
+from aesara_cas.rewriting.bindings import Bindings
 from aesara_cas.rewriting.egraph import analysis
 from aesara_cas.rewriting.egraph.builtin import builtin_actions
 from aesara_cas.rewriting.egraph.egraph import EGraph
@@ -57,7 +58,7 @@ from aesara_cas.rewriting.egraph.ematch import (
 from aesara_cas.rewriting.egraph.extract import CostModel, Extractor
 from aesara_cas.rewriting.pattern import _split_apply
 from aesara_cas.rewriting.rewriter import MAX_SOLUTIONS, learn_patterns, rule_name
-from aesara_cas.rewriting.rule import Bindings, Rule
+from aesara_cas.rewriting.rule import Rule
 from aesara_cas.tensor.elemwise import as_operands
 
 log = logging.getLogger("aesara_cas.rewriting")
