@@ -1,4 +1,4 @@
-"""Standard rules are prepared when first needed: the canonical forms of pending rules.
+"""Rules prepared when first needed: canonical forms of pending rules, index guesses, patterns.
 
 A rule written with ``normalize`` matches every normal form of its pattern
 (:func:`~aesara_cas.rewriting.spellings.normal_forms`), which needs the pattern's canonical

@@ -3,7 +3,8 @@
 A :class:`Rule` *is* a miniKanren relation: ``r(in_term, out_term)`` returns a
 goal, so it composes with ``kanren.run``, ``conde`` and the rest.  The engine
 also uses its compiled ``lhs`` directly (see :mod:`aesara_cas.rewriting.matcher`),
-which is the same match without the cost of a ``kanren`` run.
+which is the same match without the cost of a ``kanren`` run.  Its patterns are
+compiled, and its rewriter indexed, when first needed (:mod:`aesara_cas.rewriting.pending`).
 """
 
 from __future__ import annotations
