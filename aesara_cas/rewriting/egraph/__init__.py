@@ -29,9 +29,10 @@ from typing import Any
 from etuples.core import ExpressionTuple
 
 from aesara_cas.graph.basic import Constant, Variable
+from aesara_cas.rewriting.context import KEEP_GROUPED, MADE_BY
 from aesara_cas.rewriting.egraph.analysis import Facts, facts
 from aesara_cas.rewriting.egraph.egraph import EGraph
-from aesara_cas.rewriting.egraph.extract import CostModel, Extractor, NodeInfo
+from aesara_cas.rewriting.egraph.extract import CostModel, Extractor, NodeInfo, graph_cost
 from aesara_cas.rewriting.egraph.runner import Limits, Report, SatRule, prepare, run
 
 __all__ = [
@@ -94,6 +95,20 @@ def _select_rules(database: Any, include: Sequence[str] | None,
     return g_inc, g_exc, rules
 
 
+def _protected_cost(v: Variable) -> float | None:
+    """The cost of ``v`` as an opaque leaf if the greedy step protected it, else ``None``.
+
+    What an exact floating-point construction made (``exp(a + b)`` compensated by
+    its TwoSum error term ``(a - (s - (s - a))) + (b - (s - a))``), or a user rule,
+    is tagged so that the standard sets do not respell it (``context.PROTECTED``).
+    The e-graph honours the tag by not looking inside: saturation reasons in real
+    arithmetic, where that error term is ``0``, and would discard the compensation.
+    """
+    if v.tag.get(MADE_BY) not in KEEP_GROUPED:
+        return None
+    return graph_cost(v)
+
+
 def _keeps_original(r: Any) -> bool:
     """Whether a pattern rule's output contains its own input (``switch(c, stable,
     original)``, a fallback the greedy engine never rewrites again).  Such a rule does
@@ -142,7 +157,7 @@ def saturate(outputs: Variable | Sequence[Variable], rules: Any = None,
         start = list(fg.outputs)
     prepared, skipped = prepare(sat_rules)
     eg = EGraph(explain=trace is not False)
-    roots = eg.add_graph(start)
+    roots = eg.add_graph(start, opaque=_protected_cost)
     n_input = eg.n_ids
     if greedy and cost is not None:
         # The caller's own form is a candidate too: under their cost model it may be

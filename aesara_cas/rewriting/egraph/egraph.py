@@ -26,7 +26,7 @@ Everything is iterative: no recursion over the depth of a graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,12 +53,17 @@ ENode = tuple
 
 
 class Leaf:
-    """The head of an e-node standing for one graph variable, opaque to rewriting."""
+    """The head of an e-node standing for one graph variable, opaque to rewriting.
 
-    __slots__ = ("var",)
+    ``cost`` is the extraction cost of a variable whose graph is not entered (an
+    opaque computation, see :meth:`EGraph.add_graph`); ``None`` for an input.
+    """
 
-    def __init__(self, var: Variable):
+    __slots__ = ("var", "cost")
+
+    def __init__(self, var: Variable, cost: float | None = None):
         self.var = var
+        self.cost = cost
 
     def __hash__(self) -> int:
         return id(self.var)
@@ -399,12 +404,15 @@ class EGraph:
         return cid
 
     def add_graph(self, outputs: Iterable[Variable],
-                  known: dict[int, int] | None = None) -> list[int]:
+                  known: dict[int, int] | None = None,
+                  opaque: Callable[[Variable], float | None] | None = None) -> list[int]:
         """Insert the graphs of ``outputs``; returns their classes.
 
         ``known`` maps ``id(variable)`` to a class for variables already in the
         e-graph (their graphs are not entered).  Nodes with several outputs, or of
-        non-tensor types, become leaves.
+        non-tensor types, become leaves.  ``opaque(v)``, if given, is the cost of
+        ``v`` as a leaf whose graph is not entered (no rule looks inside it, and the
+        extracted result uses ``v`` itself), or ``None`` to enter ``v``'s graph.
         """
         outputs = list(outputs)
         vc = self._var_class
@@ -421,6 +429,11 @@ class EGraph:
                 if (hit is not None and hit[0] is v) or (known and id(v) in known):
                     stops.add(v)
                 elif v.owner is not None:
+                    cost = opaque(v) if opaque is not None else None
+                    if cost is not None:
+                        vc[id(v)] = (v, self.add_enode((Leaf(v, cost),)))
+                        stops.add(v)
+                        continue
                     stack.extend(v.owner.inputs)
         for node in toposort(outputs, stops):
             if len(node.outputs) != 1 or not all(

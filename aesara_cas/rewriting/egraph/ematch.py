@@ -306,6 +306,29 @@ def _head_bindings(p: EPat, head: Any, b: dict) -> dict | None:
     return b if _same(prev, head) else None
 
 
+_NEEDED: dict[int, tuple] = {}
+
+
+def _needed_heads(p: EPat) -> frozenset:
+    """The fixed ops of pattern ``p`` (cached per pattern object)."""
+    hit = _NEEDED.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    need = set()
+    stack = [p]
+    while stack:
+        q = stack.pop()
+        if q.kind == APP:
+            if q.head_kind == HEAD_OP:
+                need.add(q.head)
+            stack.extend(q.args)
+    out = frozenset(need)
+    if len(_NEEDED) > 50_000:
+        _NEEDED.clear()
+    _NEEDED[id(p)] = (p, out)
+    return out
+
+
 class Matcher:
     """Finds every match of compiled patterns in one (rebuilt) e-graph."""
 
@@ -320,6 +343,14 @@ class Matcher:
                     self.by_head.setdefault(h, []).append(cid)
             for t in {type(h) for h in heads if isinstance(h, Op)}:
                 self.by_type.setdefault(t, []).append(cid)
+        #: ``{op: classes with an e-node of that op}``: a sub-pattern ``f(...)`` is not
+        #: tried on a class without an ``f`` (most classes of a big sum are not ``dot``s).
+        self.head_sets = {h: frozenset(cids) for h, cids in self.by_head.items()}
+
+    def possible(self, p: EPat) -> bool:
+        """Whether every op ``p`` names is in the e-graph (else it cannot match)."""
+        need = _needed_heads(p)
+        return all(h in self.head_sets for h in need)
 
     def candidates(self, p: EPat) -> list[int]:
         if p.head_kind == HEAD_OP:
@@ -334,6 +365,8 @@ class Matcher:
         """All matches of top-level pattern ``p`` (at most ``limit``; those found by
         ``deadline``, a ``time.perf_counter()`` value, if it passes)."""
         out: list[Match] = []
+        if not self.possible(p):
+            return out
         for n, cid in enumerate(self.candidates(p)):
             if n % 32 == 31 and time.perf_counter() > deadline:
                 return out
@@ -390,7 +423,10 @@ class Matcher:
             if eg.lookup_var(p.value) == eg.find(cid):
                 yield b, nodes
             return
-        cls = eg.classes[eg.find(cid)]
+        cid = eg.find(cid)
+        if p.head_kind == HEAD_OP and cid not in self.head_sets.get(p.head, ()):
+            return
+        cls = eg.classes[cid]
         for node in list(cls.nodes):
             b1 = _head_bindings(p, node[0], b)
             if b1 is None:

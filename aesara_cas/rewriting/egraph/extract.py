@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from aesara_cas.graph.basic import Op, Variable
+from aesara_cas.graph.basic import Constant, Op, Variable
 from aesara_cas.rewriting.egraph.egraph import (
     ADD,
     MUL,
@@ -110,7 +110,7 @@ class CostModel:
     def default(self, eg: EGraph, node: ENode) -> float:
         head = node[0]
         if type(head) is Leaf:
-            return LEAF_COST
+            return LEAF_COST if head.cost is None else head.cost
         if type(head) is ConstHead:
             return CONST_COST
         name = scalar_name(head)
@@ -158,6 +158,27 @@ class CostModel:
                                  "number >= 0")
             return float(out)
         return base
+
+
+def graph_cost(var: Variable) -> float:
+    """The default cost of ``var``'s graph, each node counted once (the cost of an
+    opaque leaf standing for it)."""
+    total = 0.0
+    seen: set[int] = set()
+    stack = [var]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        node = v.owner
+        if node is None:
+            total += CONST_COST if isinstance(v, Constant) else LEAF_COST
+            continue
+        name = scalar_name(node.op)
+        total += OP_COSTS.get(name, OTHER_COST) if name is not None else OTHER_COST
+        stack.extend(node.inputs)
+    return total
 
 
 _HEAD_TOKENS: dict[Any, int] = {}

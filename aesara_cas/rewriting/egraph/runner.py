@@ -62,6 +62,8 @@ from aesara_cas.rewriting.rule import Rule
 from aesara_cas.tensor.elemwise import as_operands
 
 log = logging.getLogger("aesara_cas.rewriting")
+#: The e-node budget of a small input: ``growth * input + GROWTH_BASE`` (see :class:`Limits`).
+GROWTH_BASE = 300
 
 _APPLY_ERRORS = (TermError, TypeError, ValueError, IndexError, ZeroDivisionError,
                  KeyError, OverflowError)
@@ -77,9 +79,15 @@ class Limits:
     #: A rule with more matches than this in one iteration is banned for a while.
     match_limit: int = 1_000
     ban_length: int = 5
+    #: The e-graph stops growing at ``growth`` times the e-nodes of its input (plus
+    #: :data:`GROWTH_BASE`), if that is below ``nodes``: a sum of a few terms has
+    #: infinitely many equal spellings (``x = (x + z) - z = 2*(x + z) - x - 2*z``...),
+    #: and a small input that found its best form early must not run to the 10,000
+    #: e-node or 5 s limit looking for more.
+    growth: int = 40
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "nodes", "match_limit", "ban_length"):
+        for name in ("iterations", "nodes", "match_limit", "ban_length", "growth"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"Limits.{name} must be a positive int, got {v!r}")
@@ -404,6 +412,7 @@ def run(eg: EGraph, rules: Sequence[SatRule], limits: Limits | None = None,
     analysis._ACTIVE.append(eg)
     try:
         eg.rebuild()
+        max_nodes = min(limits.nodes, limits.growth * eg.n_nodes + GROWTH_BASE)
         if goal is not None and goal(eg):
             report.stop = "goal"
         it = 0
@@ -415,9 +424,9 @@ def run(eg: EGraph, rules: Sequence[SatRule], limits: Limits | None = None,
             mat = _Materializer(eg, cost)
             deadline = t0 + limits.seconds
             actions, banned = _search(eg, rules, limits, it, mat, deadline)
-            hard = 4 * limits.nodes
+            hard = 4 * max_nodes
             for n_done, (cid, fn, name, birth) in enumerate(actions):
-                if n_done % 64 == 0 and time.perf_counter() > deadline:
+                if n_done % 16 == 0 and time.perf_counter() > deadline:
                     break
                 try:
                     new = fn()
@@ -440,7 +449,7 @@ def run(eg: EGraph, rules: Sequence[SatRule], limits: Limits | None = None,
                     break
                 for r in rules:  # nothing new while some rules rest: wake them up
                     r.banned_until = -1
-            if eg.n_nodes > limits.nodes:
+            if eg.n_nodes > max_nodes:
                 report.stop = "nodes"
                 break
             if time.perf_counter() - t0 > limits.seconds:
