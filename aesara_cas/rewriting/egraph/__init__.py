@@ -32,6 +32,7 @@ from aesara_cas.graph.basic import Constant, Variable
 from aesara_cas.rewriting.context import KEEP_GROUPED, MADE_BY
 from aesara_cas.rewriting.egraph.analysis import Facts, facts
 from aesara_cas.rewriting.egraph.egraph import EGraph
+from aesara_cas.rewriting.egraph.ematch import respells_only
 from aesara_cas.rewriting.egraph.extract import CostModel, Extractor, NodeInfo, graph_cost
 from aesara_cas.rewriting.egraph.runner import Limits, Report, SatRule, prepare, run
 
@@ -85,7 +86,8 @@ def _select_rules(database: Any, include: Sequence[str] | None,
     for name in chosen:
         rules.extend(r for r in db.sets[name]
                      if isinstance(r, Rule) and not r._rhs_is_function
-                     and r.saturate and not _keeps_original(r))
+                     and r.saturate and not _keeps_original(r)
+                     and not respells_only(r.lhs, r.rhs))
     rules.extend(r for r in user if getattr(r, "saturate", True))
     known = set(db.sets) | {"merge", "constant_folding"}
     for rs in db.sets.values():

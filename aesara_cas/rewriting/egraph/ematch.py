@@ -14,8 +14,9 @@ never the graph).
   children match in any order, and a pattern variable in the last variable
   position may stand for the sum (or product) of several leftover children.
 * Patterns are spelled canonically, like the e-graph (floats): ``x - y`` is
-  ``x + -1*y``, ``-x`` is ``-1*x``, ``x / y`` is ``x * y**-1``, ``sqr(x)`` is
-  ``x**2``; the pattern as written is tried as well (it matches integer graphs).
+  ``x + -1*y``, ``-x`` is ``-1*x``, ``x / y`` is ``x * y**-1``, ``sqr(x)`` and
+  ``x * x`` are ``x**2``; the pattern as written is tried as well (it matches
+  integer graphs).
 
 The patterns are the same etuple terms the greedy engine compiles in
 :mod:`aesara_cas.rewriting.matcher` (and parsed with its helpers).
@@ -191,6 +192,14 @@ def _canonical(p: EPat) -> EPat:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             nums = [] if value == (0 if op is ADD else 1) and others else [value]
+        if op is MUL:
+            # A repeated factor is a power, as in the e-graph's normal form of
+            # products (``x * x`` is ``x**2`` there, see :mod:`.forms`).
+            groups: dict[str, list[EPat]] = {}
+            for a in others:
+                groups.setdefault(repr(a), []).append(a)
+            others = [g[0] if len(g) == 1 else _app(POW, [g[0], _num(len(g))])
+                      for g in groups.values()]
         flat = [_num(v) for v in nums] + others
         if len(flat) == 1:
             return flat[0]
@@ -229,6 +238,49 @@ def compile_epatterns(lhs: Any) -> list[EPat]:
         _finish(raw, True)
         out.append(raw)
     return out
+
+
+def _ac_key(p: EPat) -> Any:
+    """``p`` up to associativity and commutativity of ``add``/``mul`` (a ``cons`` tail
+    of a sum or product is one more argument of it)."""
+    memo: dict[int, Any] = {}
+    stack = [(p, False)]
+    while stack:
+        q, done = stack.pop()
+        if q.kind != APP:
+            memo[id(q)] = (q.kind, repr(q.value))
+            continue
+        if not done:
+            stack.append((q, True))
+            stack.extend((a, False) for a in q.args)
+            continue
+        head = q.head if q.head_kind != HEAD_PARAMS else (q.head, repr(q.params))
+        items = [memo[id(a)] for a in q.args]
+        if q.ac:
+            if q.rest is not None:
+                items.append((VAR, repr(q.rest)))
+            flat = []
+            for a, key in zip([*q.args, None], items):
+                if a is not None and a.kind == APP and a.head is q.head and a.ac:
+                    flat.extend(key[1])
+                else:
+                    flat.append(key)
+            memo[id(q)] = (head, tuple(sorted(flat, key=repr)))
+        else:
+            memo[id(q)] = (head, tuple(items), repr(q.rest))
+    return memo[id(p)]
+
+
+def respells_only(lhs: Any, rhs: Any) -> bool:
+    """Whether the rule ``lhs -> rhs`` only respells its input: both sides are the same
+    term in the e-graph's canonical spelling, up to regrouping sums and products
+    (``a + -b -> a - b``, ``-1 * rest -> -(rest)``).  Under saturation such a rule adds
+    nothing but sub-sums and sub-products (extraction spells results naturally)."""
+    try:
+        lp, rp = compile_epatterns(lhs)[0], compile_epatterns(rhs)[0]
+    except Unsupported:
+        return False
+    return _ac_key(lp) == _ac_key(rp)
 
 
 def pattern_vars(p: EPat) -> tuple[set, set]:

@@ -443,7 +443,8 @@ def run(eg: EGraph, rules: Sequence[SatRule], limits: Limits | None = None,
             if goal is not None and goal(eg):
                 report.stop = "goal"
                 break
-            if eg.version == version:
+            out_of_time = time.perf_counter() - t0 > limits.seconds
+            if eg.version == version and not out_of_time:
                 if not banned:
                     report.stop = "saturated"
                     break
@@ -452,7 +453,7 @@ def run(eg: EGraph, rules: Sequence[SatRule], limits: Limits | None = None,
             if eg.n_nodes > max_nodes:
                 report.stop = "nodes"
                 break
-            if time.perf_counter() - t0 > limits.seconds:
+            if out_of_time:
                 report.stop = "time"
                 break
     finally:
