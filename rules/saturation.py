@@ -32,10 +32,11 @@ def _positive_base(bd) -> bool:
 
 
 def _not_constant(bd) -> bool:
-    # A constant multiple of a sum is distributed by the e-graph's normal form of
+    # A scalar constant multiple of a sum is distributed by the e-graph's normal form of
     # sums already (``-1 * (b + c)`` is ``-b - c`` there); the rule would only add
     # every partial regrouping of it.
-    return not isinstance(bd[a], Constant)
+    v = bd[a]
+    return not (isinstance(v, Constant) and getattr(v.data, "ndim", 0) == 0)
 
 
 distribute = rule(etuple(E.mul, a, etuple(E.add, b, c)), etuple(E.add, etuple(E.mul, a, b), etuple(E.mul, a, c)), where=_not_constant, name="distribute", doc="a * (b + c) = a*b + a*c, for all a, b, c (exact for integers).  Exception (floats): the signs of zero and overflow: a*b + a*c is 0.0 where a * (b + c) is -0.0 (a = -0.0, b = -0.0, c = 2), NaN where a*b overflows (a = 1e300, b = 1e300, c = -1e300).")  # noqa: E501
