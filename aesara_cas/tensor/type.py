@@ -14,13 +14,17 @@ from aesara_cas.graph.basic import Type
 DTYPE_SHORTCUTS = {"d": "float64", "f": "float32", "i": "int32", "l": "int64", "b": "bool"}
 
 
-#: dtype names already checked -> canonical name (every new variable's type asks).
-_DTYPE_NAMES: dict[str, str] = {}
+#: dtype specifications already checked (names, dtype objects, scalar types) -> the
+#: canonical name.  Every new variable's type and constant asks, and NumPy's
+#: ``dtype.name`` is a Python-level property (about 1.6 us).  Keys that compare equal
+#: are the same dtype, so they share a name whatever the key's kind.
+_DTYPE_NAMES: dict[Any, str] = {}
 
 
 def normalize_dtype(dtype: Any) -> str:
     """The canonical dtype name, or a ``TypeError`` naming what is accepted."""
-    if type(dtype) is str:
+    cacheable = type(dtype) in (str, type) or isinstance(dtype, np.dtype)
+    if cacheable:
         hit = _DTYPE_NAMES.get(dtype)
         if hit is not None:
             return hit
@@ -32,9 +36,23 @@ def normalize_dtype(dtype: Any) -> str:
         raise TypeError(
             f"dtype must be boolean, integer or floating point, got {dt.name!r}"
         )
-    if type(dtype) is str and len(_DTYPE_NAMES) < 256:
+    if cacheable and len(_DTYPE_NAMES) < 512:
         _DTYPE_NAMES[dtype] = dt.name
     return dt.name
+
+
+#: dtype object -> its name, for any dtype (numeric or not).
+_NAMES: dict[np.dtype, str] = {}
+
+
+def dtype_name(dt: np.dtype) -> str:
+    """``dt.name``, answered from a table after the first time (see ``_DTYPE_NAMES``)."""
+    hit = _NAMES.get(dt)
+    if hit is None:
+        hit = dt.name
+        if len(_NAMES) < 512:
+            _NAMES[dt] = hit
+    return hit
 
 
 def base_array(value: np.ndarray, name: str = "input") -> np.ndarray:
@@ -56,6 +74,13 @@ def base_array(value: np.ndarray, name: str = "input") -> np.ndarray:
 
 
 def normalize_shape(shape: Sequence[int | None]) -> tuple[int | None, ...]:
+    """``shape`` as a tuple of non-negative Python ints and ``None``, or ``TypeError``."""
+    if type(shape) is tuple:
+        for s in shape:
+            if s is not None and (type(s) is not int or s < 0):
+                break
+        else:
+            return shape  # already normal (the common case)
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
@@ -73,8 +98,20 @@ def normalize_shape(shape: Sequence[int | None]) -> tuple[int | None, ...]:
     return tuple(out)
 
 
+#: (class, dtype name, shape) -> the one type object of that value.  Types are
+#: immutable and compared by value, so sharing them only saves the work of making and
+#: normalising them (every new variable has a type); past the limit, new types are
+#: made unshared, equal as before.
+_INTERNED: dict[tuple, TensorType] = {}
+_INTERN_LIMIT = 1 << 16
+_BLANK: Any = object()
+
+
 class TensorType(Type):
     """An n-dimensional array of ``dtype``; ``shape`` holds ``None`` where unknown.
+
+    Equal types are usually one shared (immutable) object, but equality and hashing
+    are by value: compare types with ``==``, never ``is``.
 
     Parameters
     ----------
@@ -85,11 +122,45 @@ class TensorType(Type):
         else ``None``.
     """
 
-    __slots__ = ("dtype", "shape")
+    __slots__ = ("dtype", "shape", "_hash")
 
-    def __init__(self, dtype: Any, shape: Sequence[int | None] = ()):
-        self.dtype = normalize_dtype(dtype)
-        self.shape = normalize_shape(shape)
+    def __new__(cls, dtype: Any = _BLANK, shape: Sequence[int | None] = ()) -> TensorType:
+        if dtype is _BLANK:  # unpickling a type pickled by an earlier version (or an error)
+            return object.__new__(cls)
+        key = (cls, normalize_dtype(dtype), normalize_shape(shape))
+        hit = _INTERNED.get(key)
+        if hit is None:
+            hit = object.__new__(cls)
+            hit._init(key[1], key[2])
+            if len(_INTERNED) < _INTERN_LIMIT:
+                _INTERNED[key] = hit
+        return hit
+
+    def __init__(self, dtype: Any = _BLANK, shape: Sequence[int | None] = ()):
+        # (Only a call of the class comes here, not unpickling: the dtype is required.)
+        if dtype is _BLANK:
+            raise TypeError("TensorType() missing 1 required positional argument: 'dtype'")
+
+    def _init(self, dtype: str, shape: tuple[int | None, ...]) -> None:
+        set_ = object.__setattr__
+        set_(self, "dtype", dtype)
+        set_(self, "shape", shape)
+        # (The class's hash is its address: computed here, never pickled.)
+        set_(self, "_hash", hash((type(self), dtype, shape)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Equal types are one shared object: changing one would change them all.
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt through the constructor: the unpickled type is this process's shared
+        # instance, and its hash is computed here.
+        return (type(self), (self.dtype, self.shape))
+
+    def __setstate__(self, state: Any) -> None:
+        # Pickles made before types were shared hold the slots' values as state.
+        slots = state[1] if isinstance(state, tuple) else state
+        self._init(normalize_dtype(slots["dtype"]), normalize_shape(slots["shape"]))
 
     @property
     def ndim(self) -> int:
@@ -100,14 +171,16 @@ class TensorType(Type):
         return tuple(s == 1 for s in self.shape)
 
     def __eq__(self, other: object) -> bool:
-        return (
+        # Value semantics: equal types made elsewhere (a full intern table, a type
+        # unpickled from an earlier version) compare equal; identity is a shortcut.
+        return self is other or (
             type(other) is type(self)
             and other.dtype == self.dtype
             and other.shape == self.shape
         )
 
     def __hash__(self) -> int:
-        return hash((type(self), self.dtype, self.shape))
+        return self._hash
 
     def __str__(self) -> str:
         if not self.shape:
@@ -140,7 +213,7 @@ class TensorType(Type):
         """
         if type(value) is not np.ndarray and isinstance(value, np.ndarray):
             value = base_array(value, name)
-        if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
+        if isinstance(value, np.ndarray) and dtype_name(value.dtype) == self.dtype:
             arr = value
         else:
             given = type(value).__name__  # before conversion: "str", not "ndarray"
@@ -206,11 +279,25 @@ class TensorType(Type):
         return (self.dtype, arr.shape, hashlib.sha256(arr.tobytes()).hexdigest())
 
     def make_variable(self, name: str | None = None):
-        from aesara_cas.tensor.variable import TensorVariable
-
-        return TensorVariable(self, name=name)
+        # Every node output comes here: the class is looked up once, not imported.
+        cls = _VARIABLE_CLASS
+        if cls is None:
+            cls = _variable_class()
+        return cls(self, name=name)
 
     def make_constant(self, value: Any, name: str | None = None):
         from aesara_cas.tensor.variable import TensorConstant
 
         return TensorConstant(self, value, name=name)
+
+
+_VARIABLE_CLASS: type | None = None
+
+
+def _variable_class() -> type:
+    # (tensor.variable imports this module: it is imported at first use.)
+    global _VARIABLE_CLASS
+    from aesara_cas.tensor.variable import TensorVariable
+
+    _VARIABLE_CLASS = TensorVariable
+    return TensorVariable
