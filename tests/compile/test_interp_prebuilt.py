@@ -5,7 +5,9 @@ never a crash or other numbers."""
 import importlib.util
 import json
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -172,3 +174,35 @@ def test_setup_generates_the_same_source_and_never_fails_the_install(tmp_path, m
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: aesara_cas:")
     assert "ModuleNotFoundError" in err[0] and not stale.exists()
+
+
+def test_module_file_untouched_since_the_install_is_not_hashed_again(packaged, tmp_path,
+                                                                     monkeypatch):
+    text = interp.tables().text
+    hashed = []
+
+    def digest(path, size):
+        hashed.append(path)
+        return cache.file_digest(path, size)
+
+    monkeypatch.setattr(interp_prebuilt, "file_digest", digest)
+    path, why = interp_prebuilt.check(packaged, text)
+    assert path == packaged / interp_prebuilt.file_name() and why == "" and hashed == []
+    # A copy (a wheel's install) is another file: its digest decides.
+    copy = tmp_path / "package"
+    shutil.copytree(packaged, copy)
+    path, why = interp_prebuilt.check(copy, text)
+    assert path == copy / interp_prebuilt.file_name() and hashed == [path]
+    # Other bytes written in place with the recorded size and modification time back:
+    # the status-change time still differs, so the digest is checked and refuses it.
+    meta = copy / interp_prebuilt.META_NAME
+    info = json.loads(meta.read_text())
+    info["stat"] = interp_prebuilt._stat_record(path)
+    meta.write_text(json.dumps(info))
+    assert interp_prebuilt.check(copy, text)[0] == path and len(hashed) == 1
+    time.sleep(0.05)  # past the file system's clock tick
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    os.utime(path, ns=(info["stat"][2], info["stat"][2]))
+    path_, why = interp_prebuilt.check(copy, text)
+    assert path_ is None and "is not the file" in why and len(hashed) == 2

@@ -70,30 +70,37 @@ def _loops() -> tuple[dict[tuple, int], list[str], list[str], set[int]]:
     light: list[str] = []
     scalar_twin: set[int] = set()
 
+    ct = scalar_c.CTYPES
+    sig = "(npy_intp n, char *o_, const char *a_, const char *b_, const char *c_) {\n"
+    # A new process generates this text to check the packaged interpreter against
+    # (before its first function): the parts shared by loops of one signature are made
+    # once per signature.
+    heads: dict[tuple, tuple[str, str]] = {}
+
     def add(key: tuple, ins: tuple[str, ...], out: str, expr: str) -> None:
         k = len(keys)
         keys[key] = k
-        ct = scalar_c.CTYPES
-        params = ["a", "b", "c"]
-        decl = [f"    {ct[out]} *o = ({ct[out]} *)o_;"]
-        decl += [f"    const {ct[d]} *{params[i]} = (const {ct[d]} *){params[i]}_;"
-                 for i, d in enumerate(ins)]
-        loads = "".join(f"const {ct[d]} v{i} = {params[i]}[i]; " for i, d in enumerate(ins))
+        head = heads.get((ins, out))
+        if head is None:
+            decl = [f"    {ct[out]} *o = ({ct[out]} *)o_;"]
+            decl += [f"    const {ct[d]} *{p} = (const {ct[d]} *){p}_;"
+                     for p, d in zip("abc", ins)]
+            loads = "".join(f"const {ct[d]} v{i} = {p}[i]; "
+                            for i, (p, d) in enumerate(zip("abc", ins)))
+            head = heads[(ins, out)] = (
+                "\n".join(decl) + "\n    int ac_err = 0; (void)a_; (void)b_; (void)c_;\n",
+                f"    for (npy_intp i = 0; i < n; i++) {{ {loads}o[i] = ")
+        tail = f"{expr}; }}\n    return ac_err;\n}}\n"
         simd = "" if "&ac_err" in expr else "    #pragma omp simd\n"
-        body = ("\n".join(decl) + "\n    int ac_err = 0; (void)a_; (void)b_; (void)c_;\n"
-                + "{simd}"
-                + f"    for (npy_intp i = 0; i < n; i++) {{ {loads}o[i] = {expr}; }}\n"
-                + "    return ac_err;\n}\n")
-        sig = "(npy_intp n, char *o_, const char *a_, const char *b_, const char *c_) {\n"
         if out in scalar_c.FLOATS and _CALL.search(expr):
             # The scalar twin runs rows a kernel runs in its plain (strided) loop.
-            heavy.append(f"static int ir_o{k}{sig}" + body.replace("{simd}", simd))
+            heavy.append(f"static int ir_o{k}{sig}{head[0]}{simd}{head[1]}{tail}")
             # (Scalar calls give the same bits at any optimisation level: O1, quick.)
             light.append(f"__attribute__((optimize(\"no-tree-vectorize\"))) "
-                         f"static int ir_s{k}{sig}" + body.replace("{simd}", ""))
+                         f"static int ir_s{k}{sig}{head[0]}{head[1]}{tail}")
             scalar_twin.add(k)
         else:
-            light.append(f"static int ir_o{k}{sig}" + body.replace("{simd}", simd))
+            light.append(f"static int ir_o{k}{sig}{head[0]}{simd}{head[1]}{tail}")
 
     for src in DTYPES:
         for dst in DTYPES:
@@ -260,24 +267,21 @@ def tables() -> _Tables:
         here = Path(__file__).resolve().parent
         defines = [f"#define {d} 1" for d in _mvec_defines()]
         defines += ["#pragma GCC push_options", '#pragma GCC optimize ("O3")']
-        c_text = (
-            (here / "interp.h").read_text() + "".join(op_heavy) + "".join(red_heavy)
-            + '#pragma GCC push_options\n#pragma GCC optimize ("O1")\n'
-            + "".join(op_light) + "".join(red_light)
-            + "static const ir_op_fn ir_table[] = {\n"
-            + "".join(f"    ir_o{k},\n" for k in range(len(ops))) + "};\n"
-            + "static const ir_op_fn ir_stable[] = {\n"
-            + "".join(f"    ir_{'s' if k in twins else 'o'}{k},\n" for k in range(len(ops)))
-            + "};\n"
-            + red_tail + _ENTRY + "#pragma GCC pop_options\n#pragma GCC pop_options\n"
-        )
-        text = (
-            HEADER
-            + 'cdef extern from *:\n    """\n' + "\n".join(defines) + '\n    """\n'
-            + RUNTIME_DECLS
-            + 'cdef extern from *:\n    """\n' + c_text.replace("\\", "\\\\") + '    """\n'
-            + _PYX_TAIL
-        )
+        # One join (not a chain of ``+`` copying the growing text each time).
+        c_text = "".join([
+            (here / "interp.h").read_text(), *op_heavy, *red_heavy,
+            '#pragma GCC push_options\n#pragma GCC optimize ("O1")\n', *op_light, *red_light,
+            "static const ir_op_fn ir_table[] = {\n",
+            *[f"    ir_o{k},\n" for k in range(len(ops))], "};\n",
+            "static const ir_op_fn ir_stable[] = {\n",
+            *[f"    ir_{'s' if k in twins else 'o'}{k},\n" for k in range(len(ops))], "};\n",
+            red_tail, _ENTRY, "#pragma GCC pop_options\n#pragma GCC pop_options\n",
+        ])
+        text = "".join([
+            HEADER, 'cdef extern from *:\n    """\n', "\n".join(defines), '\n    """\n',
+            RUNTIME_DECLS, 'cdef extern from *:\n    """\n', c_text.replace("\\", "\\\\"),
+            '    """\n', _PYX_TAIL,
+        ])
         _TABLES = _Tables(ops, reducers, text)
     return _TABLES
 

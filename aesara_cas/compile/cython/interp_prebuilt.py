@@ -5,7 +5,8 @@
 source (:func:`.interp.tables`) built by the cache's own pipeline
 (:func:`.build.build`: the same Cython options, compiler, flags and libraries), as
 ``_interp_prebuilt<EXT_SUFFIX>``, beside ``_interp_prebuilt.json`` which records the
-SHA-256 of the source and of :func:`.cache.machine_identity` (the compiler, flags,
+SHA-256 of the module file (and its size, inode and times, see ``_same_file``), of
+the source and of :func:`.cache.machine_identity` (the compiler, flags,
 CPU, Python ABI and C runtime; not the NumPy and Cython versions, which do not
 change what the module computes).
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sysconfig
 import tempfile
 from pathlib import Path
@@ -89,7 +91,7 @@ def build_into(directory: Path | str, text: str | None = None) -> Path:
 
     info = {
         "format": _FORMAT, "file": target.name, "size": target.stat().st_size,
-        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "stat": _stat_record(target),
         "source_sha256": source_digest(text), "identity_sha256": identity_digest(),
         # For people reading the file; not checked (they do not change the results).
         "numpy": np.__version__, "cython": Cython.__version__,
@@ -100,10 +102,43 @@ def build_into(directory: Path | str, text: str | None = None) -> Path:
     return target
 
 
+def _stat_record(path: Path) -> list[int] | None:
+    """What any change of the plain file ``path`` changes: its size, inode, and its
+    modification and status-change times (the kernel sets the latter on every write,
+    rename or ``utime``; no tool sets it back); None for anything but a plain file."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _same_file(path: Path, info: dict) -> bool:
+    """Whether ``path`` is the module file ``info`` describes.
+
+    The file lies in the package's own directory, beside the Python modules that are
+    run without any check: its digest guards against mistakes (a copy of another
+    build, a damaged file), not against someone who can write there.  So while the
+    file is the one the install recorded (same inode and times: nothing has written
+    to it since), its digest is not computed again (half a millisecond of each new
+    process).  A copied install (a wheel's) has other times: the digest is checked.
+    """
+    size = info.get("size")
+    if info.get("file") != path.name or not isinstance(size, int):
+        return False
+    recorded = info.get("stat")
+    if isinstance(recorded, list) and recorded[:1] == [size] and _stat_record(path) == recorded:
+        return True
+    return file_digest(path, size) == info.get("sha256")
+
+
 def check(directory: Path | str, text: str) -> tuple[Path | None, str]:
     """The packaged module's file in ``directory`` if it was built from ``text`` for
-    this machine, with ``""``; else ``None`` and why it is not used.  Reads and hashes
-    the two files and hashes the source (about a millisecond)."""
+    this machine, with ``""``; else ``None`` and why it is not used.  Reads the
+    description, hashes the source and the machine's identity, and checks the module
+    file (its digest, unless it is untouched since the install: see ``_same_file``)."""
     if disabled():
         return None, f"{ENV_VAR} is set"
     directory = Path(directory)
@@ -120,9 +155,7 @@ def check(directory: Path | str, text: str) -> tuple[Path | None, str]:
     path = directory / file_name()
     if not os.path.exists(path):
         return None, f"{path} is missing"
-    size = info.get("size")
-    if (info.get("file") != path.name or not isinstance(size, int)
-            or file_digest(path, size) != info.get("sha256")):
+    if not _same_file(path, info):
         return None, f"{path} is not the file {meta_path} describes"
     reinstall = "; reinstalling the package rebuilds it"
     if info.get("source_sha256") != source_digest(text):
