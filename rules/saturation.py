@@ -33,14 +33,15 @@ def _positive_base(bd) -> bool:
 
 def _not_constant(bd) -> bool:
     # A scalar constant multiple of a sum is distributed by the e-graph's normal form of
-    # sums already (``-1 * (b + c)`` is ``-b - c`` there); the rule would only add
-    # every partial regrouping of it.
+    # sums already (``-1 * (b + c)`` is ``-b - c`` there); by these rules it would add
+    # every partial regrouping of it (``-b - c - d`` is ``-(b + c) - d``, ``-(b + d) - c``,
+    # ..., a new sum class for every pair of terms).
     v = bd[a]
     return not (isinstance(v, Constant) and getattr(v.data, "ndim", 0) == 0)
 
 
 distribute = rule(etuple(E.mul, a, etuple(E.add, b, c)), etuple(E.add, etuple(E.mul, a, b), etuple(E.mul, a, c)), where=_not_constant, name="distribute", doc="a * (b + c) = a*b + a*c, for all a, b, c (exact for integers).  Exception (floats): the signs of zero and overflow: a*b + a*c is 0.0 where a * (b + c) is -0.0 (a = -0.0, b = -0.0, c = 2), NaN where a*b overflows (a = 1e300, b = 1e300, c = -1e300).")  # noqa: E501
-factor = rule(etuple(E.add, etuple(E.mul, a, b), etuple(E.mul, a, c)), etuple(E.mul, a, etuple(E.add, b, c)), name="factor", doc="a*b + a*c = a * (b + c), for all a, b, c (exact for integers).  Exception (floats): the signs of zero: a * (b + c) is -0.0 where a*b + a*c is 0.0 (a = -0.0, b = -0.0, c = 2).")  # noqa: E501
+factor = rule(etuple(E.add, etuple(E.mul, a, b), etuple(E.mul, a, c)), etuple(E.mul, a, etuple(E.add, b, c)), where=_not_constant, name="factor", doc="a*b + a*c = a * (b + c), for all a, b, c (exact for integers).  Exception (floats): the signs of zero: a * (b + c) is -0.0 where a*b + a*c is 0.0 (a = -0.0, b = -0.0, c = 2).")  # noqa: E501
 exp_of_sum = rule(etuple(E.exp, etuple(E.add, a, b)), etuple(E.mul, etuple(E.exp, a), etuple(E.exp, b)), where=_floats(a, b), name="exp_of_sum", doc="exp(a + b) = exp(a) * exp(b), for all real a, b.  Exception: exp(a) * exp(b) is NaN where one factor overflows and the other is 0 (exp(800 + -inf) is 0.0).")  # noqa: E501
 exp_product = rule(etuple(E.mul, etuple(E.exp, a), etuple(E.exp, b)), etuple(E.exp, etuple(E.add, a, b)), where=_floats(a, b), name="exp_product", doc="exp(a) * exp(b) = exp(a + b), for all real a, b.")  # noqa: E501
 pow_product = rule(etuple(E.mul, etuple(E.pow, a, b), etuple(E.pow, a, c)), etuple(E.pow, a, etuple(E.add, b, c)), where=_positive_base, name="pow_product", doc="a**b * a**c = a**(b + c), for a > 0 and real b, c.")  # noqa: E501
