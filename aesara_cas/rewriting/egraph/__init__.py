@@ -6,7 +6,9 @@
    of ``expr``: its result is the starting point, so saturation can only improve
    on it (the extracted form never costs more than the greedy one); with a
    ``cost=`` of the caller's, ``expr`` itself is a candidate too (the same e-class);
-2. that result is added to an e-graph (:mod:`.egraph`) and saturated (:mod:`.runner`)
+2. that result is added to an e-graph (:mod:`.egraph`; what the greedy step
+   protected, such as a compensated sum's error term, as an opaque leaf: see
+   :func:`_protected_cost`) and saturated (:mod:`.runner`)
    with the pattern rules of the selected standard sets, the bidirectional
    identities of :mod:`aesara_cas.rules.saturation` (the set ``"saturation"``,
    which only runs here) and the user's ``rules``: all of them, pattern rules,

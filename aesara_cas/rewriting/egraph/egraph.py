@@ -10,8 +10,9 @@ Design points (after egg, POPL 2021):
 
 * ``add`` and ``mul`` are n-ary and AC-normalised: the children of an ``add`` or
   ``mul`` e-node are a sorted multiset of class ids, so argument order never makes
-  two e-nodes; associativity is a built-in rewrite that flattens nested sums
-  (:mod:`.builtin`), and patterns match any sub-multiset (:mod:`.ematch`).
+  two e-nodes; associativity is a built-in rewrite that gives every sum and
+  product its flattened normal form (:mod:`.builtin`, :mod:`.forms`), and patterns
+  match any sub-multiset (:mod:`.ematch`).
 * Spellings are canonicalised on insertion (floats): ``x - y`` is ``x + -1*y``,
   ``-x`` is ``-1*x``, ``x / y`` is ``x * y**-1``, ``sqr(x)`` is ``x**2``; one e-node
   stands for all of them (extraction spells the result naturally again).

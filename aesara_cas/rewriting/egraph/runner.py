@@ -21,7 +21,8 @@ How rules run:
 
 Limits are egg's defaults: 30 iterations, 10,000 e-nodes, 5 seconds (the time is
 checked while matching and applying too, so a run ends soon after it; the e-node
-limit between iterations, with a hard stop at four times it inside one);
+limit between iterations, with a hard stop at four times it inside one), and an
+e-node budget relative to the input (``Limits.growth``);
 a rule matching more than ``match_limit`` times in an iteration is banned for a
 few iterations (egg's backoff scheduler).  :class:`Report` says what stopped it.
 """
