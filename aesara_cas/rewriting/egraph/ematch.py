@@ -216,7 +216,9 @@ def _finish(p: EPat, top: bool) -> None:
             continue
         q.ac = q.head_kind == HEAD_OP and any(q.head is op for op in AC_OPS)
         if q.ac:
-            q.args.sort(key=lambda a: (a.kind == VAR, a.kind != APP))
+            # Constants first (a cheap test that rules out most e-nodes), then
+            # operations, then variables (which match anything).
+            q.args.sort(key=lambda a: (a.kind == VAR, a.kind == APP))
             if not is_top and q.rest is None:
                 var_pos = [i for i, a in enumerate(q.args) if a.kind == VAR]
                 q.absorber = var_pos[-1] if var_pos else None
