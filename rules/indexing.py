@@ -24,7 +24,7 @@ from aesara_cas.tensor.subtensor import getitem
 
 x, i, j = var(), var(), var()
 kind, axis, keepdims, sop, idx_a = var(), var(), var(), var(), var()
-rkind, raxes = var("rkind"), var("raxes")
+rkind, raxes, rkeep = var("rkind"), var("raxes"), var("rkeep")
 
 #: Element-wise functions strictly increasing on all of the reals (no NaN for any
 #: non-NaN input), so they keep the position of the largest and smallest element.
@@ -42,6 +42,14 @@ def _shift_along_axis(bd) -> bool:
     flattened arg-reduction), and x is a float (integers may wrap around)."""
     ax, axes = bd[axis], bd[raxes]
     return is_float(bd[x]) and (axes is None or (ax is not None and ax in axes))
+
+
+def _scaled_along_axis(bd) -> bool:
+    """As :func:`_shift_along_axis`, for a sum that keeps its axes (else it is broadcast
+    along other axes) or is over all of them (a scalar)."""
+    axes = bd[raxes]
+    return _shift_along_axis(bd) and (bd[rkeep] or axes is None
+                                      or set(axes) == set(range(bd[x].ndim)))
 
 
 def _is_single_array_index(bd) -> bool:
@@ -105,10 +113,23 @@ argreduce_of_shift = rule(
     normalize=True, name="argreduce_of_shift",
     doc="argmax(x - r(x, axis=a, keepdims=True), axis=b) -> argmax(x, axis=b) (argmin "
         "likewise) for float x, any reduction r over axes a that include b: each slice "
-        "along b is shifted by one constant.  argmax(log_softmax(x)) and, with "
-        "argreduce_of_monotone, argmax(softmax(x)) are argmax(x).  As there, the position "
-        "in exact arithmetic (the shift may round distinct elements to one value), for "
-        "finite r.",
+        "along b is shifted by one constant.  argmax(log_softmax(x)) is argmax(x).  As "
+        "there, the position in exact arithmetic (the shift may round distinct elements to "
+        "one value), for finite r.",
+)
+argreduce_of_softmax = rule(
+    etuple(etuple(ArgReduce, kind, axis, keepdims),
+           etuple(E.mul, etuple(E.exp, x),
+                  etuple(E.pow, etuple(etuple(Reduce, "sum", raxes, rkeep), etuple(E.exp, x)),
+                         -1))),
+    etuple(etuple(ArgReduce, kind, axis, keepdims), x), where=_scaled_along_axis,
+    normalize=True, name="argreduce_of_softmax",
+    doc="argmax(exp(x) / sum(exp(x), axis=a, keepdims=True), axis=b) -> argmax(x, axis=b) "
+        "(argmin likewise) for float x, axes a that include b (or a scalar sum over all "
+        "axes): each slice along b is "
+        "divided by one positive number, after an increasing exp.  With "
+        "argreduce_of_shift, argmax(softmax(x)) is argmax(x).  The position in exact "
+        "arithmetic (the quotient may round distinct elements to one value).",
 )
 gather_of_gather = rule(
     etuple(etuple(AdvancedSubtensor, idx_a), etuple(etuple(AdvancedSubtensor, (("array", 1),)),
@@ -126,5 +147,5 @@ gather_of_range = rule(
         "Python: the constant indices are checked for a run and turned into a slice.",
 )
 
-RULES = [argreduce_of_monotone, argmax_of_neg, argmin_of_neg, argreduce_of_shift, gather_of_gather,
-         gather_of_range]
+RULES = [argreduce_of_monotone, argmax_of_neg, argmin_of_neg, argreduce_of_shift,
+         argreduce_of_softmax, gather_of_gather, gather_of_range]

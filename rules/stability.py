@@ -16,6 +16,7 @@ from unification import var
 from aesara_cas import tensor as at
 from aesara_cas.rewriting.pattern import rest_var
 from aesara_cas.rewriting.rule import rule
+from aesara_cas.rewriting.rule_rewriter import same_structure
 from aesara_cas.rewriting.terms import ops_equal, uniform_constant
 from aesara_cas.rewriting.wild import wild
 from aesara_cas.tensor import elemwise as E
@@ -109,36 +110,106 @@ logsumexp = rule(
     etuple(etuple(Reduce, "logsumexp", axis, keepdims), x),
     name="logsumexp", doc="log(sum(exp(x), axis)) -> logsumexp(x, axis), any axis.",
 )
-_SOFTMAX_DIV_DOC = ("exp(x) / sum(exp(x), axis) -> exp(x - logsumexp(x, axis)), for real x, "
-                    "any axes (plain spelling; the sum may be re-broadcast by a dimshuffle): "
-                    "no overflow.")
+
+
+def _strip_broadcast(v):
+    """``v`` without a dimshuffle around it."""
+    node = v.owner
+    return node.inputs[0] if node is not None and isinstance(node.op, DimShuffle) else v
+
+
+def _negated(v):
+    """``t`` where ``v`` is ``-t`` or ``-1 * t`` (either order), else ``None``."""
+    node = v.owner
+    if node is None:
+        return None
+    if ops_equal(node.op, E.neg):
+        return node.inputs[0]
+    if ops_equal(node.op, E.mul) and len(node.inputs) == 2:
+        for k in (0, 1):
+            if _is_value(node.inputs[k], -1):
+                return node.inputs[1 - k]
+    return None
+
+
+def _is_max_of(v, t) -> bool:
+    """Whether ``v`` is ``max(t, ...)`` (maybe re-broadcast by a dimshuffle)."""
+    node = _strip_broadcast(v).owner
+    return (node is not None and isinstance(node.op, Reduce) and node.op.kind == "max"
+            and same_structure(node.inputs[0], t))
+
+
+def max_shifted(v) -> bool:
+    """Whether ``v`` is ``t - max(t, ...)`` in any spelling (``t + -max(t)``,
+    ``t + -1 * max(t)``, the max maybe re-broadcast): the argument the stable softmax
+    gives its exp, which needs no further shift (and must not get one: the softmax
+    rules would apply to their own output forever)."""
+    node = v.owner
+    if node is None:
+        return False
+    ins = node.inputs
+    if ops_equal(node.op, E.sub):
+        return _is_max_of(ins[1], ins[0])
+    if ops_equal(node.op, E.add) and len(ins) == 2:
+        return any(_negated(ins[k]) is not None and _is_max_of(_negated(ins[k]), ins[1 - k])
+                   for k in (0, 1))
+    return False
+
+
+def _not_shifted(bd) -> bool:
+    """x is not already shifted by its max, and no summed axis is known to be empty (the
+    max of an empty axis is an error: at run time the rewritten form raises there)."""
+    t = bd[x]
+    axes = range(t.ndim) if bd[axis] is None else bd[axis]
+    return not max_shifted(t) and all(t.type.shape[a] != 0 for a in axes)
+
+
+_SOFTMAX_DOC = (
+    "exp(x) * sum(exp(x), axis) ** -1 -> exp(x - max(x, axis)) * sum(exp(x - max(x, axis, "
+    "keepdims=True)), axis) ** -1, for real x, any axes, the two factors anywhere in a "
+    "product of any length (the rest of the product is kept).  SciPy's softmax: no "
+    "overflow, and x - max(x) is exact near the max (Sterbenz), so the largest "
+    "probabilities are accurate to a few ulps; exp(x - logsumexp(x)) is not, as x - "
+    "logsumexp(x) cancels (an error of ~|logsumexp(x)| 2^-53 in every probability).  The "
+    "max inside the sum keeps its axes, so each sum sees one shift however the sum is "
+    "broadcast; not applied where x is already x' - max(x').  Domain: non-empty sums "
+    "(the max of an empty slice is an error, as in SciPy).")
+_SOFTMAX_DIV_DOC = (
+    "exp(x) / sum(exp(x), axis) -> exp(x - max(x, axis)) / sum(exp(x - max(x, axis, "
+    "keepdims=True)), axis), for real x, any axes (plain spelling).  SciPy's softmax: no "
+    "overflow, and the largest probabilities are accurate to a few ulps (see softmax); "
+    "not applied where x is already x' - max(x').  Domain: non-empty sums (the max of an "
+    "empty slice is an error, as in SciPy).")
 _sum = etuple(Reduce, "sum", axis, keepdims)
-_lse = etuple(etuple(Reduce, "logsumexp", axis, keepdims), x)
 _ds = etuple(DimShuffle, ndim, order)
 _exp_x = etuple(E.exp, x)
-_SOFTMAX_DOC = ("exp(x) * sum(exp(x), axis) ** -1 -> exp(x + -logsumexp(x, axis)), for real x, "
-                "any axes, the two factors anywhere in a product of any length (the rest "
-                "of the product is kept): no overflow.")
+#: max(x, axis) broadcast as the sum is, and max(x, axis, keepdims=True) for inside it.
+_max = etuple(etuple(Reduce, "max", axis, keepdims), x)
+_max_kept = etuple(etuple(Reduce, "max", axis, True), x)
+_shifted_sum = etuple(_sum, etuple(E.exp, etuple(E.sub, x, _max_kept)))
 softmax = rule(
     etuple(E.mul, _exp_x, etuple(E.pow, etuple(_sum, _exp_x), -1)),
-    etuple(E.exp, etuple(E.add, x, etuple(E.neg, _lse))), name="softmax", doc=_SOFTMAX_DOC,
-    normalize=True,
+    etuple(E.mul, etuple(E.exp, etuple(E.sub, x, _max)), etuple(E.pow, _shifted_sum, -1)),
+    where=_not_shifted, name="softmax", doc=_SOFTMAX_DOC, normalize=True,
 )
 softmax_broadcast = rule(
     etuple(E.mul, _exp_x, etuple(E.pow, etuple(_ds, etuple(_sum, _exp_x)), -1)),
-    etuple(E.exp, etuple(E.add, x, etuple(E.neg, etuple(_ds, _lse)))),
-    name="softmax_broadcast", normalize=True,
-    doc=_SOFTMAX_DOC[:-len(": no overflow.")] + ", the sum re-broadcast by a dimshuffle: no "
-        "overflow.",
+    etuple(E.mul, etuple(E.exp, etuple(E.sub, x, etuple(_ds, _max))),
+           etuple(E.pow, etuple(_ds, _shifted_sum), -1)),
+    where=_not_shifted, name="softmax_broadcast", normalize=True,
+    doc=_SOFTMAX_DOC + "  Here the sum is re-broadcast by a dimshuffle.",
 )
 softmax_div = rule(
     etuple(E.true_div, _exp_x, etuple(_sum, _exp_x)),
-    etuple(E.exp, etuple(E.sub, x, _lse)), name="softmax_div", doc=_SOFTMAX_DIV_DOC,
+    etuple(E.true_div, etuple(E.exp, etuple(E.sub, x, _max)), _shifted_sum),
+    where=_not_shifted, name="softmax_div", doc=_SOFTMAX_DIV_DOC,
 )
 softmax_div_broadcast = rule(
     etuple(E.true_div, _exp_x, etuple(_ds, etuple(_sum, _exp_x))),
-    etuple(E.exp, etuple(E.sub, x, etuple(_ds, _lse))), name="softmax_div_broadcast",
-    doc=_SOFTMAX_DIV_DOC,
+    etuple(E.true_div, etuple(E.exp, etuple(E.sub, x, etuple(_ds, _max))),
+           etuple(_ds, _shifted_sum)),
+    where=_not_shifted, name="softmax_div_broadcast",
+    doc=_SOFTMAX_DIV_DOC + "  Here the sum is re-broadcast by a dimshuffle.",
 )
 one_minus_cos = rule(
     1 - at.cos(s_), 2 * at.sqr(at.sin(0.5 * s_)), name="one_minus_cos",

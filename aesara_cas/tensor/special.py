@@ -3,9 +3,12 @@
 All are built from existing ops, in their numerically stable forms, so their
 derivatives, printing, rewriting and compiled kernels come for free:
 
-- ``softmax(x) = exp(x - logsumexp(x))`` never overflows, and
-  ``log(softmax(x))`` simplifies (``log(exp(t)) -> t``) to
-  ``log_softmax(x) = x - logsumexp(x)``, exact for large inputs;
+- ``softmax`` and ``log_softmax`` are SciPy's: with ``m = max(x)``,
+  ``e = exp(x - m); e / sum(e)`` and ``(x - m) - logsumexp(x - m)``.  Neither
+  overflows, and ``x - m`` is exact near the max, so the largest probabilities (and
+  their logs) are accurate to a few ulps; ``x - logsumexp(x)`` would cancel, an error
+  of ~``|logsumexp(x)| 2**-53`` in every result.  ``log(softmax(x))`` simplifies to
+  ``log_softmax(x)``'s form (``rules/special.py``);
 - ``var`` subtracts the mean before squaring (two passes, as NumPy does), not
   ``mean(x**2) - mean(x)**2``, which cancels.
 
@@ -53,21 +56,30 @@ def _axis(axis: Any, ndim: int, what: str) -> tuple[int, ...] | None:
         raise type(err)(f"{what}: {err}") from None
 
 
-def _logsumexp_kept(x: Variable, axis: tuple[int, ...] | None) -> Variable:
-    return Reduce("logsumexp", axis, True)(x)
+def _shifted(x: Variable, axis: tuple[int, ...] | None) -> Variable:
+    """``x - max(x, axis)``: at most 0, exactly 0 at the max."""
+    return E.sub(x, Reduce("max", axis, True)(x))
 
 
 def softmax(x: Any, axis: Any = None) -> Variable:
     """``scipy.special.softmax(x, axis)``: ``exp(x) / sum(exp(x), axis)``, computed as
-    ``exp(x - logsumexp(x, axis))`` (no overflow).  ``axis=None``: over all elements."""
+    SciPy does, ``e = exp(x - max(x, axis)); e / sum(e, axis)`` (no overflow; the largest
+    probabilities accurate to a few ulps).  ``axis=None``: over all elements."""
     x = _as_float(x, "softmax")
-    return E.exp(E.sub(x, _logsumexp_kept(x, _axis(axis, x.ndim, "softmax"))))
+    axes = _axis(axis, x.ndim, "softmax")
+    e = E.exp(_shifted(x, axes))
+    return E.true_div(e, Reduce("sum", axes, True)(e))
 
 
 def log_softmax(x: Any, axis: Any = None) -> Variable:
-    """``scipy.special.log_softmax(x, axis)``: ``x - logsumexp(x, axis)``."""
+    """``scipy.special.log_softmax(x, axis)``: ``x - logsumexp(x, axis)``, computed as
+    ``t - logsumexp(t, axis)`` with ``t = x - max(x, axis)`` (exact near the max, where
+    ``x - logsumexp(x)`` cancels).  Unlike SciPy, a slice holding ``+inf`` is NaN
+    throughout (SciPy gives ``-inf`` at its finite entries)."""
     x = _as_float(x, "log_softmax")
-    return E.sub(x, _logsumexp_kept(x, _axis(axis, x.ndim, "log_softmax")))
+    axes = _axis(axis, x.ndim, "log_softmax")
+    t = _shifted(x, axes)
+    return E.sub(t, Reduce("logsumexp", axes, True)(t))
 
 
 def logaddexp(a: Any, b: Any) -> Variable:

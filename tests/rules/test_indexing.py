@@ -28,6 +28,11 @@ CASES = [
          expect="argmin(x, axis=0, keepdims=True)"),
     Case("argreduce_of_shift", lambda x: at.argmax(x + -at.mean(x, keepdims=True)), [M],
          expect="argmax(x)"),
+    Case("argreduce_of_softmax", lambda x: at.argmax(at.mul(
+        at.pow(at.sum(at.exp(x), axis=1, keepdims=True), -1), at.exp(x)), axis=1), [M],
+         expect="argmax(x, axis=1)"),
+    Case("argreduce_of_softmax", lambda x: at.argmin(at.exp(x) / at.sum(at.exp(x)), axis=0),
+         [M], expect="argmin(x, axis=0)"),
     Case("gather_of_gather", lambda x: x[[0, 4, 1, 1]][[3, 0, 0]], [V],
          expect="x[[1, 0, 0]]"),
     Case("gather_of_gather", lambda x: x[[2, 0, 1]][np.array([[0, 1], [2, 2]])], [M]),
@@ -58,6 +63,8 @@ def test_rules_do_not_fire_outside_their_domain():
     for expr in (at.argmax(at.log(x)), at.argmax(at.sqrt(x)), at.argmax(at.cos(x)),
                  at.argmax(at.cast(x, "float32")), at.argmax(-i),
                  at.argmax(at.log_softmax(X, axis=0), axis=1),
+                 at.argmax(at.exp(X) / at.sum(at.exp(X), axis=1), axis=1),
+                 at.argmax(at.exp(X) / at.sum(at.exp(X), axis=0, keepdims=True), axis=1),
                  at.argmax(X - at.max(X, axis=1, keepdims=True)),
                  at.argmax(i - at.max(i, keepdims=True))):
         out = ac.simplify(expr, include=[], rules=indexing.RULES)

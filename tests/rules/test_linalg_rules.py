@@ -20,6 +20,12 @@ V = ("dvector", -1.0, 1.0)
 SHIFT = 5 * np.eye(5)
 
 
+def _shift(x, keepdims=True):
+    """x - max(x, axis=1), the max kept or re-broadcast as the softmax rules leave it."""
+    m = at.max(x, axis=1, keepdims=keepdims)
+    return x - (m if keepdims else m.dimshuffle(0, "x"))
+
+
 def spd(x):
     """A symmetric positive-definite 5x5 matrix built from any 5x5 ``x``."""
     return at.matmul(x, x.T) + SHIFT
@@ -74,6 +80,22 @@ SPECIAL_CASES = [
          extremes=[([np.array([200.0, 1000.0])], [857.9336698258574, 5905.220423209181])]),
     Case("log_gamma", lambda x: at.log(at.gamma(x)), [("dvector", -1.9, -1.1)],
          expect="gammaln(x)", rtol=1e-12),
+    # The log of the stable softmax, as the softmax rules leave it (in every spelling).
+    Case("log_softmax", lambda x: at.log(at.mul(at.exp(_shift(x)),
+                                                at.pow(at.sum(at.exp(_shift(x)), axis=1,
+                                                              keepdims=True), -1))),
+         [M], expect="x - max(x, axis=1, keepdims=True) - log(sum(exp(x - max(x, axis=1, "
+                     "keepdims=True)), axis=1, keepdims=True))",
+         extremes=[([np.array([[1000.0, 0.0, -1000.0]])], [[0.0, -1000.0, -2000.0]])]),
+    Case("log_softmax_div", lambda x: at.log(at.exp(_shift(x)) / at.sum(
+        at.exp(_shift(x)), axis=1, keepdims=True)), [M],
+         extremes=[([np.array([[-1000.0, -1000.0]])], [[-np.log(2.0)] * 2])]),
+    Case("log_softmax_broadcast", lambda x: at.log(at.mul(at.exp(_shift(x, False)), at.pow(
+        at.sum(at.exp(_shift(x)), axis=1).dimshuffle(0, "x"), -1))), [M],
+         extremes=[([np.array([[1000.0, 0.0, -1000.0]])], [[0.0, -1000.0, -2000.0]])]),
+    Case("log_softmax_div_broadcast", lambda x: at.log(at.exp(_shift(x, False)) / at.sum(
+        at.exp(_shift(x)), axis=1).dimshuffle(0, "x")), [M],
+         extremes=[([np.array([[-1000.0, -1000.0]])], [[-np.log(2.0)] * 2])]),
 ]
 
 
