@@ -187,6 +187,27 @@ _exp_x = etuple(E.exp, x)
 _max = etuple(etuple(Reduce, "max", axis, keepdims), x)
 _max_kept = etuple(etuple(Reduce, "max", axis, True), x)
 _shifted_sum = etuple(_sum, etuple(E.exp, etuple(E.sub, x, _max_kept)))
+_x_kept = etuple(E.sub, x, _max_kept)
+_kept_sum = etuple(etuple(Reduce, "sum", axis, True), etuple(E.exp, _x_kept))
+
+
+def _axes_put_back(bd) -> bool:
+    """The dimshuffle of the sum puts the summed axes back in place (as keepdims=True
+    would), the others in order."""
+    if bd[keepdims]:
+        return False
+    t = bd[x]
+    axes = set(range(t.ndim) if bd[axis] is None else bd[axis])
+    inputs = iter(range(t.ndim - len(axes)))
+    return tuple(bd[order]) == tuple("x" if i in axes else next(inputs) for i in range(t.ndim))
+
+
+def _put_back(bd) -> bool:
+    return _not_shifted(bd) and _axes_put_back(bd)
+
+
+def _moved_back(bd) -> bool:
+    return _not_shifted(bd) and not _axes_put_back(bd)
 softmax = rule(
     etuple(E.mul, _exp_x, etuple(E.pow, etuple(_sum, _exp_x), -1)),
     etuple(E.mul, etuple(E.exp, etuple(E.sub, x, _max)), etuple(E.pow, _shifted_sum, -1)),
@@ -196,8 +217,17 @@ softmax_broadcast = rule(
     etuple(E.mul, _exp_x, etuple(E.pow, etuple(_ds, etuple(_sum, _exp_x)), -1)),
     etuple(E.mul, etuple(E.exp, etuple(E.sub, x, etuple(_ds, _max))),
            etuple(E.pow, etuple(_ds, _shifted_sum), -1)),
-    where=_not_shifted, name="softmax_broadcast", normalize=True,
-    doc=_SOFTMAX_DOC + "  Here the sum is re-broadcast by a dimshuffle.",
+    where=_moved_back, name="softmax_broadcast", normalize=True,
+    doc=_SOFTMAX_DOC + "  Here the sum is re-broadcast by a dimshuffle that does not just "
+        "put its axes back (see softmax_axes_back).",
+)
+softmax_axes_back = rule(
+    etuple(E.mul, _exp_x, etuple(E.pow, etuple(_ds, etuple(_sum, _exp_x)), -1)),
+    etuple(E.mul, etuple(E.exp, _x_kept), etuple(E.pow, _kept_sum, -1)),
+    where=_put_back, name="softmax_axes_back", normalize=True,
+    doc=_SOFTMAX_DOC + "  Here the sum is re-broadcast by a dimshuffle that puts its axes "
+        "back where they were, i.e. sum(..., keepdims=True): written so, with one max (the "
+        "log of the result is then t - logsumexp(t), t = x - max(x), grouped so).",
 )
 softmax_div = rule(
     etuple(E.true_div, _exp_x, etuple(_sum, _exp_x)),
@@ -208,8 +238,16 @@ softmax_div_broadcast = rule(
     etuple(E.true_div, _exp_x, etuple(_ds, etuple(_sum, _exp_x))),
     etuple(E.true_div, etuple(E.exp, etuple(E.sub, x, etuple(_ds, _max))),
            etuple(_ds, _shifted_sum)),
-    where=_not_shifted, name="softmax_div_broadcast",
-    doc=_SOFTMAX_DIV_DOC + "  Here the sum is re-broadcast by a dimshuffle.",
+    where=_moved_back, name="softmax_div_broadcast",
+    doc=_SOFTMAX_DIV_DOC + "  Here the sum is re-broadcast by a dimshuffle that does not "
+        "just put its axes back (see softmax_div_axes_back).",
+)
+softmax_div_axes_back = rule(
+    etuple(E.true_div, _exp_x, etuple(_ds, etuple(_sum, _exp_x))),
+    etuple(E.true_div, etuple(E.exp, _x_kept), _kept_sum),
+    where=_put_back, name="softmax_div_axes_back",
+    doc=_SOFTMAX_DIV_DOC + "  Here the sum is re-broadcast by a dimshuffle that puts its "
+        "axes back where they were: written as sum(..., keepdims=True), with one max.",
 )
 one_minus_cos = rule(
     1 - at.cos(s_), 2 * at.sqr(at.sin(0.5 * s_)), name="one_minus_cos",
@@ -228,6 +266,6 @@ SIGNED_ZERO_EXCEPTIONS = ("log_to_log1p", "expm1_from_exp", "log_one_minus_exp")
 RULES = [
     log_to_log1p, softplus_from_log1p, softplus_from_log, expm1_from_exp, log1p_neg_exp,
     sigmoid_from_neg_exp, sigmoid_from_exp, log_sigmoid, log1p_neg_sigmoid, log_one_minus_exp,
-    logsumexp, softmax, softmax_broadcast, softmax_div, softmax_div_broadcast, one_minus_cos,
-    one_minus_sigmoid,
+    logsumexp, softmax, softmax_broadcast, softmax_axes_back, softmax_div, softmax_div_broadcast,
+    softmax_div_axes_back, one_minus_cos, one_minus_sigmoid,
 ]

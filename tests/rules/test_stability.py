@@ -64,10 +64,10 @@ CASES = [
                                      at.pow(at.sum(at.exp(x), axis=1, keepdims=True), -1)),
          [M], extremes=[([np.array([[1000.0, -1000.0], [-1000.0, -1000.0]])],
                          [[1.0, 0.0], [0.5, 0.5]])]),
-    Case("softmax_broadcast", lambda x: at.mul(
+    Case("softmax_axes_back", lambda x: at.mul(
         at.exp(x), at.pow(at.sum(at.exp(x), axis=1).dimshuffle(0, "x"), -1)),
-         [M], expect="exp(x - max(x, axis=1).dimshuffle(0, 'x')) * sum(exp(x - max(x, axis=1, "
-                     "keepdims=True)), axis=1).dimshuffle(0, 'x') ** -1",
+         [M], expect="exp(x - max(x, axis=1, keepdims=True)) * sum(exp(x - max(x, axis=1, "
+                     "keepdims=True)), axis=1, keepdims=True) ** -1",
          extremes=[([np.array([[1000.0, 1000.0]])], [[0.5, 0.5]])]),
     # A sum broadcast across the other axis (not a softmax): still the same value, as the
     # sum's own shift is the max of the slice it adds.
@@ -82,11 +82,17 @@ CASES = [
     Case("softmax_div", lambda x: at.exp(x) / at.sum(at.exp(x)), [V],
          expect="exp(x - max(x)) / sum(exp(x - max(x, keepdims=True)))",
          extremes=[([np.array([-1000.0, -1000.0])], [0.5, 0.5])]),
-    Case("softmax_div_broadcast",
+    Case("softmax_div_axes_back",
          lambda x: at.exp(x) / at.sum(at.exp(x), axis=1).dimshuffle(0, "x"), [M],
-         expect="exp(x - max(x, axis=1).dimshuffle(0, 'x')) / sum(exp(x - max(x, axis=1, "
-                "keepdims=True)), axis=1).dimshuffle(0, 'x')",
-         extremes=[([np.array([[1000.0, 1000.0]])], [[0.5, 0.5]])]),
+         expect="exp(x - max(x, axis=1, keepdims=True)) / sum(exp(x - max(x, axis=1, "
+                "keepdims=True)), axis=1, keepdims=True)",
+         extremes=[([np.array([[1000.0, -1000.0]])], [[1.0, 0.0]])]),
+    Case("softmax_div_broadcast",
+         lambda x: at.exp(x) / at.sum(at.exp(x), axis=1).dimshuffle("x", 0), [M],
+         expect="exp(x - max(x, axis=1).dimshuffle('x', 0)) / sum(exp(x - max(x, axis=1, "
+                "keepdims=True)), axis=1).dimshuffle('x', 0)",
+         extremes=[([np.array([[800.0, 0.0], [1.0, 2.0]])],
+                    [[1.0, 1 / (np.e + np.e ** 2)], [0.0, np.e / (1 + np.e)]])]),
     Case("one_minus_cos", lambda x: at.add(1, -at.cos(x)), [V],
          expect="2 * sqr(sin(0.5 * x))", rtol=1e-9, atol=1e-15,
          extremes=[([np.array([1e-10])], [5e-21])]),
@@ -144,3 +150,19 @@ def test_softmax_rules_keep_a_found_case_accurate():
                    np.array([-700.0, -701.5, -703.25, -740.0])):
         exact = reference_eval(at.exp(v) / at.sum(at.exp(v)), {v: logits}, max_dps=100)
         assert bits_of_error(run_exactly([v], soft, [logits]), exact).max() <= 2
+
+
+def test_log_of_the_stable_softmax_is_as_accurate_as_scipy():
+    """log(softmax) in the spellings the softmax rules rewrite: t - logsumexp(t) with
+    t = x - max(x) grouped first, SciPy's log_softmax (x - logsumexp(x) loses ~9 bits)."""
+    import scipy.special
+
+    m = at.dmatrix("m")
+    logits = np.array([[331.66247903554, 316.22776602, 316.22776602]])
+    sums = [at.sum(at.exp(m), axis=1, keepdims=True),
+            at.sum(at.exp(m), axis=1).dimshuffle(0, "x")]
+    for expr in [at.log(at.exp(m) / s) for s in sums]:
+        exact = reference_eval(expr, {m: logits}, max_dps=100)
+        got = run_exactly([m], ac.simplify(expr), [logits])
+        scipy_bits = bits_of_error(scipy.special.log_softmax(logits, axis=1), exact).max()
+        assert bits_of_error(got, exact).max() <= scipy_bits + 1
