@@ -2,7 +2,7 @@
 
 Run::
 
-    python benchmarks/bench_graph_build.py            # about 15 s
+    python benchmarks/bench_graph_build.py            # a few seconds
     python benchmarks/bench_graph_build.py --procs 3  # fewer new processes
 
 Rows (medians; NumPy's counterpart measured in the same run, interleaved):
