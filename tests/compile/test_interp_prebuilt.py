@@ -176,9 +176,13 @@ def test_setup_generates_the_same_source_and_never_fails_the_install(tmp_path, m
     assert "ModuleNotFoundError" in err[0] and not stale.exists()
 
 
-def test_module_file_untouched_since_the_install_is_not_hashed_again(packaged, tmp_path,
-                                                                     monkeypatch):
+def test_module_file_untouched_since_the_install_is_not_hashed_again(tmp_path, monkeypatch):
+    # (``check`` does not import the file: any bytes, described as ``build_into`` does.)
     text = interp.tables().text
+    path = tmp_path / "package" / interp_prebuilt.file_name()
+    path.parent.mkdir()
+    path.write_bytes(bytes(range(256)) * 64)
+    interp_prebuilt.describe(path, text)
     hashed = []
 
     def digest(path, size):
@@ -186,23 +190,17 @@ def test_module_file_untouched_since_the_install_is_not_hashed_again(packaged, t
         return cache.file_digest(path, size)
 
     monkeypatch.setattr(interp_prebuilt, "file_digest", digest)
-    path, why = interp_prebuilt.check(packaged, text)
-    assert path == packaged / interp_prebuilt.file_name() and why == "" and hashed == []
+    assert interp_prebuilt.check(path.parent, text) == (path, "") and hashed == []
     # A copy (a wheel's install) is another file: its digest decides.
-    copy = tmp_path / "package"
-    shutil.copytree(packaged, copy)
-    path, why = interp_prebuilt.check(copy, text)
-    assert path == copy / interp_prebuilt.file_name() and hashed == [path]
+    copy = tmp_path / "copy"
+    shutil.copytree(path.parent, copy)
+    assert interp_prebuilt.check(copy, text) == (copy / path.name, "")
+    assert hashed == [copy / path.name]
     # Other bytes written in place with the recorded size and modification time back:
-    # the status-change time still differs, so the digest is checked and refuses it.
-    meta = copy / interp_prebuilt.META_NAME
-    info = json.loads(meta.read_text())
-    info["stat"] = interp_prebuilt._stat_record(path)
-    meta.write_text(json.dumps(info))
-    assert interp_prebuilt.check(copy, text)[0] == path and len(hashed) == 1
+    # the status-change time still differs, so the digest is checked and refuses them.
+    recorded = json.loads((path.parent / interp_prebuilt.META_NAME).read_text())["stat"]
     time.sleep(0.05)  # past the file system's clock tick
-    data = path.read_bytes()
-    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
-    os.utime(path, ns=(info["stat"][2], info["stat"][2]))
-    path_, why = interp_prebuilt.check(copy, text)
-    assert path_ is None and "is not the file" in why and len(hashed) == 2
+    path.write_bytes(bytes(range(1, 256)) * 64 + bytes(64))
+    os.utime(path, ns=(recorded[2], recorded[2]))
+    found, why = interp_prebuilt.check(path.parent, text)
+    assert found is None and "is not the file" in why and len(hashed) == 2

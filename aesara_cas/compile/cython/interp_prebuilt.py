@@ -86,6 +86,13 @@ def build_into(directory: Path | str, text: str | None = None) -> Path:
         staged = directory / f".{target.name}.tmp"
         shutil.copyfile(built, staged)
         os.replace(staged, target)
+    describe(target, text)
+    return target
+
+
+def describe(target: Path, text: str) -> None:
+    """Write the description of the module file ``target`` built from ``text`` beside
+    it (by a rename: readers never see half of it)."""
     import Cython
     import numpy as np
 
@@ -96,10 +103,9 @@ def build_into(directory: Path | str, text: str | None = None) -> Path:
         # For people reading the file; not checked (they do not change the results).
         "numpy": np.__version__, "cython": Cython.__version__,
     }
-    staged = directory / f".{META_NAME}.tmp"
+    staged = target.parent / f".{META_NAME}.tmp"
     staged.write_text(json.dumps(info, indent=1) + "\n")
-    os.replace(staged, meta)
-    return target
+    os.replace(staged, target.parent / META_NAME)
 
 
 def _stat_record(path: Path) -> list[int] | None:
