@@ -50,7 +50,7 @@ def _shifted_sum(bd) -> bool:
 
 
 _LOG_SOFTMAX_DOC = (
-    "log(exp(t) {} d) -> t - log(d), for real t and d = {} > 0: the log "
+    "log({}) -> t - log(d), for real t and d = {} > 0: the log "
     "of the stable softmax (t, u shifted by their max, as the softmax rules leave them; "
     "log(sum(exp(u))) then becomes logsumexp(u)): no log(0) where a probability "
     "underflows, and t is exact near the max.")
@@ -61,27 +61,27 @@ _d = etuple(_sum, etuple(E.exp, y))
 log_softmax = rule(
     etuple(E.log, etuple(E.mul, _exp_x, etuple(E.pow, _d, -1))),
     etuple(E.sub, x, etuple(E.log, _d)), where=_shifted, name="log_softmax",
-    doc=_LOG_SOFTMAX_DOC.format("*", "sum(exp(u), axis) ** -1"),
+    doc=_LOG_SOFTMAX_DOC.format("exp(t) * d ** -1", "sum(exp(u), axis)"),
 )
 log_softmax_broadcast = rule(
     etuple(E.log, etuple(E.mul, _exp_x, etuple(E.pow, etuple(_ds, s), -1))),
     etuple(E.sub, x, etuple(E.log, etuple(_ds, s))), where=_shifted_sum,
     name="log_softmax_broadcast",
-    doc=_LOG_SOFTMAX_DOC.format("*", "sum(exp(u), axis) re-broadcast by a dimshuffle, ** -1")
-    + "  The guard checks that s is a sum of exps (a pattern spelling it out would be "
+    doc=_LOG_SOFTMAX_DOC.format("exp(t) * d ** -1", "sum(exp(u), axis) re-broadcast")
+    + "  The guard checks that d is a sum of exps (a pattern spelling it out would be "
       "too deep for the gradient regions).",
 )
 log_softmax_div = rule(
     etuple(E.log, etuple(E.true_div, _exp_x, _d)), etuple(E.sub, x, etuple(E.log, _d)),
     where=_shifted, name="log_softmax_div",
-    doc=_LOG_SOFTMAX_DOC.format("/", "sum(exp(u), axis)"),
+    doc=_LOG_SOFTMAX_DOC.format("exp(t) / d", "sum(exp(u), axis)"),
 )
 log_softmax_div_broadcast = rule(
     etuple(E.log, etuple(E.true_div, _exp_x, etuple(_ds, s))),
     etuple(E.sub, x, etuple(E.log, etuple(_ds, s))), where=_shifted_sum,
     name="log_softmax_div_broadcast",
-    doc=_LOG_SOFTMAX_DOC.format("/", "sum(exp(u), axis) re-broadcast by a dimshuffle")
-    + "  The guard checks that s is a sum of exps.",
+    doc=_LOG_SOFTMAX_DOC.format("exp(t) / d", "sum(exp(u), axis) re-broadcast")
+    + "  The guard checks that d is a sum of exps.",
 )
 
 RULES = [log_gamma, log_softmax, log_softmax_broadcast, log_softmax_div,
