@@ -17,6 +17,11 @@ from typing import Any
 _ids = itertools.count()
 
 
+def next_id() -> int:
+    """An id no variable made before this call has (every later one has a larger id)."""
+    return next(_ids)
+
+
 class Type:
     """The kind of value a :class:`Variable` stands for.
 

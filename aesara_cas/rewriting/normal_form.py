@@ -29,10 +29,10 @@ import numpy as np
 from unification import unify
 from unification.utils import transitive_get as walk
 
-from aesara_cas.graph.basic import Apply, Constant, Variable
+from aesara_cas.graph.basic import Apply, Constant, Variable, next_id
 from aesara_cas.rewriting.collect import collect_powers, collect_terms, is_value
 from aesara_cas.rewriting.context import KEPT_BY, n_clients
-from aesara_cas.rewriting.replacement import materialize
+from aesara_cas.rewriting.replacement import keep_shape, materialize
 from aesara_cas.rewriting.rewriter import NodeRewriter
 from aesara_cas.rewriting.terms import (
     add_of,
@@ -392,11 +392,14 @@ class NormalForm(NodeRewriter):
         for name, step in steps:
             if kept is not None and name in kept:
                 continue
+            since = next_id()
             term = step(old, ins)
             if term is None:
                 continue
             if isinstance(term, Variable) and term.type is old.type:
-                new = term  # already of the node's type (a sort keeps it): nothing to fit
+                # Already of the node's type (a sort keeps it); a collection that
+                # cancelled a term may still have to keep its broadcast.
+                new = keep_shape(term, old, since)
             else:
                 # As a rule's output: fitted to the node's type, rebuilt from upcast
                 # inputs if it came out in a narrower float type.

@@ -4,7 +4,9 @@
 input was narrower than the result it replaces, the term is built again from
 upcast inputs.  :func:`fit_type` casts and broadcasts the result back to the old
 output's type when a rewrite dropped an input that only broadcast or promoted it
-(``x * 0 -> 0``).
+(``x * 0 -> 0``), and :func:`keep_shape` broadcasts it back to the old output's
+*run-time* shape when the types agree but a dropped input may still have broadcast
+it (``(x + z) - x -> z`` for vectors of unknown lengths: ``z`` may have length 1).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any
 import numpy as np
 from unification.variable import isvar
 
+from aesara_cas.graph import basic
 from aesara_cas.graph.basic import Variable
 from aesara_cas.logic.build import TermError, build
-from aesara_cas.tensor.elemwise import cast
-from aesara_cas.tensor.shape import Shape, alloc
+from aesara_cas.tensor.elemwise import Elemwise, cast, maximum
+from aesara_cas.tensor.shape import Alloc, DimShuffle, Shape, alloc
 from aesara_cas.tensor.subtensor import getitem
 from aesara_cas.tensor.type import TensorType
 from aesara_cas.tensor.variable import constant
@@ -56,16 +59,163 @@ def output_shape(old: Variable) -> list[Variable] | None:
     return out
 
 
-def fit_type(new: Variable, old: Variable) -> Variable | None:
-    """``new`` made to have exactly ``old.type``, by a cast and/or a broadcast; or ``None``.
+#: Nodes each side of a rewrite :func:`keep_shape` looks at before it gives up proving
+#: that the run-time shape is kept (and broadcasts the replacement to be sure).
+SHAPE_WALK_NODES = 256
+
+
+def _dims_known(v: Variable) -> bool:
+    return all(d is not None for d in v.type.shape)
+
+
+def _cannot_widen(u: Variable, old: Variable) -> bool:
+    """Whether ``u``, an element-wise operand somewhere below ``old``, cannot make
+    ``old``'s run-time shape bigger than a replacement of ``old``'s type: each of its
+    dimensions is 1 or one whose length ``old``'s type fixes."""
+    shape, target = u.type.shape, old.type.shape
+    lead = len(target) - len(shape)
+    return lead >= 0 and all(d == 1 or target[lead + i] is not None
+                             for i, d in enumerate(shape))
+
+
+def _operands(v: Variable, since: int | None) -> list | None:
+    """The inputs the walks go on to from ``v``: its node's, except an ``alloc``'s,
+    whose shape entries are compared instead (:func:`_alloc_key`); with ``since``,
+    only of nodes made after that id."""
+    owner = v.owner
+    if owner is None or isinstance(owner.op, Alloc) or (
+            since is not None and owner.outputs[0].id < since):
+        return None
+    return owner.inputs
+
+
+def _alloc_key(v: Variable) -> tuple | None:
+    owner = v.owner
+    if owner is not None and isinstance(owner.op, Alloc):
+        return ("alloc", *owner.inputs[1:])
+    return None
+
+
+def keep_shape(new: Variable, old: Variable, since: int | None = None) -> Variable | None:
+    """``new`` (of ``old``'s type) if it keeps every operand that may decide ``old``'s
+    run-time shape, else ``new`` broadcast to ``old``'s shape (``alloc``), or ``None``
+    if that shape cannot be written down.
+
+    Equal types do not make equal shapes: a dimension of unknown length may be 1 at
+    run time and broadcast, so ``(x + z) - x`` is ``z`` broadcast to ``x``'s length.
+    An element-wise ``old`` keeps its shape if every leaf below it (walking through
+    any operation but ``alloc``) either is used by ``new`` too (reached by the walk
+    from ``new``, which enters the nodes made after the id ``since``, the
+    replacement's own, and where that does not settle it, the graph's), or is an
+    ``alloc`` to a shape ``new`` also allocates, or cannot widen the result.  A rule
+    that replaces an operation by another over the same operands is trusted with its
+    shapes (``log(sum(exp(t))) -> logsumexp(t)``); one that drops an operand is not.
+    Bounded by :data:`SHAPE_WALK_NODES`; past it, ``new`` is broadcast.
+    """
+    if _dims_known(old) or old.ndim == 0 or old.owner is None or not isinstance(
+            old.owner.op, (Elemwise, DimShuffle)):
+        return new  # the type fixes every length, or the op's rules reason about it
+    if not _dominated(old, _covered(new, since)) and (
+            since is None or not _dominated(old, _covered(new, None))):
+        # (The second walk also enters nodes the graph had: a replacement that
+        # reuses one, such as a reordered product, is usually proved there.)
+        dims = _broadcast_dims(old) or output_shape(old)
+        if dims is None:
+            return None
+        out = alloc(new, *dims)
+        return out if out.type == old.type else None
+    return new
+
+
+def _broadcast_dims(old: Variable) -> list[Variable] | None:
+    """``old``'s shape as the broadcast of the leaves of its element-wise graph
+    (``maximum`` of each dimension's lengths, one per leaf), or ``None`` past
+    :data:`SHAPE_WALK_NODES` nodes.  Reads as the shape it is: ``(x + z) - x`` has
+    ``maximum(shape(x)[0], shape(z)[0])`` elements."""
+    leaves: list[Variable] = []
+    seen, stack, budget = {old}, [old], SHAPE_WALK_NODES
+    while stack:
+        v = stack.pop()
+        owner = v.owner
+        if owner is None or not isinstance(owner.op, Elemwise):
+            leaves.append(v)
+            continue
+        budget -= 1
+        if not budget:
+            return None
+        for inp in owner.inputs:
+            if inp not in seen and inp.ndim > 0:
+                seen.add(inp)
+                stack.append(inp)
+    dims = []
+    for i, static in enumerate(old.type.shape):
+        if static is not None:
+            dims.append(constant(np.int64(static)))
+            continue
+        lengths = []
+        for leaf in leaves:
+            j = i - (old.ndim - leaf.ndim)
+            if j >= 0 and leaf.type.shape[j] != 1:
+                lengths.append(getitem(Shape()(leaf), j))
+        if not lengths:
+            return None
+        dim = lengths[0]
+        for length in lengths[1:]:
+            dim = maximum(dim, length)
+        dims.append(dim)
+    return dims
+
+
+def _covered(new: Variable, since: int | None) -> set:
+    """``new``, the variables the walk from it meets and their ``alloc`` shapes."""
+    covered: set = {new}
+    stack, budget = [new], SHAPE_WALK_NODES
+    while stack and budget:
+        v = stack.pop()
+        key = _alloc_key(v)
+        if key is not None:
+            covered.add(key)
+        operands = _operands(v, since)
+        if operands is None:
+            continue
+        budget -= 1
+        for inp in operands:
+            if inp not in covered:
+                covered.add(inp)
+                stack.append(inp)
+    return covered
+
+
+def _dominated(old: Variable, covered: set) -> bool:
+    """Whether every leaf the walk from ``old`` meets is covered or cannot widen it."""
+    seen = {old}
+    stack, budget = [old], SHAPE_WALK_NODES
+    while stack:
+        v = stack.pop()
+        if v in covered or v is not old and (_cannot_widen(v, old) or _alloc_key(v) in covered):
+            continue
+        operands = _operands(v, None) if budget else None
+        if operands is None:
+            return False  # an operand ``new`` does not use
+        budget -= 1
+        for inp in operands:
+            if inp not in seen:
+                seen.add(inp)
+                stack.append(inp)
+    return True
+
+
+def fit_type(new: Variable, old: Variable, since: int | None = None) -> Variable | None:
+    """``new`` made to have exactly ``old.type`` and ``old``'s run-time shape, by a cast
+    and/or a broadcast; or ``None``.
 
     A rewrite may drop an input that only broadcast the result (``x * 0 -> 0``)
     or changed its dtype; the replacement must still be of the same type, so
     the dtype is cast back and the shape restored with ``alloc`` from the
-    shapes of the original node's inputs.
+    shapes of the original node's inputs (see :func:`keep_shape` for ``since``).
     """
     if new.type == old.type:
-        return new
+        return keep_shape(new, old, since)
     if not isinstance(new.type, TensorType) or new.ndim > old.ndim:
         return None
     if new.dtype != old.dtype:
@@ -99,6 +249,7 @@ def materialize(term: Any, old: Variable,
     """
     if isvar(term) or term is None:
         return None
+    since = basic.next_id()
     try:
         if isinstance(term, (Number, np.number, np.ndarray)) and not isinstance(term, Variable):
             new = constant(np.asarray(term, dtype=old.dtype))
@@ -124,10 +275,10 @@ def materialize(term: Any, old: Variable,
         return None
     if not isinstance(new, Variable):
         if isinstance(new, (Number, np.number)):
-            return fit_type(constant(np.asarray(new, dtype=old.dtype)), old)
+            return fit_type(constant(np.asarray(new, dtype=old.dtype)), old, since)
         return None
     try:
-        return fit_type(new, old)
+        return fit_type(new, old, since)
     except _BUILD_ERRORS as err:
         log.debug("could not fit %s to %s: %s", new, old.type, err)
         return None
