@@ -47,6 +47,11 @@ GAIN_SHARE = 0.25
 VALIDATE = 4
 #: Share of the remaining time the e-graph stage may use.
 EGRAPH_SHARE = 0.7
+#: Candidates (the best first) whose sub-expressions the series stage expands, besides
+#: the formula as written: forms within noise of each other can differ in whether a
+#: sub-expression has an exact series (``log(1/x + x/x)`` at 11.26 bits hides
+#: ``log1p((1 + x)/x - 1)`` at 11.28, whose ``(1 + x)/x - 1`` is exactly ``1/x``).
+SERIES_BASES = 2
 #: A candidate joins the pool when it beats every earlier one by this many bits ...
 POINT_GAIN = 1.0
 #: ... on at least this share of the points.
@@ -379,7 +384,15 @@ def _egraph_stage(pool: Pool, e1, default_expr, stand, intervals, cost, deadline
 def _series_stage(pool: Pool, e1, default_expr, stand, intervals, cost, deadline) -> str:
     from aesara_cas.accuracy.series import expand, series_graph
 
-    bases = [pool.best(), pool.all[0]]
+    best = pool.best()
+    bases = [best]
+    for c in sorted(pool.all[1:], key=Candidate.key):
+        if len(bases) >= SERIES_BASES:
+            break
+        # Equal errors at every point: the same form again (extracted twice).
+        if pool.safe(c) and not any(np.array_equal(c.errors, b.errors) for b in bases):
+            bases.append(c)
+    bases.append(pool.all[0])
     seen: set[int] = set()
     for base in bases:
         subs = []

@@ -121,3 +121,24 @@ def test_regimes_chosen_end_to_end():
     assert report.chosen.startswith("regimes on x")
     assert "switch" in str(report)
     assert report.error_after < 1 < report.error_before
+
+
+def test_series_stage_expands_a_near_tie_not_only_the_best():
+    # Only log1p((1 + x)/x - 1) has a sub-expression whose series is exact (1/x): the
+    # stage must expand it even when another form (extracted twice) scores better.
+    # No series of the whole formula is accurate from 1e-3 to 1e12.
+    from aesara_cas.accuracy.search import Candidate, Pool, _series_stage
+
+    e1 = at.log((1 + x) / x)
+    best_form, near_tie = at.log(1 / x + x / x), at.log1p((1 + x) / x - 1)
+    intervals = sampling.domain_intervals([x], {"x": (1e-3, 1e12)})
+    values, exact = sampling.valid_points(e1, [x], intervals, 32,
+                                          np.random.default_rng(0))
+    pool = Pool(values, exact)
+    pool.measure("original", e1)
+    worse = pool.measure("near tie", near_tie)
+    assert worse.mean > 5
+    for _ in range(2):  # the same form twice, scored better than the near tie
+        pool.add(Candidate("best", best_form, worse.errors / 2, 9))
+    _series_stage(pool, e1, e1, [x], intervals, None, float("inf"))
+    assert min(c.mean for c in pool.all) < 1
