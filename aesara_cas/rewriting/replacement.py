@@ -166,6 +166,25 @@ def _broadcast_dims(old: Variable) -> list[Variable] | None:
     return dims
 
 
+def keep_input_shapes(new: Variable, old: Variable) -> Variable | None:
+    """:func:`keep_shape` for whole graphs (equality saturation's extracted result
+    ``new`` for its input ``old``): ``new`` if it still reads every graph input that may
+    widen ``old``, else ``new`` broadcast to ``old``'s shape.  Linear in the graphs."""
+    from aesara_cas.graph.traversal import graph_inputs
+
+    if _dims_known(old) or old.ndim == 0 or old.owner is None or not isinstance(
+            old.owner.op, (Elemwise, DimShuffle)):
+        return new
+    kept = set(graph_inputs([new]))
+    if all(u in kept or _cannot_widen(u, old) for u in graph_inputs([old])):
+        return new
+    dims = _broadcast_dims(old) or output_shape(old)
+    if dims is None:
+        return None
+    out = alloc(new, *dims)
+    return out if out.type == old.type else None
+
+
 def _covered(new: Variable, since: int | None) -> set:
     """``new``, the variables the walk from it meets and their ``alloc`` shapes."""
     covered: set = {new}

@@ -37,6 +37,7 @@ from aesara_cas.rewriting.egraph.egraph import EGraph
 from aesara_cas.rewriting.egraph.ematch import respells_only
 from aesara_cas.rewriting.egraph.extract import CostModel, Extractor, NodeInfo, graph_cost
 from aesara_cas.rewriting.egraph.runner import Limits, Report, SatRule, prepare, run
+from aesara_cas.rewriting.replacement import keep_input_shapes
 
 __all__ = [
     "SATURATION_SET", "CostModel", "EGraph", "Extractor", "Facts", "Limits", "NodeInfo",
@@ -176,7 +177,10 @@ def saturate(outputs: Variable | Sequence[Variable], rules: Any = None,
     results = []
     for o, g, r in zip(outs, start, roots):
         v = ext.variable(r)
-        results.append(v if v.type == o.type else g)
+        # Real-number identities ignore broadcasting (``x + z - x`` is ``z``): the
+        # result keeps the shape the inputs it no longer reads gave the original.
+        v = keep_input_shapes(v, g) if v.type == o.type else None
+        results.append(g if v is None else v)
     if trace is not False:
         sat_events = explain(eg, ext, roots, n_input)
         if trace is True:

@@ -25,8 +25,9 @@ def test_nested_differences_of_one_sum_saturate(expr, rng):
     (out,), report = saturate(expr)
     assert report.stop == "saturated", str(report)
     assert report.iterations <= 5 and report.nodes < 50, str(report)
-    # In real arithmetic the terms cancel; the input (a rounding error) is tiny.
-    assert ac.pprint(out).startswith("0 * "), ac.pprint(out)
+    # In real arithmetic the terms cancel; the input (a rounding error) is tiny.  (The
+    # operand no longer read still decides the length: the result is broadcast to it.)
+    assert ac.pprint(out).startswith(("0 * ", "alloc(0 * ")), ac.pprint(out)
     assert_same_values(expr, out, [x, z], rng, atol=1e-12)
 
 
