@@ -132,6 +132,8 @@ def _broadcast_dims(old: Variable) -> list[Variable] | None:
     (``maximum`` of each dimension's lengths, one per leaf), or ``None`` past
     :data:`SHAPE_WALK_NODES` nodes.  Reads as the shape it is: ``(x + z) - x`` has
     ``maximum(shape(x)[0], shape(z)[0])`` elements."""
+    if old.owner is None or not isinstance(old.owner.op, Elemwise):
+        return None  # (never a shape read from ``old`` itself: it is being replaced)
     leaves: list[Variable] = []
     seen, stack, budget = {old}, [old], SHAPE_WALK_NODES
     while stack:
