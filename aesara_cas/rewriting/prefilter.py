@@ -83,27 +83,32 @@ def input_kinds(inputs: Sequence[Any]) -> frozenset:
     return frozenset(out)
 
 
-def input_pairs(inputs: Sequence[Any]) -> frozenset:
-    """``(kind of an input, kind of one of that input's inputs)`` for every input with an
-    op (the kinds as in :func:`input_kinds`)."""
-    out: set = set()
+def _nested_kinds(inputs: Sequence[Any], heads: frozenset | None = None):
+    """``(kinds of an input's op, kinds of one of that op's inputs)`` for every input
+    with an op (with ``heads``: only the outer kinds among them, inputs with none
+    skipped)."""
     for i in inputs:
         node = i.owner
         if node is None:
             continue
         outer = _kinds_of(node.op)
+        if heads is not None:
+            outer = [a for a in outer if a in heads]
+            if not outer:
+                continue
         for g in node.inputs:
             inner_node = g.owner
             if inner_node is not None:
-                inner = _kinds_of(inner_node.op)
+                yield outer, _kinds_of(inner_node.op)
             elif isinstance(g, Constant):
-                inner = _constant_kinds(g)
-            else:
-                continue
-            for a in outer:
-                for b in inner:
-                    out.add((a, b))
-    return frozenset(out)
+                yield outer, _constant_kinds(g)
+
+
+def input_pairs(inputs: Sequence[Any]) -> frozenset:
+    """``(kind of an input, kind of one of that input's inputs)`` for every input with an
+    op (the kinds as in :func:`input_kinds`)."""
+    return frozenset((a, b) for outer, inner in _nested_kinds(inputs)
+                     for a in outer for b in inner)
 
 
 def _pairs_within(inputs: Sequence[Any], wanted: frozenset, heads: frozenset) -> frozenset:
@@ -111,27 +116,8 @@ def _pairs_within(inputs: Sequence[Any], wanted: frozenset, heads: frozenset) ->
 
     Only the pairs some need asks about can decide :func:`allows`; the others (the value
     of every coefficient of a long sum) would make each node's pairs new to the cache."""
-    out: set = set()
-    for i in inputs:
-        node = i.owner
-        if node is None:
-            continue
-        outer = [a for a in _kinds_of(node.op) if a in heads]
-        if not outer:
-            continue
-        for g in node.inputs:
-            inner_node = g.owner
-            if inner_node is not None:
-                inner = _kinds_of(inner_node.op)
-            elif isinstance(g, Constant):
-                inner = _constant_kinds(g)
-            else:
-                continue
-            for a in outer:
-                for b in inner:
-                    if (a, b) in wanted:
-                        out.add((a, b))
-    return frozenset(out)
+    return frozenset((a, b) for outer, inner in _nested_kinds(inputs, heads)
+                     for a in outer for b in inner if (a, b) in wanted)
 
 
 def _arg_kind(a: PNode) -> Any:
