@@ -34,16 +34,6 @@ MAX_FLAT = 16
 Action = tuple[int, Callable[[], int], str]
 
 
-def _scalar_value(eg: EGraph, cid: int):
-    c = eg.const_of(cid)
-    if c is None:
-        return None
-    data = np.asarray(c.data)
-    if data.ndim != 0 or data.dtype.kind not in "iuf":
-        return None
-    return data.item()
-
-
 def _uniform(eg: EGraph, cid: int):
     c = eg.const_of(cid)
     if c is None:
