@@ -21,6 +21,7 @@ from unification.variable import isvar
 
 from aesara_cas.graph import basic
 from aesara_cas.graph.basic import Variable
+from aesara_cas.graph.traversal import graph_inputs
 from aesara_cas.logic.build import TermError, build
 from aesara_cas.tensor.elemwise import Elemwise, cast, maximum
 from aesara_cas.tensor.shape import Alloc, DimShuffle, Shape, alloc
@@ -112,19 +113,29 @@ def keep_shape(new: Variable, old: Variable, since: int | None = None) -> Variab
     shapes (``log(sum(exp(t))) -> logsumexp(t)``); one that drops an operand is not.
     Bounded by :data:`SHAPE_WALK_NODES`; past it, ``new`` is broadcast.
     """
-    if _dims_known(old) or old.ndim == 0 or old.owner is None or not isinstance(
-            old.owner.op, (Elemwise, DimShuffle)):
+    if not _broadcasts(old):
         return new  # the type fixes every length, or the op's rules reason about it
     if not _dominated(old, _covered(new, since)) and (
             since is None or not _dominated(old, _covered(new, None))):
         # (The second walk also enters nodes the graph had: a replacement that
         # reuses one, such as a reordered product, is usually proved there.)
-        dims = _broadcast_dims(old) or output_shape(old)
-        if dims is None:
-            return None
-        out = alloc(new, *dims)
-        return out if out.type == old.type else None
+        return _alloc_like(new, old, _broadcast_dims(old) or output_shape(old))
     return new
+
+
+def _broadcasts(old: Variable) -> bool:
+    """Whether a replacement of ``old``'s type may still differ from it in run-time
+    shape: an element-wise (or dimshuffled) result with a length its type leaves open."""
+    return (not _dims_known(old) and old.ndim > 0 and old.owner is not None
+            and isinstance(old.owner.op, (Elemwise, DimShuffle)))
+
+
+def _alloc_like(new: Variable, old: Variable, dims: list[Variable] | None) -> Variable | None:
+    """``new`` broadcast to ``dims`` (``old``'s shape) if that gives ``old``'s type."""
+    if dims is None:
+        return None
+    out = alloc(new, *dims)
+    return out if out.type == old.type else None
 
 
 def _broadcast_dims(old: Variable) -> list[Variable] | None:
@@ -172,19 +183,12 @@ def keep_input_shapes(new: Variable, old: Variable) -> Variable | None:
     """:func:`keep_shape` for whole graphs (equality saturation's extracted result
     ``new`` for its input ``old``): ``new`` if it still reads every graph input that may
     widen ``old``, else ``new`` broadcast to ``old``'s shape.  Linear in the graphs."""
-    from aesara_cas.graph.traversal import graph_inputs
-
-    if _dims_known(old) or old.ndim == 0 or old.owner is None or not isinstance(
-            old.owner.op, (Elemwise, DimShuffle)):
+    if not _broadcasts(old):
         return new
     kept = set(graph_inputs([new]))
     if all(u in kept or _cannot_widen(u, old) for u in graph_inputs([old])):
         return new
-    dims = _broadcast_dims(old) or output_shape(old)
-    if dims is None:
-        return None
-    out = alloc(new, *dims)
-    return out if out.type == old.type else None
+    return _alloc_like(new, old, _broadcast_dims(old) or output_shape(old))
 
 
 def _covered(new: Variable, since: int | None) -> set:
@@ -247,11 +251,7 @@ def fit_type(new: Variable, old: Variable, since: int | None = None) -> Variable
     for a, b in zip(padded, old.type.shape):
         if a is not None and b is not None and a != b and a != 1:
             return None
-    dims = output_shape(old)
-    if dims is None:
-        return None
-    out = alloc(new, *dims)
-    return out if out.type == old.type else None
+    return _alloc_like(new, old, output_shape(old))
 
 
 def _lower_precision(new: Variable, old: Variable) -> bool:
