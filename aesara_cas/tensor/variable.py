@@ -300,14 +300,33 @@ _NUMPY_SCALARS = frozenset(np.dtype(c).type for c in "?" + np.typecodes["AllInte
 _SCALAR_TYPES: dict[np.dtype, TensorType] = {}
 
 
-def _scalar_type(dt: np.dtype) -> TensorType | None:
-    """The 0-d ``TensorType`` of ``dt`` if it is boolean, integer or floating point."""
+def _scalar_type(dt: np.dtype) -> TensorType:
+    """The 0-d ``TensorType`` of the numeric dtype ``dt`` (kept for the first 256)."""
     hit = _SCALAR_TYPES.get(dt)
-    if hit is None and dt.kind in "biuf":
+    if hit is None:
         hit = TensorType(dt, ())
         if len(_SCALAR_TYPES) < 256:
             _SCALAR_TYPES[dt] = hit
     return hit
+
+
+def _numeric_array(value: Any, dtype: Any) -> np.ndarray:
+    """``np.asarray(value, dtype)``, which must be boolean, integer or floating point
+    (a ``TypeError`` naming ``value`` otherwise)."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise TypeError(f"cannot make a constant of {value!r}: {err}") from err
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"constants must be numeric, got {value!r} of dtype {arr.dtype}")
+    return arr
+
+
+def _array_constant(value: Any, name: str | None, dtype: Any) -> TensorConstant:
+    """``constant(value)`` the general way: NumPy converts, the type is made from the
+    array, and ``TensorConstant`` filters and copies it."""
+    arr = _numeric_array(value, dtype)
+    return TensorConstant(TensorType(arr.dtype, arr.shape), arr, name=name)
 
 
 def _scalar_constant(value: Any, name: str | None, dtype: Any) -> TensorConstant:
@@ -316,13 +335,8 @@ def _scalar_constant(value: Any, name: str | None, dtype: Any) -> TensorConstant
     of a number, so it needs no copy, and it already has the type's dtype and shape)."""
     if dtype is None:
         dtype = _PYTHON_DTYPES.get(type(value))  # None for NumPy scalars: their own
-    try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError, OverflowError) as err:
-        raise TypeError(f"cannot make a constant of {value!r}: {err}") from err
+    arr = _numeric_array(value, dtype)
     ttype = _scalar_type(arr.dtype)
-    if ttype is None:
-        raise TypeError(f"constants must be numeric, got {value!r} of dtype {arr.dtype}")
     arr.setflags(write=False)
     out = TensorConstant.__new__(TensorConstant)
     Constant.__init__(out, ttype, arr, name)
@@ -337,13 +351,7 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
         raise TypeError(f"constant() takes a value, got the symbolic variable {value!r}")
     if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
         value = base_array(value, name or "constant")  # masked arrays: TypeError
-    try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError, OverflowError) as err:
-        raise TypeError(f"cannot make a constant of {value!r}: {err}") from err
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"constants must be numeric, got {value!r} of dtype {arr.dtype}")
-    return TensorConstant(TensorType(arr.dtype, arr.shape), arr, name=name)
+    return _array_constant(value, name, dtype)
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> TensorVariable:

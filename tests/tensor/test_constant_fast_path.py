@@ -12,23 +12,18 @@ import pytest
 from aesara_cas import tensor as at
 from aesara_cas.tensor import type as type_module
 from aesara_cas.tensor.type import TensorType, normalize_dtype, normalize_shape
-from aesara_cas.tensor.variable import TensorConstant, constant
+from aesara_cas.tensor.variable import _array_constant, constant
 
 _PY_DTYPES = {bool: "bool", int: "int64", float: "float64"}
 
 
 def _general(value, dtype=None):
-    """``constant(value, dtype=dtype)`` the general way: NumPy converts, the type is
-    made from the array, and ``TensorConstant`` filters and copies it."""
+    """``constant(value, dtype=dtype)`` the general way (a Python number's dtype as the
+    fast path picks it): NumPy converts, the type is made from the array, and
+    ``TensorConstant`` filters and copies it."""
     if dtype is None and type(value) in _PY_DTYPES:
         dtype = _PY_DTYPES[type(value)]
-    try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError, OverflowError) as err:
-        raise TypeError(f"cannot make a constant of {value!r}: {err}") from err
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"constants must be numeric, got {value!r} of dtype {arr.dtype}")
-    return TensorConstant(TensorType(arr.dtype, arr.shape), arr)
+    return _array_constant(value, None, dtype)
 
 
 _NUMPY_TYPES = [np.dtype(c).type for c in "?" + np.typecodes["AllInteger"]
