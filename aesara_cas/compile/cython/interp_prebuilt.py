@@ -96,9 +96,10 @@ def describe(target: Path, text: str) -> None:
     import Cython
     import numpy as np
 
+    size = target.stat().st_size
     info = {
-        "format": _FORMAT, "file": target.name, "size": target.stat().st_size,
-        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "stat": _stat_record(target),
+        "format": _FORMAT, "file": target.name, "size": size,
+        "sha256": file_digest(target, size), "stat": _stat_record(target),
         "source_sha256": source_digest(text), "identity_sha256": identity_digest(),
         # For people reading the file; not checked (they do not change the results).
         "numpy": np.__version__, "cython": Cython.__version__,
