@@ -377,7 +377,7 @@ def fast_program(fgraph: FunctionGraph, plan: Any, wait: bool = False) -> Any:
 
     if _interp_broken:
         return None
-    if not wait and not interp.loaded() and not interp.ready():
+    if not wait and not interp.ready():
         return _NOT_YET
     return InterpProgram(fgraph, plan)
 
